@@ -1,0 +1,51 @@
+# Mosis Store — one Makefile (STYLE §10). `make help` lists the targets.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= mosis.settings.local
+
+.PHONY: help install run test lint format worker beat bench migrate demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install pinned dependencies
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate ## load the demo catalog (idempotent)
+	$(BIN)/python manage.py seed_demo
+
+run: demo ## run the store with embedded defaults and demo data at http://127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP) ## run the test suite (SQLite, or PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+	DJANGO_SETTINGS_MODULE=mosis.settings.test $(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP) ## ruff check + ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: $(STAMP) ## a Celery worker (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A mosis worker -l info
+
+beat: $(STAMP) ## Celery beat with the database scheduler
+	$(BIN)/celery -A mosis beat -l info
+
+bench: $(STAMP) ## benchmarks (print figures; see docs/performance.md)
+	$(BIN)/python bench/validate.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

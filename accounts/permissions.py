@@ -1,0 +1,52 @@
+"""Scope checks (SPEC §4): an endpoint needing a scope the credential lacks answers 403 naming it."""
+
+from rest_framework.permissions import BasePermission
+
+from mosis.core.errors import ApplicationError, ErrorCode
+
+from .constants import ALL_SCOPES
+from .models import ApiKey, Device
+
+
+def credential_scopes(request) -> frozenset[str]:
+    """A developer's JWT (or browser session) holds every scope; an API key what it was given; a device none."""
+    auth = request.auth
+    if isinstance(auth, ApiKey):
+        return frozenset(auth.scopes)
+    if isinstance(auth, Device):
+        return frozenset()
+    if request.user and request.user.is_authenticated:
+        return ALL_SCOPES
+    return frozenset()
+
+
+def require_scope(request, scope: str) -> None:
+    if scope not in credential_scopes(request):
+        raise ApplicationError(
+            ErrorCode.FORBIDDEN, f"This credential lacks the '{scope}' scope.", {"required_scope": [scope]}
+        )
+
+
+class HasScope(BasePermission):
+    """Reads ``view.required_scopes``: ``{action_or_method: scope}`` (``"*"`` for the default)."""
+
+    def has_permission(self, request, view) -> bool:
+        required = getattr(view, "required_scopes", {}) or {}
+        action = getattr(view, "action", None)
+        scope = required.get(action) or required.get(request.method) or required.get("*")
+        if scope:
+            require_scope(request, scope)
+        return True
+
+
+class IsDevice(BasePermission):
+    """The request carries a device token."""
+
+    message = "A device token (md_...) is required."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, Device)
+
+
+def developer_or_device(request) -> bool:
+    return isinstance(request.auth, Device) or bool(request.user and request.user.is_authenticated)

@@ -1,0 +1,81 @@
+"""``Idempotency-Key`` for POSTs that create or ingest (SPEC §3).
+
+The first request with a key reserves it (a unique row per client and key, so two concurrent requests
+cannot both run); its response is stored and replayed for any repeat with the same body within 24 h. The
+same key with another body, or while the first is still running, is a 409 ``CONFLICT``.
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from .errors import ApplicationError, ErrorCode
+from .models import IdempotencyRecord
+from .ratelimit import client_key
+
+MAX_KEY_LENGTH = 255
+
+
+def _body_hash(request) -> str:
+    return hashlib.sha256(request.body or b"").hexdigest()
+
+
+def idempotent(handler):
+    """Decorate a DRF view method (``post``/``create``/an ``@action``) to honour ``Idempotency-Key``."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return handler(view, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise ApplicationError(
+                ErrorCode.VALIDATION_ERROR,
+                "Idempotency-Key must be printable and at most 255 characters.",
+                {"Idempotency-Key": ["Invalid value."]},
+            )
+        client = client_key(None, request)
+        body_hash = _body_hash(request)
+        cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+        IdempotencyRecord.objects.filter(client=client, key=key, created_at__lt=cutoff).delete()
+        existing = IdempotencyRecord.objects.filter(client=client, key=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        client=client, key=key, method=request.method, path=request.path, body_hash=body_hash
+                    )
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.filter(client=client, key=key).first()
+        if existing is not None:
+            if existing.body_hash != body_hash or existing.path != request.path:
+                raise ApplicationError(
+                    ErrorCode.CONFLICT, "This Idempotency-Key was already used with a different request."
+                )
+            if existing.status_code is None:
+                raise ApplicationError(
+                    ErrorCode.CONFLICT, "A request with this Idempotency-Key is in progress."
+                )
+            response = Response(existing.response_body, status=existing.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except Exception:
+            record.delete()  # a failed attempt does not burn the key
+            raise
+        if response.status_code >= 500:
+            record.delete()
+        else:
+            record.status_code = response.status_code
+            record.response_body = json.loads(json.dumps(response.data, default=str))
+            record.save(update_fields=["status_code", "response_body"])
+        return response
+
+    return wrapper

@@ -1,0 +1,106 @@
+"""One pagination for every list (SPEC §3): ``page``+``limit`` or ``offset``+``limit`` (seed 004).
+
+Body: ``{"<items>": [...], "total": N, "pagination": {"page", "limit", "total", "total_pages"}}`` where
+``<items>`` is the view's ``items_key`` (``apps``, ``versions``, ``keys``, ...).
+"""
+
+import math
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000
+
+
+def _int_param(request, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"Must be an integer between {minimum} and {maximum}."]})
+    if not minimum <= value <= maximum:
+        raise ValidationError({name: [f"Must be an integer between {minimum} and {maximum}."]})
+    return value
+
+
+class StandardPagination(BasePagination):
+    items_key = "results"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.items_key = getattr(view, "items_key", self.items_key)
+        self.limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = _int_param(request, "offset", None, 0, MAX_OFFSET)
+        page = _int_param(request, "page", None, 1, MAX_OFFSET)
+        if offset is not None and page is not None:
+            raise ValidationError({"offset": ["Use either page or offset, not both."]})
+        self.offset = offset if offset is not None else ((page or 1) - 1) * self.limit
+        self.page = self.offset // self.limit + 1
+        self.total = (
+            queryset.count()
+            if hasattr(queryset, "count") and not isinstance(queryset, list)
+            else len(queryset)
+        )
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response(self.envelope(data))
+
+    def envelope(self, data) -> dict:
+        return {
+            self.items_key: data,
+            "total": self.total,
+            "pagination": {
+                "page": self.page,
+                "limit": self.limit,
+                "total": self.total,
+                "total_pages": math.ceil(self.total / self.limit) if self.total else 0,
+            },
+        }
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": [self.items_key, "total", "pagination"],
+            "properties": {
+                self.items_key: schema,
+                "total": {"type": "integer"},
+                "pagination": {"$ref": "#/components/schemas/Pagination"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        def param(name, description, minimum, maximum=None):
+            schema = {"type": "integer", "minimum": minimum}
+            if maximum:
+                schema["maximum"] = maximum
+            return {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": schema,
+            }
+
+        return [
+            param("page", "1-based page number (do not combine with offset).", 1, MAX_OFFSET),
+            param("limit", f"Items per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).", 1, MAX_LIMIT),
+            param(
+                "offset", "Number of items to skip (seed 004 style; do not combine with page).", 0, MAX_OFFSET
+            ),
+        ]
+
+
+class PaginatedListMixin:
+    """For views whose items_key must be honoured by the schema as well as the body."""
+
+    pagination_class = StandardPagination
+
+    def get_paginator_for_schema(self):
+        paginator = self.pagination_class()
+        paginator.items_key = self.items_key
+        return paginator

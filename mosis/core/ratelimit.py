@@ -1,0 +1,67 @@
+"""Rate limits per client and category (SPEC §3), counted in the cache by django-ratelimit.
+
+Every API response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``;
+going over answers 429 ``RATE_LIMITED`` with ``Retry-After``. A view picks its category with
+``ratelimit_category`` (``auth``, ``read``, ``write``, ``upload``, ``telemetry``); by default safe methods
+count as ``read`` and the others as ``write``.
+"""
+
+import time
+
+from django.conf import settings
+from django_ratelimit.core import _split_rate, get_usage
+from rest_framework.throttling import BaseThrottle
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def client_key(group, request) -> str:
+    """The client a counter belongs to: API key, device, user, else IP."""
+    auth = getattr(request, "auth", None)
+    user = getattr(request, "user", None)
+    kind = getattr(auth, "credential_kind", None)
+    if kind and getattr(auth, "pk", None):
+        return f"{kind}:{auth.pk}"
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def category_for(request, view) -> str:
+    explicit = getattr(view, "ratelimit_category", None)
+    if isinstance(explicit, dict):
+        explicit = explicit.get(request.method) or explicit.get("*")
+    if explicit:
+        return explicit
+    return "read" if request.method in SAFE_METHODS else "write"
+
+
+class CategoryRateThrottle(BaseThrottle):
+    """DRF throttle backed by django-ratelimit's cache counters; records usage for the response headers."""
+
+    def allow_request(self, request, view) -> bool:
+        if not settings.RATE_LIMITS_ENABLED:
+            return True
+        category = category_for(request, view)
+        rate = settings.RATE_LIMITS[category]
+        usage = get_usage(
+            request._request,
+            group=f"rl:{category}",
+            key=lambda group, _request: client_key(group, request),
+            rate=rate,
+            increment=True,
+        )
+        if usage is None:
+            return True
+        limit, period = _split_rate(rate)
+        reset = int(time.time()) + int(usage["time_left"])
+        request._request.ratelimit_headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - usage["count"])),
+            "X-RateLimit-Reset": str(reset),
+        }
+        self._wait = usage["time_left"]
+        return not usage["should_limit"]
+
+    def wait(self):
+        return max(1, getattr(self, "_wait", 1))

@@ -1,0 +1,106 @@
+"""Operations endpoints: health (seed 004) and the unknown-/v1-path catch-all."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import storage
+from .errors import ErrorCode, error_json_response
+
+STARTED_AT = time.monotonic()
+
+
+def _check(fn) -> dict:
+    try:
+        fn()
+        return {"enabled": True, "healthy": True, "error": None}
+    except Exception as exc:  # noqa: BLE001 - health reports any failure
+        return {"enabled": True, "healthy": False, "error": str(exc)[:200]}
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache():
+    cache.set("health:ping", "1", 10)
+    if cache.get("health:ping") != "1":
+        raise RuntimeError("cache did not return what was written")
+
+
+def _broker():
+    from mosis.celery import app
+
+    if app.conf.broker_url.startswith("memory://"):
+        return  # embedded mode: tasks run in-process
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+BackendStatus = inline_serializer(
+    name="BackendStatus",
+    fields={
+        "enabled": serializers.BooleanField(),
+        "healthy": serializers.BooleanField(),
+        "error": serializers.CharField(allow_null=True),
+    },
+)
+HealthSerializer = inline_serializer(
+    name="Health",
+    fields={
+        "status": serializers.ChoiceField(choices=["healthy", "degraded", "unhealthy"]),
+        "version": serializers.CharField(),
+        "uptime": serializers.IntegerField(),
+        "backends": inline_serializer(
+            name="HealthBackends",
+            fields={
+                "database": BackendStatus,
+                "cache": BackendStatus,
+                "broker": BackendStatus,
+                "storage": BackendStatus,
+            },
+        ),
+    },
+)
+
+
+class HealthView(APIView):
+    """Backend status: ``degraded`` when a non-critical backend fails, 503 when the database is down."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+    schema_public = True
+
+    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["operations"])
+    def get(self, request):
+        backends = {
+            "database": _check(_database),
+            "cache": _check(_cache),
+            "broker": _check(_broker),
+            "storage": storage.check_health(),
+        }
+        healthy = all(b["healthy"] for b in backends.values())
+        status = (
+            "healthy" if healthy else ("unhealthy" if not backends["database"]["healthy"] else "degraded")
+        )
+        body = {
+            "status": status,
+            "version": settings.MOSIS_VERSION,
+            "uptime": int(time.monotonic() - STARTED_AT),
+            "backends": backends,
+        }
+        return Response(body, status=503 if status == "unhealthy" else 200)
+
+
+def unknown_api_path(request, *args, **kwargs):
+    """Any /v1 path no route matched: the JSON 404 of SPEC §3, never an HTML page."""
+    return error_json_response(ErrorCode.NOT_FOUND, f"No API endpoint at {request.path}.")

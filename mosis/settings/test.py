@@ -1,0 +1,23 @@
+"""Test settings: the embedded defaults unless CI exported DATABASE_URL / REDIS_URL / CELERY_BROKER_URL."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import CACHES, env
+
+SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Tasks run in-process so a test sees their effect; the broker is still checked by /v1/health.
+CELERY_TASK_ALWAYS_EAGER = True
+# Each test run gets its own cache namespace so parallel runs on one Redis do not see each other.
+CACHES["default"]["KEY_PREFIX"] = f"mosis-test-{os.getpid()}"
+MEDIA_ROOT = env("MEDIA_ROOT", default=f"/tmp/mosis-test-media-{os.getpid()}")
+STORAGES["packages"]["OPTIONS"]["location"] = (  # noqa: F405
+    "packages" if STORAGE_BACKEND == "s3" else f"{MEDIA_ROOT}/packages"  # noqa: F405
+)
+REQUIRE_SIGNATURE = False
+LOG_FORMAT = "text"
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

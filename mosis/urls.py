@@ -1,0 +1,34 @@
+"""Root URLs: each Django app owns its own ``urls.py`` under ``/v1``; the admin is the review console."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from mosis.core.views import HealthView, unknown_api_path
+
+api_v1 = [
+    path("health", HealthView.as_view(), name="health"),
+    path(
+        "openapi.json",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="openapi",
+    ),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
+    path("", include("accounts.urls")),
+    path("", include("apps.urls")),
+    path("", include("versions.urls")),
+    path("", include("store.urls")),
+    path("", include("telemetry.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include(api_v1)),
+    re_path(r"^v1(/.*)?$", unknown_api_path),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("django_prometheus.urls")),
+    path("", include("store.portal_urls")),
+]
+
+handler404 = "mosis.core.errors.handler404"
+handler500 = "mosis.core.errors.handler500"

@@ -1,0 +1,154 @@
+"""Everything public: the listing read model, download counts, reviews, abuse reports, device installs."""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+from mosis.core.models import BaseModel
+
+
+class AppListing(models.Model):
+    """Denormalised read model of one App for browse/search/listing (one row per app).
+
+    Maintained by ``store.services`` on publish, yank, status change, metadata edit, review and download
+    rollups, so public reads never aggregate on the fly.
+    """
+
+    app = models.OneToOneField("apps.App", primary_key=True, on_delete=models.CASCADE, related_name="listing")
+    listed = models.BooleanField(default=False)  # published app with a published, non-yanked version
+    package_id = models.CharField(max_length=150, unique=True)
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=30)
+    category = models.ForeignKey("apps.Category", null=True, blank=True, on_delete=models.SET_NULL)
+    author_name = models.CharField(max_length=150, blank=True)
+    latest_version = models.ForeignKey(
+        "versions.AppVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    downloads_total = models.BigIntegerField(default=0)
+    downloads_recent = models.BigIntegerField(default=0)  # last 7 UTC days
+    rating_count = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    ratings_1 = models.IntegerField(default=0)
+    ratings_2 = models.IntegerField(default=0)
+    ratings_3 = models.IntegerField(default=0)
+    ratings_4 = models.IntegerField(default=0)
+    ratings_5 = models.IntegerField(default=0)
+    rating_score = models.FloatField(default=0.0)  # Bayesian average used by sort=rating
+    search_vector = SearchVectorField(
+        null=True, blank=True
+    )  # PostgreSQL full-text (name > tags > description)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["listed", "-downloads_recent", "-downloads_total"], name="listing_popular"),
+            models.Index(fields=["listed", "-last_published_at"], name="listing_recent"),
+            models.Index(fields=["listed", "name"], name="listing_name"),
+            models.Index(fields=["listed", "-rating_score"], name="listing_rating"),
+            models.Index(fields=["listed", "type"], name="listing_type"),
+            models.Index(fields=["listed", "category"], name="listing_category"),
+        ]
+
+    def __str__(self):
+        return self.package_id
+
+
+class DownloadDaily(models.Model):
+    """Distinct-client downloads of one version on one UTC day."""
+
+    version = models.ForeignKey(
+        "versions.AppVersion", on_delete=models.CASCADE, related_name="daily_downloads"
+    )
+    app = models.ForeignKey("apps.App", on_delete=models.CASCADE, related_name="daily_downloads")
+    day = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "day"], name="uniq_download_daily")]
+        indexes = [models.Index(fields=["app", "day"]), models.Index(fields=["day"])]
+
+
+class DownloadEvent(models.Model):
+    """One counted download: unique per (client, version, UTC day), so retries and bots do not inflate counts.
+
+    Inserted with ``ON CONFLICT DO NOTHING`` (no hot counter row); rolled up into DownloadDaily/AppListing.
+    """
+
+    version = models.ForeignKey("versions.AppVersion", on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey("apps.App", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    client_hash = models.CharField(max_length=64)
+    rolled_up = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "day", "client_hash"], name="uniq_download_per_client_day"
+            )
+        ]
+        indexes = [models.Index(fields=["rolled_up", "day"], name="download_event_pending")]
+
+
+class Review(BaseModel):
+    """One rating (and optional review) per user per app; a second one replaces the first (seed 001)."""
+
+    app = models.ForeignKey("apps.App", on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True, max_length=5000)
+    version_name = models.CharField(max_length=64, blank=True)
+    hidden = models.BooleanField(default=False)  # staff moderation
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "user"], name="uniq_review_per_user"),
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_5"),
+        ]
+        indexes = [models.Index(fields=["app", "hidden", "-created_at"])]
+
+
+class ReviewReply(BaseModel):
+    """The app developer's single reply to a review."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="reply")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=5000)
+
+
+class AbuseReason(models.TextChoices):
+    MALWARE = "malware", "Malware"
+    SPAM = "spam", "Spam"
+    BROKEN = "broken", "Broken"
+    IMPERSONATION = "impersonation", "Impersonation"
+    OTHER = "other", "Other"
+
+
+class AbuseReport(BaseModel):
+    app = models.ForeignKey("apps.App", on_delete=models.CASCADE, related_name="abuse_reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="abuse_reports"
+    )
+    reason = models.CharField(max_length=20, choices=AbuseReason.choices)
+    comment = models.TextField(blank=True, max_length=5000)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["app", "-created_at"])]
+
+
+class DeviceApp(models.Model):
+    """The installed set a device last reported (seed 002)."""
+
+    device = models.ForeignKey("accounts.Device", on_delete=models.CASCADE, related_name="installed_apps")
+    package_id = models.CharField(max_length=150)
+    version_code = models.PositiveIntegerField()
+    reported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "package_id"], name="uniq_device_package")]
