@@ -1,0 +1,260 @@
+"""The manifest.json schema, the permission list, and the manifest rules.
+
+`check_manifest` takes the decoded JSON object and returns the issues plus the normalised facts the store
+records on the version (permissions, dependencies, Mosis version bounds).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import semantic_version
+from jsonschema import Draft202012Validator
+
+from .limits import ERROR, WARNING, Issue
+
+MANIFEST_NAME = "manifest.json"
+
+PACKAGE_ID_PATTERN = r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$"
+MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})(\.(0|[1-9][0-9]{0,3}))?$"
+
+# The one permission list. name -> (sensitive, what it grants). Sensitive permissions are allowed but are
+# reported as warnings and shown to reviewers, who must see a reason for them in the listing.
+PERMISSIONS: dict[str, tuple[bool, str]] = {
+    "network": (False, "Open network connections."),
+    "storage": (False, "Persist data in the app's private storage."),
+    "notifications": (False, "Show notifications."),
+    "vibration": (False, "Use the vibration motor / haptics."),
+    "wake_lock": (False, "Keep the screen or device awake while the app runs."),
+    "camera": (True, "Capture photos and video."),
+    "microphone": (True, "Record audio."),
+    "location": (True, "Read the device's location."),
+    "contacts": (True, "Read and change the user's contacts."),
+    "calendar": (True, "Read and change the user's calendar."),
+    "bluetooth": (True, "Scan for and connect to Bluetooth devices (can reveal location)."),
+    "usb": (True, "Talk to USB devices."),
+    "background": (True, "Keep running while not in the foreground."),
+    "clipboard": (True, "Read the clipboard (writing needs no permission)."),
+    "filesystem": (True, "Read and write the user's files outside the app's storage."),
+    "system_settings": (True, "Change system settings."),
+}
+SENSITIVE_PERMISSIONS = frozenset(name for name, (sensitive, _) in PERMISSIONS.items() if sensitive)
+
+MANIFEST_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://mosis.store/schemas/manifest.json",
+    "title": "Mosis package manifest",
+    "type": "object",
+    "required": ["package_id", "name", "version_name", "version_code", "min_mosis_version", "icon"],
+    "properties": {
+        "package_id": {"type": "string", "maxLength": 255, "pattern": PACKAGE_ID_PATTERN},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": {"type": "string", "maxLength": 4000},
+        "version_name": {"type": "string", "minLength": 1, "maxLength": 64},
+        "version_code": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        "min_mosis_version": {"type": "string", "pattern": MOSIS_VERSION_PATTERN},
+        "max_mosis_version": {"type": "string", "pattern": MOSIS_VERSION_PATTERN},
+        "permissions": {
+            "type": "array",
+            "maxItems": 64,
+            "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1, "maxLength": 64},
+        },
+        "dependencies": {
+            "type": "object",
+            "maxProperties": 64,
+            "propertyNames": {"maxLength": 255, "pattern": PACKAGE_ID_PATTERN},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256},
+        },
+        "requires_restart": {"type": "boolean"},
+        "icon": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    # Unknown fields are reported as warnings (MANIFEST_UNKNOWN_FIELD), not errors, so that packages built
+    # for a newer store keep validating here.
+    "additionalProperties": False,
+}
+
+_SCHEMA_VALIDATOR = Draft202012Validator(MANIFEST_SCHEMA)
+_MAX_SCHEMA_ISSUES = 50
+
+
+def parse_mosis_version(value: str) -> tuple[int, int, int]:
+    """'1.2' -> (1, 2, 0); '1.2.3' -> (1, 2, 3). Caller has checked MOSIS_VERSION_PATTERN."""
+    parts = [int(p) for p in value.split(".")]
+    while len(parts) < 3:
+        parts.append(0)
+    return parts[0], parts[1], parts[2]
+
+
+@dataclass
+class ManifestFacts:
+    issues: list[Issue] = field(default_factory=list)
+    permissions: list[str] = field(default_factory=list)
+    sensitive_permissions: list[str] = field(default_factory=list)
+    dependencies: dict[str, str] = field(default_factory=dict)
+    min_mosis_version: str | None = None
+    max_mosis_version: str | None = None
+    requires_restart: bool = False
+    icon: str | None = None
+
+
+def _pointer(path) -> str:
+    return "/" + "/".join(str(p) for p in path) if path else "(root)"
+
+
+def check_manifest(manifest: dict, *, package_id: str, version_code: int, version_name: str) -> ManifestFacts:
+    """Apply the schema and the store rules to a decoded manifest object."""
+    facts = ManifestFacts()
+    issues = facts.issues
+    schema_errors = sorted(_SCHEMA_VALIDATOR.iter_errors(manifest), key=lambda e: list(map(str, e.path)))
+    bad_fields: set[str] = set()
+    for err in schema_errors[:_MAX_SCHEMA_ISSUES]:
+        if err.validator == "additionalProperties" and not err.path:
+            unknown = sorted(set(manifest) - set(MANIFEST_SCHEMA["properties"]))
+            for key in unknown:
+                issues.append(
+                    Issue(
+                        "MANIFEST_UNKNOWN_FIELD", f"Unknown field {key!r} is ignored.", MANIFEST_NAME, WARNING
+                    )
+                )
+            continue
+        if err.path:
+            bad_fields.add(str(err.path[0]))
+        elif err.validator == "required":
+            bad_fields.update(k for k in MANIFEST_SCHEMA["required"] if k not in manifest)
+        issues.append(Issue("MANIFEST_SCHEMA", f"{_pointer(err.path)}: {err.message}", MANIFEST_NAME))
+    if len(schema_errors) > _MAX_SCHEMA_ISSUES:
+        issues.append(
+            Issue("MANIFEST_SCHEMA", f"... and {len(schema_errors) - _MAX_SCHEMA_ISSUES} more", MANIFEST_NAME)
+        )
+
+    def ok(key: str) -> bool:
+        return key in manifest and key not in bad_fields
+
+    if ok("package_id") and manifest["package_id"] != package_id:
+        issues.append(
+            Issue(
+                "PACKAGE_ID_MISMATCH",
+                f"package_id is {manifest['package_id']!r} but this app's package id is {package_id!r}.",
+                MANIFEST_NAME,
+            )
+        )
+    if ok("version_code") and manifest["version_code"] != version_code:
+        issues.append(
+            Issue(
+                "VERSION_CODE_MISMATCH",
+                f"version_code is {manifest['version_code']} but the version being uploaded is {version_code}.",
+                MANIFEST_NAME,
+            )
+        )
+    if ok("version_name"):
+        try:
+            semantic_version.Version(manifest["version_name"])
+        except ValueError:
+            issues.append(
+                Issue(
+                    "VERSION_NAME_NOT_SEMVER",
+                    f"version_name {manifest['version_name']!r} is not a semantic version such as '1.4.0'.",
+                    MANIFEST_NAME,
+                )
+            )
+        if manifest["version_name"] != version_name:
+            issues.append(
+                Issue(
+                    "VERSION_NAME_MISMATCH",
+                    f"version_name is {manifest['version_name']!r} but the version being uploaded is "
+                    f"{version_name!r}.",
+                    MANIFEST_NAME,
+                )
+            )
+    if ok("min_mosis_version"):
+        facts.min_mosis_version = manifest["min_mosis_version"]
+    if ok("max_mosis_version"):
+        facts.max_mosis_version = manifest["max_mosis_version"]
+    if (
+        facts.min_mosis_version
+        and facts.max_mosis_version
+        and parse_mosis_version(facts.min_mosis_version) > parse_mosis_version(facts.max_mosis_version)
+    ):
+        issues.append(
+            Issue(
+                "MOSIS_VERSION_RANGE",
+                f"min_mosis_version {facts.min_mosis_version} is greater than max_mosis_version "
+                f"{facts.max_mosis_version}.",
+                MANIFEST_NAME,
+            )
+        )
+    if ok("permissions"):
+        for perm in manifest["permissions"]:
+            if perm not in PERMISSIONS:
+                issues.append(
+                    Issue(
+                        "UNKNOWN_PERMISSION",
+                        f"Unknown permission {perm!r}; see the permission list in docs/package-format.md.",
+                        MANIFEST_NAME,
+                    )
+                )
+                continue
+            facts.permissions.append(perm)
+            if perm in SENSITIVE_PERMISSIONS:
+                facts.sensitive_permissions.append(perm)
+                issues.append(
+                    Issue(
+                        "SENSITIVE_PERMISSION",
+                        f"Sensitive permission {perm!r}: reviewers will ask why the app needs it.",
+                        MANIFEST_NAME,
+                        WARNING,
+                    )
+                )
+        facts.permissions.sort()
+        facts.sensitive_permissions.sort()
+    if ok("dependencies"):
+        for dep_id, spec in sorted(manifest["dependencies"].items()):
+            if dep_id == package_id or dep_id == manifest.get("package_id"):
+                issues.append(
+                    Issue("DEPENDENCY_ON_SELF", "A package cannot depend on itself.", MANIFEST_NAME)
+                )
+                continue
+            try:
+                semantic_version.NpmSpec(spec)
+            except ValueError:
+                issues.append(
+                    Issue(
+                        "INVALID_DEPENDENCY_RANGE",
+                        f"Dependency {dep_id!r}: {spec!r} is not a valid npm semver range (e.g. '^2.1.0').",
+                        MANIFEST_NAME,
+                    )
+                )
+                continue
+            facts.dependencies[dep_id] = spec
+    if ok("requires_restart"):
+        facts.requires_restart = manifest["requires_restart"]
+    if ok("icon"):
+        facts.icon = manifest["icon"]
+    return facts
+
+
+LANGUAGE_TAG_RE = re.compile(
+    r"^[A-Za-z]{2,3}"  # language
+    r"(-[A-Za-z]{4})?"  # script
+    r"(-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
+    r"(-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$"  # variants
+)
+
+
+def is_language_tag(tag: str) -> bool:
+    return bool(LANGUAGE_TAG_RE.match(tag))
+
+
+__all__ = [
+    "ERROR",
+    "MANIFEST_NAME",
+    "MANIFEST_SCHEMA",
+    "PERMISSIONS",
+    "SENSITIVE_PERMISSIONS",
+    "ManifestFacts",
+    "check_manifest",
+    "is_language_tag",
+    "parse_mosis_version",
+]
