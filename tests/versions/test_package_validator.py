@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import struct
 import zipfile
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -496,6 +498,12 @@ def test_dependency_on_self(tmp_path):
     assert codes(validate(path)) == {"DEPENDENCY_ON_SELF"}
 
 
+def test_float_version_code_is_refused(tmp_path):
+    path = tmp_path / "x.mpk"
+    build_package(path, manifest=manifest(version_code=14.0))
+    assert codes(validate(path)) == {"MANIFEST_SCHEMA"}
+
+
 def test_unknown_permission(tmp_path):
     path = tmp_path / "x.mpk"
     build_package(path, manifest=manifest(permissions=["network", "telepathy"]))
@@ -583,6 +591,20 @@ def test_forged_signature(tmp_path, good_package, kind):
     assert codes(validate(good_package, signature=signature, keys=[key])) == {"SIGNATURE_INVALID"}
 
 
+def test_wrapped_base64_signature_is_accepted(good_package):
+    private, key = signing_key("rsa")
+    signature = sign_file(good_package, private)
+    wrapped = "\n".join(signature[i : i + 76] for i in range(0, len(signature), 76)) + "\n"
+    assert validate(good_package, signature=wrapped, keys=[key]).ok
+
+
+def test_raw_r_s_ecdsa_signature_is_accepted(good_package):
+    private, key = signing_key("ecdsa-p256")
+    r, s = decode_dss_signature(base64.b64decode(sign_file(good_package, private)))
+    raw = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode()
+    assert validate(good_package, signature=raw, keys=[key]).ok
+
+
 def test_signature_not_base64(good_package):
     _, key = signing_key()
     assert codes(validate(good_package, signature="not base64!!", keys=[key])) == {"SIGNATURE_INVALID"}
@@ -651,7 +673,12 @@ def _fuzz_base() -> bytes:
 _BASE = _fuzz_base()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.binary(max_size=4096))
 def test_random_bytes_never_raise(tmp_path, data):
     path = tmp_path / "fuzz.mpk"
@@ -661,7 +688,12 @@ def test_random_bytes_never_raise(tmp_path, data):
     assert "INTERNAL" not in codes(result), result.report()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     edits=st.lists(st.tuples(st.integers(0, len(_BASE) - 1), st.integers(0, 255)), min_size=1, max_size=8),
     cut=st.one_of(st.none(), st.integers(0, len(_BASE))),

@@ -129,6 +129,17 @@ def check_manifest(manifest: dict, *, package_id: str, version_code: int, versio
             Issue("MANIFEST_SCHEMA", f"... and {len(schema_errors) - _MAX_SCHEMA_ISSUES} more", MANIFEST_NAME)
         )
 
+    if isinstance(manifest.get("version_code"), float):
+        # JSON Schema counts 14.0 as an integer; the store records an int, so say so.
+        bad_fields.add("version_code")
+        issues.append(
+            Issue(
+                "MANIFEST_SCHEMA",
+                "/version_code: must be written as an integer (14, not 14.0)",
+                MANIFEST_NAME,
+            )
+        )
+
     def ok(key: str) -> bool:
         return key in manifest and key not in bad_fields
 

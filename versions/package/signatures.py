@@ -3,7 +3,8 @@
 Algorithms (chosen by the key type, there is no algorithm field):
 
 * Ed25519 (RFC 8032, "pure" Ed25519 over the file bytes).
-* ECDSA over P-256 with SHA-256; the signature is DER-encoded (what `openssl dgst -sha256 -sign` writes).
+* ECDSA over P-256 with SHA-256; the signature is DER-encoded (what `openssl dgst -sha256 -sign` writes);
+  a raw 64-byte r||s signature (WebCrypto, PKCS#11) is accepted too.
 * RSA-PSS with SHA-256, MGF1-SHA-256; we sign with salt length = digest length (32 bytes) and accept any
   salt length on verification (`PSS.AUTO`), so `openssl ... rsa_pss_saltlen:digest` and `:max` both work.
   RSA keys must be 2048..8192 bits.
@@ -151,19 +152,23 @@ def _mapped(source) -> Iterator[bytes | mmap.mmap]:
         yield mapped
 
 
-def decode_signature(signature_b64: str) -> bytes:
-    """Strict base64 -> bytes; raise ValueError with a clear message."""
+def decode_signature(signature_b64: str | bytes) -> bytes:
+    """Strict base64 -> bytes (whitespace and line breaks ignored); ValueError with a clear message."""
     if not isinstance(signature_b64, str | bytes):
         raise ValueError("The signature must be a base64 string.")
-    text = (
-        signature_b64.strip() if isinstance(signature_b64, str) else signature_b64.strip().decode("latin-1")
-    )
-    if not text or len(text) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
-        raise ValueError("The signature is empty or too long.")
+    if len(signature_b64) > 4 * MAX_SIGNATURE_BYTES:
+        raise ValueError("The signature is too long.")
+    text = signature_b64 if isinstance(signature_b64, str) else signature_b64.decode("latin-1")
+    text = "".join(text.split())  # `base64` without -w0 wraps lines; whitespace carries no data
+    if not text:
+        raise ValueError("The signature is empty.")
     try:
-        return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+        signature = binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError):
         raise ValueError("The signature is not valid base64.") from None
+    if len(signature) > MAX_SIGNATURE_BYTES:
+        raise ValueError("The signature is too long.")
+    return signature
 
 
 _PSS_VERIFY = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
@@ -197,6 +202,10 @@ def verify_file_signature(
             return True
         digest = sha256_digest if sha256_digest is not None else file_sha256(path)
         if algorithm == ECDSA_P256:
+            if len(signature) == 64 and signature[0] != 0x30:
+                # Raw r||s (IEEE P1363, what WebCrypto and many HSMs emit) rather than DER.
+                r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                signature = utils.encode_dss_signature(r, s)
             key.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
         else:
             key.verify(signature, digest, _PSS_VERIFY, utils.Prehashed(hashes.SHA256()))
