@@ -1,12 +1,24 @@
-"""App services. ``activity_record`` is the one way to write the audit trail / ``/v1/events`` feed."""
+"""App services (writes). ``activity_record`` is the one way to write the audit trail / ``/v1/events`` feed;
+``app_set_status`` is the one way an app changes state (SPEC §6)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
-from .models import ActivityEvent
+from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.signals import send_catalog_changed
+
+from .constants import OWNER_TRANSITIONS, STAFF_STATES, SYSTEM_TRANSITIONS, AppStatus
+from .models import ActivityEvent, App
+from .policies import can_manage_app, can_set_app_status
+
+logger = logging.getLogger("mosis.apps")
 
 
 def activity_record(
@@ -24,3 +36,151 @@ def activity_record(
         data=data or {},
         created_at=timezone.now(),
     )
+
+
+def _status_change_allowed(*, app: App, current: str, to: str, actor, system: bool) -> None:
+    """Raise FORBIDDEN / CONFLICT unless ``actor`` (or the system) may move ``app`` from ``current`` to ``to``.
+
+    - system: the transitions of ``SYSTEM_TRANSITIONS`` (first publication, abuse threshold);
+    - staff (policy ``can_set_app_status``): any move among ``STAFF_STATES``;
+    - owner: ``OWNER_TRANSITIONS`` only (published ⇄ unlisted).
+    """
+    conflict = ApplicationError(
+        ErrorCode.CONFLICT,
+        f"Cannot change the app's status to '{to}': its current state is '{current}'.",
+        {"status": [f"current state is '{current}'"]},
+    )
+    if system:
+        if (current, to) in SYSTEM_TRANSITIONS:
+            return
+        raise conflict
+    if can_set_app_status(actor):
+        if current in STAFF_STATES and to in STAFF_STATES:
+            return
+        raise conflict
+    if can_manage_app(actor, app):
+        if (current, to) in OWNER_TRANSITIONS:
+            return
+        if current in STAFF_STATES and to in STAFF_STATES:
+            raise ApplicationError(
+                ErrorCode.FORBIDDEN, f"Only staff can change an app from '{current}' to '{to}'."
+            )
+        raise conflict
+    raise ApplicationError(ErrorCode.FORBIDDEN, "You may not change this app's status.")
+
+
+def _email_owner_status_changed(*, app_id, previous: str, to: str, reason: str) -> None:
+    app = App.objects.select_related("owner").filter(pk=app_id).first()
+    if app is None or not app.owner.email:
+        return
+    body = f"The status of your app {app.name} ({app.package_id}) changed from '{previous}' to '{to}'."
+    if reason:
+        body += f"\n\nReason: {reason}"
+    try:
+        send_mail(
+            subject=f"[Mosis Store] {app.package_id} is now {to}",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[app.owner.email],
+        )
+    except Exception:  # the change is committed; a mail outage must not turn it into a 500
+        logger.exception("status-change email for app %s failed", app_id)
+
+
+def app_set_status(*, app: App, to: str, actor=None, reason: str = "", system: bool = False) -> App:
+    """Move ``app`` to status ``to`` (SPEC §6) — the one App state machine.
+
+    Locks the row (``select_for_update``); a no-op when already there; otherwise checks the transition
+    (``system=True`` for automatic ones: draft→published on first publication, abuse → pending_disable),
+    saves only the changed fields, records ``app.status_changed``, sends ``catalog_changed`` after commit and,
+    when staff made the change, emails the owner after commit. Raises ``ApplicationError`` VALIDATION_ERROR
+    (unknown status), FORBIDDEN or CONFLICT (message names the current state). ``app`` is updated in place.
+    """
+    if to not in AppStatus.values:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            f"'{to}' is not an app status.",
+            {"status": [f"Must be one of: {', '.join(AppStatus.values)}."]},
+        )
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        current = locked.status
+        if current == to:
+            app.status, app.status_changed_at = locked.status, locked.status_changed_at
+            return app
+        _status_change_allowed(app=locked, current=current, to=to, actor=actor, system=system)
+        now = timezone.now()
+        locked.status = to
+        locked.status_changed_at = now
+        fields = ["status", "status_changed_at", "updated_at"]
+        if to == AppStatus.PUBLISHED and locked.first_published_at is None:
+            locked.first_published_at = now
+            fields.append("first_published_at")
+        locked.save(update_fields=fields)
+        activity_record(
+            type="app.status_changed",
+            app=locked,
+            actor=actor,
+            data={"from": current, "to": to, "reason": reason},
+        )
+        send_catalog_changed(app_id=locked.id, reason="status")
+        if not system and can_set_app_status(actor) and actor.pk != locked.owner_id:
+            app_id = locked.id
+            transaction.on_commit(
+                lambda: _email_owner_status_changed(app_id=app_id, previous=current, to=to, reason=reason)
+            )
+    app.status = locked.status
+    app.status_changed_at = locked.status_changed_at
+    app.first_published_at = locked.first_published_at
+    app.updated_at = locked.updated_at
+    return app
+
+
+def app_mark_published(*, app: App, actor=None) -> App:
+    """Called by the version publish service: a draft app becomes ``published`` (``first_published_at`` set);
+    a published or unlisted app keeps its status. Always sends ``catalog_changed(reason="published")``."""
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        if locked.status == AppStatus.DRAFT:
+            app_set_status(app=app, to=AppStatus.PUBLISHED, actor=actor, system=True)
+        elif locked.first_published_at is None:
+            locked.first_published_at = timezone.now()
+            locked.save(update_fields=["first_published_at", "updated_at"])
+            app.first_published_at = locked.first_published_at
+        send_catalog_changed(app_id=app.pk, reason="published")
+    return app
+
+
+def app_set_max_mosis_version(*, app: App, value: str, actor) -> App:
+    """Staff set (or clear with ``""``) the ceiling on an app's compatible Mosis version (seed 001)."""
+    from versions.constants import mosis_version_number
+
+    if not can_set_app_status(actor):
+        raise ApplicationError(ErrorCode.FORBIDDEN, "Only staff can set an app's max Mosis version.")
+    value = (value or "").strip()
+    try:
+        mosis_version_number(value)
+    except ValueError:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            f"'{value}' is not a Mosis version.",
+            {"max_mosis_version": ["Use MAJOR[.MINOR[.PATCH]], each part at most 3 digits."]},
+        )
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        previous = locked.max_mosis_version_override
+        if previous == value:
+            app.max_mosis_version_override = value
+            return app
+        locked.max_mosis_version_override = value
+        locked.save(update_fields=["max_mosis_version_override", "updated_at"])
+        activity_record(
+            type="app.max_mosis_version_changed",
+            app=locked,
+            actor=actor,
+            data={"from": previous, "to": value},
+        )
+        send_catalog_changed(app_id=locked.id, reason="metadata")
+    app.max_mosis_version_override = value
+    app.updated_at = locked.updated_at
+    return app

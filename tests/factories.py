@@ -18,3 +18,29 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             obj.save()
+
+
+# --- apps -------------------------------------------------------------------------------------------
+from apps.models import App, Category  # noqa: E402
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class AppFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = App
+
+    owner = factory.SubFactory(UserFactory)
+    package_id = factory.Sequence(lambda n: f"com.example.app{n}")
+    name = factory.Sequence(lambda n: f"App {n}")
+    description = "A useful app."
+    category = factory.SubFactory(CategoryFactory)
+    tags = factory.LazyFunction(lambda: ["tools"])
