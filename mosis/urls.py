@@ -1,10 +1,11 @@
 """Root URLs: each Django app owns its own ``urls.py`` under ``/v1``; the admin is the review console."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from mosis.core.views import HealthView, unknown_api_path
+from mosis.core.views import HealthView, bench_floor, unknown_api_path
 
 api_v1 = [
     path("health", HealthView.as_view(), name="health"),
@@ -20,6 +21,8 @@ api_v1 = [
     path("", include("store.urls")),
     path("", include("telemetry.urls")),
 ]
+if settings.BENCH_ENDPOINTS:  # the framework floor of bench/load.py; never routed unless asked for
+    api_v1.append(path("_bench/floor", bench_floor, name="bench-floor"))
 
 urlpatterns = [
     path("v1/", include(api_v1)),

@@ -1,10 +1,12 @@
 """Operations endpoints: health (seed 004) and the unknown-/v1-path catch-all."""
 
+import json
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -104,3 +106,27 @@ class HealthView(APIView):
 def unknown_api_path(request, *args, **kwargs):
     """Any /v1 path no route matched: the JSON 404 of SPEC §3, never an HTML page."""
     return error_json_response(ErrorCode.NOT_FOUND, f"No API endpoint at {request.path}.")
+
+
+# A fixed 2 KB (2048-byte) JSON body, encoded once: the floor measures the framework (middleware,
+# routing, response), not serialization or the database.
+def _bench_floor_body(size: int = 2048) -> bytes:
+    apps = [
+        {"package_id": f"com.bench.app{i:02d}", "name": f"Bench app {i:02d}", "version_code": i}
+        for i in range(20)
+    ]
+    body = {"apps": apps, "padding": ""}
+    body["padding"] = "x" * (size - len(json.dumps(body, separators=(",", ":"))))
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+_BENCH_FLOOR_BODY = _bench_floor_body()
+
+
+def bench_floor(request):
+    """``GET /v1/_bench/floor``: the framework floor for bench/load.py (routed only when BENCH_ENDPOINTS).
+
+    A plain Django view through the full middleware stack, with no database, authentication or throttling,
+    so store endpoints can be compared with the cheapest response this server can give.
+    """
+    return HttpResponse(_BENCH_FLOOR_BODY, content_type="application/json")

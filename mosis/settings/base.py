@@ -270,6 +270,9 @@ APP_TYPES = env.list("APP_TYPES", default=["app", "extension", "theme", "provide
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
 DOWNLOAD_CLIENT_SALT = env("DOWNLOAD_CLIENT_SALT", default=SECRET_KEY)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# BENCH_ENDPOINTS (default False): route GET /v1/_bench/floor, the fixed 2 KB "framework floor" view that
+# bench/load.py compares store endpoints with (docs/performance.md). Only for benchmark servers.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Celery ----------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
