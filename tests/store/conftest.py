@@ -1,0 +1,76 @@
+"""Store test helpers: published apps built straight from rows (no upload pipeline), then listing_refresh."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.constants import AppStatus
+from mosis.core import storage
+from store.services.listing import listing_refresh
+from tests.factories import AppFactory
+from versions.constants import VersionStatus, mosis_version_number
+from versions.models import AppVersion
+
+_counter = itertools.count(1)
+
+
+def make_version(
+    app,
+    *,
+    code: int,
+    name: str | None = None,
+    status=VersionStatus.PUBLISHED,
+    min_mosis="",
+    max_mosis="",
+    yanked=False,
+    published_ago_days: int = 0,
+    content: bytes | None = None,
+    **fields,
+) -> AppVersion:
+    """A version row; with ``content`` the package bytes are really written to package storage."""
+    key = f"apps/{app.pk}/{code}-{next(_counter)}.mpk"
+    body = content if content is not None else f"package {app.package_id} {code}".encode()
+    if content is not None:
+        storage.put_bytes(key, content)
+    published_at = (
+        timezone.now() - timedelta(days=published_ago_days) if status == VersionStatus.PUBLISHED else None
+    )
+    return AppVersion.objects.create(
+        app=app,
+        version_code=code,
+        version_name=name or f"1.{code}.0",
+        status=status,
+        package_key=key,
+        package_size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        signature="c2lnbmF0dXJl",
+        signing_key_fingerprint="ab" * 32,
+        release_notes=f"Notes for {code}",
+        min_mosis_version=min_mosis,
+        max_mosis_version=max_mosis,
+        min_mosis_num=mosis_version_number(min_mosis or None),
+        max_mosis_num=mosis_version_number(max_mosis or None),
+        published_at=published_at,
+        yanked_at=timezone.now() if yanked else None,
+        **fields,
+    )
+
+
+def make_published_app(*, versions: int = 1, status=AppStatus.PUBLISHED, refresh: bool = True, **app_fields):
+    """A published app with ``versions`` published versions (codes 1..n); its listing row is refreshed."""
+    app = AppFactory(status=status, **app_fields)
+    for code in range(1, versions + 1):
+        make_version(app, code=code)
+    if refresh:
+        listing_refresh(app_id=app.pk)
+    return app
+
+
+@pytest.fixture
+def published_app(db):
+    return make_published_app()

@@ -1,0 +1,107 @@
+"""The AppListing read model: listed flag, latest version, ratings and the catalog_changed receiver."""
+
+import pytest
+
+from apps.constants import AppStatus
+from mosis.core.errors import ApplicationError
+from mosis.core.signals import send_catalog_changed
+from store.models import AppListing, Review
+from store.selectors import latest_compatible_version, listed_app_for_package
+from store.services.listing import bayesian_rating, listing_refresh, listing_refresh_ratings
+from tests.factories import UserFactory
+from versions.constants import VersionStatus
+
+from .conftest import make_published_app, make_version
+
+pytestmark = pytest.mark.django_db
+
+
+def test_listing_refresh_lists_published_app_with_newest_non_yanked_version():
+    app = make_published_app(versions=2)
+    make_version(app, code=3, yanked=True)
+    make_version(app, code=4, status=VersionStatus.APPROVED)
+    listing = listing_refresh(app_id=app.pk)
+    assert listing.listed is True
+    assert listing.latest_version.version_code == 2
+    assert listing.package_id == app.package_id
+    assert listing.author_name == app.owner.name
+
+
+@pytest.mark.parametrize(
+    "status", [AppStatus.UNLISTED, AppStatus.PENDING_DISABLE, AppStatus.SUSPENDED, AppStatus.DISABLED]
+)
+def test_hidden_statuses_are_not_listed(status):
+    app = make_published_app(status=status)
+    assert AppListing.objects.get(app=app).listed is False
+
+
+def test_app_without_published_version_is_not_listed():
+    app = make_published_app(versions=0)
+    make_version(app, code=1, yanked=True)
+    assert listing_refresh(app_id=app.pk).listed is False
+
+
+def test_listing_refresh_of_deleted_app_removes_row():
+    app = make_published_app()
+    app_id = app.pk
+    AppListing.objects.filter(app_id=app_id).delete()
+    app.delete()
+    assert listing_refresh(app_id=app_id) is None
+
+
+def test_bayesian_rating_one_five_star_does_not_beat_many_high_ratings():
+    assert bayesian_rating(rating_sum=5, rating_count=1) < bayesian_rating(rating_sum=480, rating_count=100)
+
+
+def test_listing_refresh_ratings_counts_visible_reviews_only():
+    app = make_published_app()
+    for rating, hidden in [(5, False), (4, False), (4, False), (1, True)]:
+        Review.objects.create(app=app, user=UserFactory(), rating=rating, hidden=hidden)
+    listing = listing_refresh_ratings(app_id=app.pk)
+    assert (listing.rating_count, listing.rating_sum) == (3, 13)
+    assert [
+        listing.ratings_1,
+        listing.ratings_2,
+        listing.ratings_3,
+        listing.ratings_4,
+        listing.ratings_5,
+    ] == [
+        0,
+        0,
+        0,
+        2,
+        1,
+    ]
+    assert listing.rating_score == pytest.approx(bayesian_rating(rating_sum=13, rating_count=3))
+
+
+def test_catalog_changed_refreshes_listing(django_capture_on_commit_callbacks):
+    app = make_published_app(status=AppStatus.PUBLISHED)
+    app.status = AppStatus.SUSPENDED
+    app.save(update_fields=["status"])
+    with django_capture_on_commit_callbacks(execute=True):
+        send_catalog_changed(app_id=app.pk, reason="status")
+    assert AppListing.objects.get(app=app).listed is False
+
+
+def test_latest_compatible_version_honours_ranges_and_cap():
+    app = make_published_app(versions=0)
+    make_version(app, code=1, min_mosis="1.0", max_mosis="1.9")
+    make_version(app, code=2, min_mosis="2.0")
+    make_version(app, code=3, min_mosis="2.0", yanked=True)
+    assert latest_compatible_version(app=app, mosis_version="1.5").version_code == 1
+    assert latest_compatible_version(app=app, mosis_version="2.4").version_code == 2
+    assert latest_compatible_version(app=app, mosis_version=None).version_code == 2
+    assert latest_compatible_version(app=app, mosis_version="0.9") is None
+    app.max_mosis_version_override = "2.1"
+    assert latest_compatible_version(app=app, mosis_version="2.4") is None
+
+
+def test_listed_app_for_package_reaches_published_and_unlisted_only():
+    published = make_published_app()
+    unlisted = make_published_app(status=AppStatus.UNLISTED)
+    disabled = make_published_app(status=AppStatus.DISABLED)
+    assert listed_app_for_package(published.package_id) == published
+    assert listed_app_for_package(unlisted.package_id) == unlisted
+    with pytest.raises(ApplicationError):
+        listed_app_for_package(disabled.package_id)
