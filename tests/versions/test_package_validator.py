@@ -8,6 +8,7 @@ import json
 import os
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -15,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from versions.package import (
+    ISSUE_CODES,
+    PERMISSIONS,
     Expected,
     Limits,
     PublicSigningKey,
@@ -714,3 +717,11 @@ def test_mutated_packages_never_raise_and_never_pass_a_signature(tmp_path, edits
         assert not result.ok
     else:
         assert result.ok
+
+
+def test_every_issue_code_and_permission_is_documented():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "package-format.md").read_text()
+    for code in ISSUE_CODES:
+        assert f"| `{code}` |" in doc, code
+    for permission in PERMISSIONS:
+        assert f"| `{permission}` |" in doc, permission

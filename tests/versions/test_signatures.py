@@ -170,3 +170,7 @@ def test_openssl_commands_from_the_docs_produce_accepted_signatures(tmp_path, ge
     args = [a.format(key=key, file=file) for a in sign]
     raw = subprocess.run(["openssl", *args], check=True, capture_output=True).stdout
     assert verify_file_signature(file, base64.b64encode(raw).decode(), public.stdout.decode())
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "DER"], input=public.stdout, check=True, capture_output=True
+    ).stdout
+    assert fingerprint(public.stdout.decode()) == hashlib.sha256(der).hexdigest()
