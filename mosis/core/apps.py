@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Mosis core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .logging import install_request_id_record_factory
+
+        install_request_id_record_factory()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -95,6 +96,11 @@ def error_json_response(code: str, message: str | None = None, details=None, sta
     )
 
 
+def payload_too_large_message() -> str:
+    """DRF's JSON parsing reads ``request.body``, where Django enforces ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    return f"Request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+
+
 def _flatten_field_errors(detail) -> dict:
     """DRF's nested error detail → ``{"field": [messages]}`` (nested fields joined with dots)."""
     out: dict[str, list[str]] = {}
@@ -147,11 +153,7 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         code, message, details = ErrorCode.FORBIDDEN, DEFAULT_MESSAGES[ErrorCode.FORBIDDEN], {}
     elif isinstance(exc, RequestDataTooBig):
-        code, message, details = (
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            DEFAULT_MESSAGES[ErrorCode.PAYLOAD_TOO_LARGE],
-            {},
-        )
+        code, message, details = ErrorCode.PAYLOAD_TOO_LARGE, payload_too_large_message(), {}
     elif isinstance(exc, DjangoValidationError):
         details = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}

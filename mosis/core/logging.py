@@ -8,9 +8,29 @@ from .request_id import current_request_id
 
 
 class RequestIdFilter(logging.Filter):
+    """For handlers: makes sure a record has ``request_id`` (the record factory below usually set it)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id()
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
         return True
+
+
+def install_request_id_record_factory() -> None:
+    """Stamp every record with the request id *when it is created*, so any handler (a test's capture,
+    Sentry, a file) sees the id of the request that logged it, even if it formats the record later.
+    Idempotent: installing twice does not wrap twice."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_mosis_request_id", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id()
+        return record
+
+    factory._mosis_request_id = True
+    logging.setLogRecordFactory(factory)
 
 
 class JsonFormatter(logging.Formatter):

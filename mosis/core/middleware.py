@@ -1,18 +1,44 @@
 """Request ids on every response, and JSON errors for every /v1 failure Django itself produces."""
 
 import logging
+import time
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 
-from .errors import ErrorCode, error_json_response
+from .errors import ErrorCode, error_json_response, payload_too_large_message
+from .ratelimit import peek_headers
 from .request_id import request_id_from_header, reset_request_id, set_request_id
 
 logger = logging.getLogger("mosis.request")
 
+# Statuses Django (not DRF) may answer under /v1 with an HTML page, and the error code each becomes.
+_CODE_BY_STATUS = {
+    400: ErrorCode.VALIDATION_ERROR,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+# Headers a converted error keeps from the original response.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
+
 
 class RequestIdMiddleware:
-    """Takes a sane ``X-Request-ID`` from the client or generates one; echoes it on every response."""
+    """Takes a sane ``X-Request-ID`` from the client or generates one; echoes it on every response.
+
+    Also writes one access-log line per request (``mosis.request``), carrying the id like every record.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,43 +47,63 @@ class RequestIdMiddleware:
         request_id = request_id_from_header(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = set_request_id(request_id)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
+            logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
             return response
         finally:
             reset_request_id(token)
 
 
 class ApiErrorMiddleware:
-    """Turns what Django answers outside DRF under ``/v1`` (404, 405, 413, 500) into the JSON error body."""
+    """Turns what Django answers outside DRF under ``/v1`` (400, 403, 404, 405, 413, 500, ...) into the JSON
+    error body, and puts the rate-limit headers on every ``/v1`` response."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        # Counters recorded by CategoryRateThrottle go on every API response, success or error alike.
-        for name, value in getattr(request, "ratelimit_headers", {}).items():
-            response[name] = value
+        if not is_api_path(request.path):
+            return response
         if (
-            request.path.startswith("/v1")
-            and response.status_code in (404, 405)
+            response.status_code in _CODE_BY_STATUS
             and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
         ):
-            code = ErrorCode.NOT_FOUND if response.status_code == 404 else ErrorCode.METHOD_NOT_ALLOWED
-            new = error_json_response(code)
-            if response.has_header("Allow"):
-                new["Allow"] = response["Allow"]
-            return new
+            new = error_json_response(_CODE_BY_STATUS[response.status_code])
+            for name in _KEPT_HEADERS:
+                if response.has_header(name):
+                    new[name] = response[name]
+            response = new
+        # Counters recorded by CategoryRateThrottle; requests refused before the throttle ran (unknown
+        # paths, authentication failures) show the caller's current counters without spending one.
+        headers = getattr(request, "ratelimit_headers", None)
+        if headers is None and settings.RATE_LIMITS_ENABLED:
+            headers = peek_headers(request)
+        for name, value in (headers or {}).items():
+            response[name] = value
         return response
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/v1"):
+        if not is_api_path(request.path):
             return None
         if isinstance(exception, Http404):
             return error_json_response(ErrorCode.NOT_FOUND)
         if isinstance(exception, RequestDataTooBig):
-            return error_json_response(ErrorCode.PAYLOAD_TOO_LARGE)
+            return error_json_response(ErrorCode.PAYLOAD_TOO_LARGE, payload_too_large_message())
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_json_response(ErrorCode.INTERNAL_ERROR)

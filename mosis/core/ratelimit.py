@@ -53,15 +53,36 @@ class CategoryRateThrottle(BaseThrottle):
         )
         if usage is None:
             return True
-        limit, period = _split_rate(rate)
-        reset = int(time.time()) + int(usage["time_left"])
-        request._request.ratelimit_headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(0, limit - usage["count"])),
-            "X-RateLimit-Reset": str(reset),
-        }
+        request._request.ratelimit_headers = _headers(rate, usage)
         self._wait = usage["time_left"]
         return not usage["should_limit"]
 
     def wait(self):
         return max(1, getattr(self, "_wait", 1))
+
+
+def _headers(rate: str, usage: dict) -> dict:
+    limit, _period = _split_rate(rate)
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, limit - usage["count"])),
+        "X-RateLimit-Reset": str(int(time.time()) + max(0, int(usage["time_left"]))),
+    }
+
+
+def peek_headers(request) -> dict:
+    """Headers for a ``/v1`` response that no throttle counted (unknown path, refused credentials, health).
+
+    Shows the IP's counters of the method's default category without spending a request; reads one cache
+    key and never touches the database or the session.
+    """
+    category = "read" if request.method in SAFE_METHODS else "write"
+    rate = settings.RATE_LIMITS[category]
+    usage = get_usage(
+        request,
+        group=f"rl:{category}",
+        key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
+        rate=rate,
+        increment=False,
+    )
+    return _headers(rate, usage) if usage else {}
