@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -103,9 +104,19 @@ class HealthView(APIView):
         return Response(body, status=503 if status == "unhealthy" else 200)
 
 
+@csrf_exempt  # any method answers the JSON 404, not Django's HTML CSRF page
 def unknown_api_path(request, *args, **kwargs):
     """Any /v1 path no route matched: the JSON 404 of SPEC §3, never an HTML page."""
     return error_json_response(ErrorCode.NOT_FOUND, f"No API endpoint at {request.path}.")
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: the JSON 403 under /v1 (a browser session without a token), Django's page elsewhere."""
+    if request.path == "/v1" or request.path.startswith("/v1/"):
+        return error_json_response(ErrorCode.FORBIDDEN, f"CSRF check failed: {reason}")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
 
 
 # A fixed 2 KB (2048-byte) JSON body, encoded once: the floor measures the framework (middleware,
