@@ -351,6 +351,27 @@ def test_duplicate_names(tmp_path):
     assert codes(validate(path)) == {"DUPLICATE_ENTRY"}
 
 
+@pytest.mark.parametrize("other", ["lib/x.js", "lib/"])
+def test_file_and_folder_with_the_same_name(tmp_path, other):
+    path = write_zip(tmp_path / "x.mpk", [*good_entries(), ("lib", b"1"), (other, b"")])
+    assert codes(validate(path)) == {"DUPLICATE_ENTRY"}
+
+
+def test_empty_deflated_entry_without_data_is_fine(tmp_path):
+    path = write_zip(tmp_path / "x.mpk", [*good_entries(), ("empty.txt", b"")])
+    data = bytearray(path.read_bytes())
+    central, local = central_records(bytes(data))["empty.txt"]
+    if struct.unpack_from("<I", data, central + 20)[0] == 2:  # zipfile wrote the 2-byte empty stream
+        data[local + 30 + 9 : local + 30 + 11] = b""  # drop it and fix both headers
+        struct.pack_into("<I", data, local + 18, 0)
+        central -= 2
+        struct.pack_into("<I", data, central + 20, 0)
+        eocd = len(data) - 22
+        struct.pack_into("<I", data, eocd + 16, struct.unpack_from("<I", data, eocd + 16)[0] - 2)
+        path.write_bytes(bytes(data))
+    assert validate(path).ok, validate(path).report()
+
+
 def test_case_insensitive_duplicate_names(tmp_path):
     path = write_zip(tmp_path / "x.mpk", [*good_entries(), ("Lib/A.js", b"1"), ("lib/a.js", b"2")])
     assert codes(validate(path)) == {"DUPLICATE_ENTRY_CASE"}
@@ -432,6 +453,20 @@ def test_manifest_not_at_root_is_missing(tmp_path):
 )
 def test_invalid_json_manifest(tmp_path, content):
     path = write_zip(tmp_path / "x.mpk", [("manifest.json", content), ("icon.png", make_icon_png())])
+    assert codes(validate(path)) == {"MANIFEST_INVALID_JSON"}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        '"permissions": [' + "[" * 900 + "]" * 900 + ", " + "[" * 900 + "]" * 900 + "]",
+        '"description": "\\ud800"',
+        '"requires_restart": 1e400',
+    ],
+)
+def test_hostile_json_shapes_are_invalid_json(tmp_path, extra):
+    text = json.dumps(manifest(permissions=..., requires_restart=...))[:-1] + ", " + extra + "}"
+    path = write_zip(tmp_path / "x.mpk", [("manifest.json", text), ("icon.png", make_icon_png())])
     assert codes(validate(path)) == {"MANIFEST_INVALID_JSON"}
 
 

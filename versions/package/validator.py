@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import struct
 import warnings
@@ -251,6 +252,10 @@ class _PackageValidator:
         if not isinstance(manifest, dict):
             self.add("MANIFEST_INVALID_JSON", "manifest.json must contain a JSON object.", MANIFEST_NAME)
             return None
+        problem = _json_shape_problem(manifest)
+        if problem:
+            self.add("MANIFEST_INVALID_JSON", f"manifest.json {problem}.", MANIFEST_NAME)
+            return None
         self.result.manifest = manifest
         facts = check_manifest(
             manifest,
@@ -421,3 +426,30 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _no_constants(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+MAX_JSON_DEPTH = 16
+
+
+def _json_shape_problem(value) -> str | None:
+    """Refuse JSON the rest of the store cannot handle safely: deep nesting (schema checks such as
+    uniqueItems recurse), unpaired surrogates (not encodable as UTF-8) and non-finite numbers (1e400)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"is nested more than {MAX_JSON_DEPTH} levels deep"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((key, depth + 1))
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "contains an unpaired UTF-16 surrogate escape"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "contains a number too large to represent"
+    return None

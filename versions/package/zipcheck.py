@@ -311,6 +311,16 @@ def _check_duplicates(entries: list[Entry], sink: _IssueSink) -> None:
             )
             continue
         seen_folded[folded] = entry.name
+    # A file and a folder with the same path cannot both be extracted ("lib" the file vs "lib/x.js").
+    folders = set()
+    for entry in entries:
+        parts = entry.name.rstrip("/").casefold().split("/")
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        if entry.is_dir:
+            folders.add("/".join(parts))
+    for entry in entries:
+        if not entry.is_dir and entry.name.casefold() in folders:
+            sink.add("DUPLICATE_ENTRY", "A file and a folder have this name.", entry.name)
 
 
 def _check_layout(fh: BinaryIO, size: int, report: ZipReport, sink: _IssueSink) -> None:
@@ -483,6 +493,8 @@ def inflate_entry(
             raise EntryLimitExceeded(
                 "CORRUPT_ENTRY", f"The entry's compressed data is corrupt ({exc})."
             ) from None
+    if inflater is not None and entry.compressed_size == 0 and produced == 0:
+        inflater = None  # some writers store an empty file as DEFLATED with no data at all
     if inflater is not None:
         try:
             # At most one pending match (≤ 258 bytes) can remain once all input has been consumed.
