@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mosis.core.errors import ApplicationError, ErrorCode
@@ -184,3 +185,107 @@ def app_set_max_mosis_version(*, app: App, value: str, actor) -> App:
     app.max_mosis_version_override = value
     app.updated_at = locked.updated_at
     return app
+
+
+# --- create / update / delete ----------------------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "long_description",
+    "category",
+    "tags",
+    "type",
+    "homepage_url",
+    "support_url",
+    "screenshots",
+    "icon_url",
+    "requires_restart",
+)
+
+
+def _package_id_taken() -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.CONFLICT,
+        "This package_id is already taken.",
+        {"package_id": ["An app with this package_id already exists."]},
+    )
+
+
+def app_create(*, owner, package_id: str, name: str, **fields) -> App:
+    """Create a draft app owned by ``owner``. ``package_id`` is unique across all developers (409 if taken,
+    also when two requests race: the database's unique index decides). Records ``app.created``."""
+    from django.db import IntegrityError
+
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"app_create() got unexpected fields: {sorted(unknown)}")
+    if App.objects.filter(package_id=package_id).exists():
+        raise _package_id_taken()
+    try:
+        with transaction.atomic():
+            app = App.objects.create(owner=owner, package_id=package_id, name=name, **fields)
+            activity_record(
+                type="app.created", app=app, actor=owner, data={"package_id": package_id, "name": name}
+            )
+    except IntegrityError:
+        raise _package_id_taken()
+    return app
+
+
+def app_update(*, app: App, actor, **fields) -> App:
+    """Change an app's metadata (never its status, package_id or owner). Saves and audits only the fields
+    that changed (``app.updated`` with their names); sends ``catalog_changed(reason="metadata")``."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Read-only or unknown field: {', '.join(sorted(unknown))}.",
+            {name: ["This field is read-only."] for name in sorted(unknown)},
+        )
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, fields[name])
+        locked.save(update_fields=[*changed, "updated_at"])
+        activity_record(type="app.updated", app=locked, actor=actor, data={"fields": sorted(changed)})
+        send_catalog_changed(app_id=locked.id, reason="metadata")
+    return locked
+
+
+def app_delete(*, app: App, actor) -> None:
+    """Delete an app that never had a published version (409 otherwise), with its versions; their stored
+    packages and icons are removed after commit. Records ``app.deleted`` (kept for staff: it has no app)."""
+    from mosis.core import storage
+    from versions.models import AppVersion
+
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        versions = AppVersion.objects.filter(app=locked)
+        if (
+            locked.first_published_at is not None
+            or versions.filter(Q(status="published") | Q(published_at__isnull=False)).exists()
+        ):
+            raise ApplicationError(
+                ErrorCode.CONFLICT,
+                "An app with a published version cannot be deleted; unlist it instead.",
+            )
+        keys = [key for pair in versions.values_list("package_key", "icon_key") for key in pair if key]
+        app_id, package_id = locked.id, locked.package_id
+        locked.delete()
+        activity_record(
+            type="app.deleted", actor=actor, data={"app_id": str(app_id), "package_id": package_id}
+        )
+        send_catalog_changed(app_id=app_id, reason="deleted")
+
+        def remove_stored_objects():
+            for key in keys:
+                try:
+                    storage.delete_object(key)
+                except Exception:  # an orphaned object is swept later; the delete itself succeeded
+                    logger.exception("could not delete stored object %s of deleted app %s", key, app_id)
+
+        transaction.on_commit(remove_stored_objects)

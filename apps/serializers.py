@@ -1,0 +1,241 @@
+"""Input validation and output shape of ``/v1/apps`` and ``/v1/events`` (no business rules here)."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .constants import PACKAGE_ID_PATTERN, AppStatus
+from .models import ActivityEvent, App, Category
+from .selectors import app_latest_version
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 30
+MAX_SCREENSHOTS = 10
+# Never writable through the developer API (SPEC §4): a request naming one is a 400, not silently ignored.
+READ_ONLY_FIELDS = (
+    "id",
+    "package_id",
+    "status",
+    "owner",
+    "owner_id",
+    "max_mosis_version",
+    "max_mosis_version_override",
+    "first_published_at",
+    "status_changed_at",
+    "latest_version",
+    "created_at",
+    "updated_at",
+)
+
+
+class LatestVersionSerializer(serializers.Serializer):
+    """Summary of the newest published, non-yanked version (seed 000 ``AppVersion`` fields)."""
+
+    id = serializers.UUIDField()
+    app_id = serializers.UUIDField()
+    version_name = serializers.CharField()
+    version_code = serializers.IntegerField()
+    status = serializers.CharField()
+    package_size = serializers.IntegerField(allow_null=True)
+    permissions = serializers.ListField(child=serializers.CharField())
+    min_mosis_version = serializers.CharField()
+    max_mosis_version = serializers.CharField()
+    release_notes = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AppSerializer(serializers.ModelSerializer):
+    """The App of seed 000 plus SPEC §5's additions and ``latest_version``."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    screenshots = serializers.ListField(child=serializers.URLField())
+    max_mosis_version = serializers.CharField(source="max_mosis_version_override", read_only=True)
+    latest_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = App
+        fields = [
+            "id",
+            "package_id",
+            "name",
+            "description",
+            "long_description",
+            "category",
+            "tags",
+            "type",
+            "status",
+            "icon_url",
+            "homepage_url",
+            "support_url",
+            "screenshots",
+            "requires_restart",
+            "max_mosis_version",
+            "latest_version",
+            "first_published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(LatestVersionSerializer(allow_null=True))
+    def get_latest_version(self, app):
+        version = app_latest_version(app=app)
+        return LatestVersionSerializer(version).data if version is not None else None
+
+
+def _validate_tags(value: list[str]) -> list[str]:
+    if len(value) > MAX_TAGS:
+        raise serializers.ValidationError(f"At most {MAX_TAGS} tags.")
+    cleaned: list[str] = []
+    for tag in value:
+        tag = tag.strip()
+        if not tag:
+            raise serializers.ValidationError("Tags cannot be blank.")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise serializers.ValidationError(f"Each tag is at most {MAX_TAG_LENGTH} characters.")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def _validate_screenshots(value: list[str]) -> list[str]:
+    if len(value) > MAX_SCREENSHOTS:
+        raise serializers.ValidationError(f"At most {MAX_SCREENSHOTS} screenshots.")
+    for url in value:
+        if not url.lower().startswith("https://"):
+            raise serializers.ValidationError("Screenshot URLs must use https.")
+    return value
+
+
+class AppWriteSerializer(serializers.Serializer):
+    """Fields a developer may set; naming a read-only field (``status``, ``package_id`` on PATCH, ...) is a
+    400 that names it."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    long_description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=True),
+        required=False,
+        max_length=MAX_TAGS,
+    )
+    type = serializers.ChoiceField(choices=settings.APP_TYPES, required=False)
+    homepage_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    support_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    screenshots = serializers.ListField(
+        child=serializers.URLField(max_length=500), required=False, max_length=MAX_SCREENSHOTS
+    )
+    icon_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    requires_restart = serializers.BooleanField(required=False)
+
+    read_only_names = READ_ONLY_FIELDS
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            named = [name for name in self.read_only_names if name in data]
+            if named:
+                raise serializers.ValidationError({name: ["This field is read-only."] for name in named})
+        return super().to_internal_value(data)
+
+    def validate_tags(self, value):
+        return _validate_tags(value)
+
+    def validate_screenshots(self, value):
+        return _validate_screenshots(value)
+
+
+class AppCreateSerializer(AppWriteSerializer):
+    package_id = serializers.RegexField(
+        PACKAGE_ID_PATTERN,
+        max_length=150,
+        trim_whitespace=False,
+        error_messages={
+            "invalid": "Must look like com.developer.appname: lowercase letters and digits in "
+            "dot-separated parts, each starting with a letter."
+        },
+    )
+
+    read_only_names = tuple(name for name in READ_ONLY_FIELDS if name != "package_id")
+
+    def validate_package_id(self, value):
+        if not re.fullmatch(PACKAGE_ID_PATTERN, value):  # RegexField uses search(); be exact
+            raise serializers.ValidationError("Invalid package_id.")
+        return value
+
+
+class AppUpdateSerializer(AppWriteSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class ActivityEventSerializer(serializers.ModelSerializer):
+    app_id = serializers.UUIDField(allow_null=True)
+    package_id = serializers.SerializerMethodField()
+    version_id = serializers.UUIDField(allow_null=True)
+    version_code = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+    data = serializers.DictField()
+
+    class Meta:
+        model = ActivityEvent
+        fields = [
+            "id",
+            "type",
+            "app_id",
+            "package_id",
+            "version_id",
+            "version_code",
+            "actor",
+            "data",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_package_id(self, event):
+        if event.app_id is not None:
+            return event.app.package_id
+        return event.data.get("package_id")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_version_code(self, event):
+        return event.version.version_code if event.version_id is not None else None
+
+    @extend_schema_field(ActorSerializer(allow_null=True))
+    def get_actor(self, event):
+        if event.actor_id is None:
+            return None
+        return {"id": str(event.actor_id), "name": event.actor.display_name}
+
+
+class EventQuerySerializer(serializers.Serializer):
+    type = serializers.CharField(required=False, max_length=50)
+    app_id = serializers.UUIDField(required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": ["Must be after since."]})
+        return attrs
+
+
+class AppListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AppStatus.choices, required=False)
