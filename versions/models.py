@@ -45,6 +45,8 @@ class AppVersion(BaseModel):
     # Lifecycle timestamps.
     upload_expires_at = models.DateTimeField(null=True, blank=True)
     validation_started_at = models.DateTimeField(null=True, blank=True)
+    # How many times the sweeper re-enqueued a stuck validation (versions.services.MAX_VALIDATION_ATTEMPTS).
+    validation_attempts = models.PositiveSmallIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -65,3 +67,12 @@ class AppVersion(BaseModel):
 
     def __str__(self):
         return f"{self.app_id} {self.version_name} ({self.version_code})"
+
+
+class ReviewQueueItem(AppVersion):
+    """The review console's queue (SPEC §8): versions in ``review``, oldest submission first (admin only)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue item"
+        verbose_name_plural = "review queue"

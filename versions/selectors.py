@@ -1,0 +1,61 @@
+"""Version reads (querysets designed for their callers: API list, review console, commands)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .constants import VersionStatus
+from .models import AppVersion
+
+
+def version_list(*, app, status: str | None = None) -> QuerySet[AppVersion]:
+    """An app's versions, newest ``version_code`` first (index app, status, -version_code)."""
+    qs = AppVersion.objects.filter(app=app)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-version_code")
+
+
+def version_get(*, app, version_id) -> AppVersion | None:
+    try:
+        return AppVersion.objects.select_related("app").filter(app=app, pk=version_id).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def review_queue() -> QuerySet[AppVersion]:
+    """Versions waiting for a reviewer, oldest submission first (index status, submitted_at)."""
+    return (
+        AppVersion.objects.filter(status=VersionStatus.REVIEW)
+        .select_related("app__owner")
+        .order_by("submitted_at", "created_at")
+    )
+
+
+def last_published_version(*, version: AppVersion) -> AppVersion | None:
+    """The newest published version of the same app before this one (what a reviewer compares with)."""
+    return (
+        AppVersion.objects.filter(
+            app_id=version.app_id, status=VersionStatus.PUBLISHED, version_code__lt=version.version_code
+        )
+        .order_by("-version_code")
+        .first()
+    )
+
+
+def version_changes(*, version: AppVersion, previous: AppVersion | None) -> dict:
+    """Permission and dependency diff against ``previous`` (None: everything is new)."""
+    old_perms = set(previous.permissions or []) if previous else set()
+    new_perms = set(version.permissions or [])
+    old_deps = dict(previous.dependencies or {}) if previous else {}
+    new_deps = dict(version.dependencies or {})
+    return {
+        "previous": previous,
+        "permissions_added": sorted(new_perms - old_perms),
+        "permissions_removed": sorted(old_perms - new_perms),
+        "dependencies_added": {k: v for k, v in sorted(new_deps.items()) if k not in old_deps},
+        "dependencies_removed": {k: v for k, v in sorted(old_deps.items()) if k not in new_deps},
+        "dependencies_changed": {
+            k: (old_deps[k], v) for k, v in sorted(new_deps.items()) if k in old_deps and old_deps[k] != v
+        },
+    }

@@ -1,0 +1,126 @@
+"""Input validation and output shape of the versions API (no business rules here)."""
+
+from rest_framework import serializers
+
+from .constants import VersionStatus
+from .models import AppVersion
+from .services.lifecycle import MAX_VERSION_CODE
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """Optional strings stored as '' are answered as null (seed 000's ``field?: string``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class IssueSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    path = serializers.CharField(allow_null=True)
+    severity = serializers.ChoiceField(choices=["error", "warning"])
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    errors = IssueSerializer(many=True)
+    warnings = IssueSerializer(many=True)
+    sha256 = serializers.CharField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+
+
+class AppVersionSerializer(serializers.ModelSerializer):
+    """Seed 000 ``AppVersion`` plus what validation found and the lifecycle timestamps."""
+
+    app_id = serializers.UUIDField(read_only=True)
+    package_size = serializers.IntegerField(read_only=True, allow_null=True)
+    signature = BlankAsNullCharField()
+    signing_key_id = serializers.UUIDField(read_only=True, allow_null=True)
+    signing_key_fingerprint = BlankAsNullCharField()
+    sha256 = BlankAsNullCharField()
+    min_mosis_version = BlankAsNullCharField()
+    max_mosis_version = BlankAsNullCharField()
+    release_notes = serializers.CharField(read_only=True)
+    review_notes = BlankAsNullCharField()
+    permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    sensitive_permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    languages = serializers.ListField(child=serializers.CharField(), read_only=True)
+    dependencies = serializers.DictField(child=serializers.CharField(), read_only=True)
+    validation_report = ValidationReportSerializer(read_only=True, allow_null=True)
+    status = serializers.ChoiceField(choices=VersionStatus.choices, read_only=True)
+
+    class Meta:
+        model = AppVersion
+        fields = [
+            "id",
+            "app_id",
+            "version_name",
+            "version_code",
+            "status",
+            "release_notes",
+            "review_notes",
+            "package_size",
+            "sha256",
+            "signature",
+            "signing_key_id",
+            "signing_key_fingerprint",
+            "permissions",
+            "sensitive_permissions",
+            "dependencies",
+            "languages",
+            "min_mosis_version",
+            "max_mosis_version",
+            "requires_restart",
+            "validation_report",
+            "upload_expires_at",
+            "submitted_at",
+            "reviewed_at",
+            "published_at",
+            "yanked_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    version_name = serializers.CharField(max_length=64)
+    version_code = serializers.IntegerField(min_value=1, max_value=MAX_VERSION_CODE)
+    release_notes = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    size = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Package size in bytes; when given, the upload must be exactly this size.",
+    )
+
+
+class VersionCreatedSerializer(serializers.Serializer):
+    version = AppVersionSerializer()
+    upload_url = serializers.URLField(help_text="PUT the package body here.")
+    upload_expires = serializers.DateTimeField()
+    upload_method = serializers.ChoiceField(choices=["PUT"])
+    upload_headers = serializers.DictField(
+        child=serializers.CharField(), help_text="Headers the PUT must carry (Content-Type, Content-Length)."
+    )
+
+
+class UploadCompleteSerializer(serializers.Serializer):
+    signature = serializers.CharField(
+        max_length=2048, required=False, allow_blank=True, default="", help_text="Base64 signature."
+    )
+    signing_key_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class VersionListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=VersionStatus.choices, required=False)
+
+
+class SuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()

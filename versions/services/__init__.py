@@ -1,0 +1,51 @@
+"""Version services (writes). Re-exported here: ``from versions.services import version_submit``."""
+
+from .importing import ImportResult, package_import, read_package_manifest
+from .lifecycle import (
+    PACKAGE_CONTENT_TYPE,
+    REVIEW_DECISIONS,
+    icon_key_for,
+    package_key_for,
+    version_create,
+    version_delete,
+    version_publish,
+    version_review,
+    version_submit,
+    version_transition,
+    version_upload_complete,
+    version_upload_target,
+    version_yank,
+)
+from .validation import (
+    MAX_VALIDATION_ATTEMPTS,
+    StorageUnavailable,
+    SweepReport,
+    record_validation_result,
+    version_validate,
+    versions_sweep,
+)
+
+__all__ = [
+    "MAX_VALIDATION_ATTEMPTS",
+    "PACKAGE_CONTENT_TYPE",
+    "REVIEW_DECISIONS",
+    "ImportResult",
+    "StorageUnavailable",
+    "SweepReport",
+    "icon_key_for",
+    "package_import",
+    "package_key_for",
+    "read_package_manifest",
+    "record_validation_result",
+    "version_create",
+    "version_delete",
+    "version_publish",
+    "version_review",
+    "version_submit",
+    "version_transition",
+    "version_upload_complete",
+    "version_upload_target",
+    "version_validate",
+    "version_yank",
+    "versions_sweep",
+]

@@ -1,0 +1,442 @@
+"""Version lifecycle services (SPEC §5–§6): create, upload-complete, submit, review, publish, yank, delete.
+
+``version_transition`` is the one state machine (STYLE §2): every status change goes through it, so the API,
+the admin review console and ``manage.py review`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+import semantic_version
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.models import App
+from apps.policies import can_review_version
+from apps.services import activity_record, app_mark_published
+from mosis.core import storage
+from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.signals import send_catalog_changed
+from mosis.core.tasks import enqueue_on_commit
+
+from ..constants import DELETABLE_STATUSES, VERSION_TRANSITIONS, VersionStatus
+from ..models import AppVersion
+
+logger = logging.getLogger("mosis.versions")
+
+PACKAGE_CONTENT_TYPE = "application/octet-stream"
+MAX_VERSION_CODE = 2**31 - 1
+
+# The activity event (and webhook event name) written when a version reaches each status.
+EVENT_BY_STATUS = {
+    VersionStatus.VALIDATING: "version.upload_completed",
+    VersionStatus.DRAFT: "version.validated",
+    VersionStatus.REVIEW: "version.submitted",
+    VersionStatus.APPROVED: "version.approved",
+    VersionStatus.REJECTED: "version.rejected",
+    VersionStatus.PUBLISHED: "version.published",
+}
+# Timestamp field stamped when a version reaches each status.
+TIMESTAMP_BY_STATUS = {
+    VersionStatus.VALIDATING: "validation_started_at",
+    VersionStatus.REVIEW: "submitted_at",
+    VersionStatus.APPROVED: "reviewed_at",
+    VersionStatus.PUBLISHED: "published_at",
+}
+
+
+def package_key_for(*, app_id, version_id) -> str:
+    return f"apps/{app_id}/{version_id}.mpk"
+
+
+def icon_key_for(*, app_id, version_id) -> str:
+    return f"apps/{app_id}/{version_id}-icon.png"
+
+
+def _conflict(version: AppVersion, action: str) -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.CONFLICT,
+        f"Cannot {action}: the version is '{version.status}'.",
+        {"status": [f"current state is '{version.status}'"]},
+    )
+
+
+def _lock(version: AppVersion) -> AppVersion:
+    return AppVersion.objects.select_for_update().select_related("app__owner").get(pk=version.pk)
+
+
+def _refresh_in_place(target: AppVersion, source: AppVersion) -> None:
+    """Callers keep their object: copy the saved field values back onto it."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+# --- the one state machine ----------------------------------------------------------------------------
+def version_transition(
+    *, version: AppVersion, to: str, actor=None, notes: str = "", changes: dict | None = None
+) -> AppVersion:
+    """Move ``version`` to status ``to`` (SPEC §6).
+
+    Locks the row; a no-op when it is already there; 409 CONFLICT naming the current state when the move is
+    not in ``VERSION_TRANSITIONS``. ``changes`` are extra field values saved in the same update (validation
+    facts, package size, signature). Writes the activity event, emails the owner after commit when it is a
+    reviewer's decision (review → approved / rejected) and sends ``catalog_changed`` on publication.
+    ``version`` is updated in place and returned.
+    """
+    to = VersionStatus(to)
+    with transaction.atomic():
+        locked = _lock(version)
+        previous = locked.status
+        if previous == to:
+            _refresh_in_place(version, locked)
+            return version
+        if to not in VERSION_TRANSITIONS[VersionStatus(previous)]:
+            raise ApplicationError(
+                ErrorCode.CONFLICT,
+                f"Cannot move the version to '{to}': its current state is '{previous}'.",
+                {"status": [f"current state is '{previous}'"]},
+            )
+        now = timezone.now()
+        fields = {"status": to, **(changes or {})}
+        if to in TIMESTAMP_BY_STATUS:
+            fields[TIMESTAMP_BY_STATUS[to]] = now
+        reviewer_decision = previous == VersionStatus.REVIEW and to in (
+            VersionStatus.APPROVED,
+            VersionStatus.REJECTED,
+        )
+        if reviewer_decision:
+            fields.update(reviewed_at=now, review_notes=notes, reviewed_by=actor)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*_attnames(fields), "updated_at"])
+        activity_record(
+            type=EVENT_BY_STATUS[to],
+            version=locked,
+            app=locked.app,
+            actor=actor,
+            data={
+                "from": previous,
+                "to": to,
+                "version_code": locked.version_code,
+                "version_name": locked.version_name,
+                **({"notes": notes} if notes else {}),
+            },
+        )
+        if reviewer_decision:
+            version_id = locked.id
+            transaction.on_commit(lambda: _email_owner_decision(version_id=version_id))
+        if to == VersionStatus.PUBLISHED:
+            send_catalog_changed(app_id=locked.app_id, reason="published")
+    _refresh_in_place(version, locked)
+    return version
+
+
+def _attnames(fields: dict) -> list[str]:
+    return [AppVersion._meta.get_field(name).name for name in fields]
+
+
+def _email_owner_decision(*, version_id) -> None:
+    version = AppVersion.objects.select_related("app__owner").filter(pk=version_id).first()
+    if version is None or not version.app.owner.email:
+        return
+    app = version.app
+    verdict = "approved" if version.status != VersionStatus.REJECTED else "rejected"
+    lines = [
+        f"Version {version.version_name} ({version.version_code}) of {app.name} ({app.package_id}) "
+        f"was {verdict} by a reviewer."
+    ]
+    if version.review_notes:
+        lines += ["", "Reviewer notes:", version.review_notes]
+    if version.status == VersionStatus.APPROVED:
+        lines += ["", "You can publish it from the portal or with POST .../publish."]
+    try:
+        send_mail(
+            subject=f"[Mosis Store] {app.package_id} {version.version_name} {verdict}",
+            message="\n".join(lines),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[app.owner.email],
+        )
+    except Exception:  # the decision is committed; a mail outage must not turn it into an error
+        logger.exception("review decision email for version %s failed", version_id)
+
+
+# --- create -----------------------------------------------------------------------------------------------
+def version_create(
+    *,
+    app: App,
+    actor,
+    version_name: str,
+    version_code: int,
+    release_notes: str = "",
+    size: int | None = None,
+) -> tuple[AppVersion, storage.UploadTarget]:
+    """Create a version in ``uploading`` and the URL its package is PUT to.
+
+    ``version_name`` must be semver (400); ``version_code`` must exceed every earlier version's of the app
+    (409). The app row is locked so concurrent creates serialise; the unique (app, version_code) constraint
+    is the last word, so of two concurrent creates with one code exactly one wins and the other gets 409.
+    ``size`` (bytes), when given, is bound into the upload URL and checked at upload-complete.
+    """
+    try:
+        semantic_version.Version(version_name)
+    except (ValueError, TypeError):
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            f"'{version_name}' is not a semantic version (e.g. 1.4.0).",
+            {"version_name": ["Must be a semantic version such as 1.4.0."]},
+        )
+    if not 1 <= version_code <= MAX_VERSION_CODE:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            "version_code is out of range.",
+            {"version_code": [f"Must be between 1 and {MAX_VERSION_CODE}."]},
+        )
+    if size is not None and size > settings.MAX_PACKAGE_SIZE:
+        raise ApplicationError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"Packages may be at most {settings.MAX_PACKAGE_SIZE} bytes.",
+            {"size": [f"At most {settings.MAX_PACKAGE_SIZE} bytes."]},
+        )
+    conflict = ApplicationError(
+        ErrorCode.CONFLICT,
+        f"version_code {version_code} must be greater than every earlier version's of this app.",
+        {"version_code": ["Must be greater than every earlier version_code of this app."]},
+    )
+    version_id = uuid.uuid4()
+    key = package_key_for(app_id=app.pk, version_id=version_id)
+    expires_at = timezone.now() + timedelta(seconds=settings.UPLOAD_URL_TTL)
+    with transaction.atomic():
+        App.objects.select_for_update().filter(pk=app.pk).first()
+        highest = AppVersion.objects.filter(app_id=app.pk).aggregate(m=Max("version_code"))["m"]
+        if highest is not None and version_code <= highest:
+            raise conflict
+        version = AppVersion(
+            id=version_id,
+            app=app,
+            version_name=version_name,
+            version_code=version_code,
+            release_notes=release_notes or "",
+            status=VersionStatus.UPLOADING,
+            package_key=key,
+            declared_size=size,
+            upload_expires_at=expires_at,
+        )
+        try:
+            with transaction.atomic():
+                version.save(force_insert=True)
+        except IntegrityError:
+            raise conflict
+        activity_record(
+            type="version.created",
+            version=version,
+            app=app,
+            actor=actor,
+            data={"version_code": version_code, "version_name": version_name},
+        )
+    target = storage.presigned_upload(
+        key, content_type=PACKAGE_CONTENT_TYPE, content_length=size, expires=settings.UPLOAD_URL_TTL
+    )
+    return version, target
+
+
+def version_upload_target(*, version: AppVersion) -> storage.UploadTarget:
+    """A fresh upload URL for a version still in ``uploading`` (e.g. the first one expired)."""
+    if version.status != VersionStatus.UPLOADING:
+        raise _conflict(version, "upload a package")
+    return storage.presigned_upload(
+        version.package_key,
+        content_type=PACKAGE_CONTENT_TYPE,
+        content_length=version.declared_size,
+        expires=settings.UPLOAD_URL_TTL,
+    )
+
+
+# --- upload-complete --------------------------------------------------------------------------------------
+def _is_retryable_rejection(version: AppVersion) -> bool:
+    """A rejection caused by our side (``INTERNAL``), not by the package or a reviewer."""
+    report = version.validation_report or {}
+    return version.reviewed_at is None and any(
+        (issue or {}).get("code") == "INTERNAL" for issue in report.get("errors", [])
+    )
+
+
+def version_upload_complete(
+    *, version: AppVersion, actor, signature: str = "", signing_key_id=None
+) -> AppVersion:
+    """The package is in storage: check it is there and within bounds, record the signature and move to
+    ``validating``; the validation task is enqueued after commit.
+
+    Allowed from ``uploading`` and, to retry, from a ``rejected`` version whose report has an ``INTERNAL``
+    error (the package itself is immutable). 400 when no object was uploaded or its size differs from the
+    declared one; 413 (and the object deleted) when it is bigger than ``MAX_PACKAGE_SIZE``; 400 when
+    ``signing_key_id`` is not one of the owner's keys.
+    """
+    from accounts.models import SigningKey
+
+    from ..tasks import validate_version_task
+
+    with transaction.atomic():
+        locked = _lock(version)
+        retry = locked.status == VersionStatus.REJECTED and _is_retryable_rejection(locked)
+        if locked.status == VersionStatus.VALIDATING:
+            _refresh_in_place(version, locked)
+            return version  # a repeated call while validating is a no-op
+        if locked.status != VersionStatus.UPLOADING and not retry:
+            raise _conflict(locked, "complete the upload")
+        size = storage.object_size(locked.package_key)
+        if size is None or size == 0:
+            raise ApplicationError(
+                ErrorCode.VALIDATION_ERROR,
+                "No package has been uploaded for this version yet: PUT it to the upload URL first.",
+                {"package": ["Not uploaded."]},
+            )
+        if size > settings.MAX_PACKAGE_SIZE:
+            key = locked.package_key
+            transaction.on_commit(lambda: storage.delete_object(key))
+            raise ApplicationError(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"The package is {size} bytes; the maximum is {settings.MAX_PACKAGE_SIZE}.",
+                {"package": [f"At most {settings.MAX_PACKAGE_SIZE} bytes."]},
+            )
+        if locked.declared_size is not None and size != locked.declared_size:
+            raise ApplicationError(
+                ErrorCode.VALIDATION_ERROR,
+                f"The uploaded package is {size} bytes but {locked.declared_size} were declared.",
+                {"package": ["Size differs from the declared size."]},
+            )
+        signing_key = None
+        if signing_key_id:
+            signing_key = SigningKey.objects.filter(pk=signing_key_id, user_id=locked.app.owner_id).first()
+            if signing_key is None:
+                raise ApplicationError(
+                    ErrorCode.VALIDATION_ERROR,
+                    "Unknown signing key.",
+                    {"signing_key_id": ["Not one of your signing keys."]},
+                )
+        version_transition(
+            version=locked,
+            to=VersionStatus.VALIDATING,
+            actor=actor,
+            changes={
+                "package_size": size,
+                "signature": (signature or "").strip(),
+                "signing_key": signing_key,
+                "signing_key_fingerprint": signing_key.fingerprint if signing_key else "",
+                "validation_attempts": 0,
+            },
+        )
+        enqueue_on_commit(validate_version_task, str(locked.id))
+    _refresh_in_place(version, locked)
+    return version
+
+
+# --- submit / review / publish / yank / delete -----------------------------------------------------------
+def version_submit(*, version: AppVersion, actor) -> AppVersion:
+    """Owner: a validated ``draft`` goes to the review queue (``submitted_at`` set)."""
+    return version_transition(version=version, to=VersionStatus.REVIEW, actor=actor)
+
+
+REVIEW_DECISIONS = ("approve", "reject")
+
+
+def version_review(*, version: AppVersion, reviewer, decision: str, notes: str = "") -> AppVersion:
+    """Staff decide on a version in ``review``: approve or reject (notes required for a rejection).
+
+    FORBIDDEN unless the policy ``can_review_version`` allows it (staff, never on an app they own). With
+    ``AUTO_PUBLISH_ON_APPROVAL`` an approved version is published at once.
+    """
+    if decision not in REVIEW_DECISIONS:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Unknown decision '{decision}'.",
+            {"decision": ["Must be 'approve' or 'reject'."]},
+        )
+    if not can_review_version(reviewer, version):
+        raise ApplicationError(
+            ErrorCode.FORBIDDEN,
+            "Only staff may review versions, and never a version of an app they own.",
+        )
+    notes = (notes or "").strip()
+    if decision == "reject" and not notes:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            "A rejection needs notes telling the developer why.",
+            {"notes": ["Required when rejecting."]},
+        )
+    to = VersionStatus.APPROVED if decision == "approve" else VersionStatus.REJECTED
+    with transaction.atomic():
+        locked = _lock(version)
+        if locked.status != VersionStatus.REVIEW:
+            # Deciding is only meaningful in review: repeating a decision is not a silent no-op here.
+            raise _conflict(locked, f"{decision} the version")
+        version_transition(version=locked, to=to, actor=reviewer, notes=notes)
+        if to == VersionStatus.APPROVED and settings.AUTO_PUBLISH_ON_APPROVAL:
+            version_publish(version=locked, actor=reviewer)
+    _refresh_in_place(version, locked)
+    return version
+
+
+def version_publish(*, version: AppVersion, actor) -> AppVersion:
+    """``approved`` → ``published`` (``published_at``); the app becomes published on its first version."""
+    with transaction.atomic():
+        version_transition(version=version, to=VersionStatus.PUBLISHED, actor=actor)
+        app_mark_published(app=version.app, actor=actor)
+    return version
+
+
+def version_yank(*, version: AppVersion, actor) -> AppVersion:
+    """Hide a published version from "latest" (``yanked_at``); it stays ``published`` and exact downloads of
+    it keep working. Idempotent; 409 for a version that is not published."""
+    with transaction.atomic():
+        locked = _lock(version)
+        if locked.status != VersionStatus.PUBLISHED:
+            raise _conflict(locked, "yank the version")
+        if locked.yanked_at is None:
+            locked.yanked_at = timezone.now()
+            locked.save(update_fields=["yanked_at", "updated_at"])
+            activity_record(
+                type="version.yanked",
+                version=locked,
+                app=locked.app,
+                actor=actor,
+                data={"version_code": locked.version_code, "version_name": locked.version_name},
+            )
+            send_catalog_changed(app_id=locked.app_id, reason="yanked")
+    _refresh_in_place(version, locked)
+    return version
+
+
+def version_delete(*, version: AppVersion, actor) -> None:
+    """Delete a version that was never published, and its stored objects (after commit). 409 otherwise."""
+    with transaction.atomic():
+        locked = _lock(version)
+        if locked.status not in DELETABLE_STATUSES:
+            raise _conflict(locked, "delete the version")
+        keys = [k for k in (locked.package_key, locked.icon_key) if k]
+        activity_record(
+            type="version.deleted",
+            app=locked.app,
+            actor=actor,
+            data={
+                "version_id": str(locked.id),
+                "version_code": locked.version_code,
+                "version_name": locked.version_name,
+                "status": locked.status,
+            },
+        )
+        locked.delete()
+        transaction.on_commit(lambda: _delete_objects(keys))
+
+
+def _delete_objects(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            storage.delete_object(key)
+        except Exception:  # the row is gone; an orphan object is swept, never a 500
+            logger.exception("could not delete stored object %s", key)
