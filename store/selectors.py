@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
 
-from apps.constants import REACHABLE_STATUSES
-from apps.models import App
+from apps.constants import REACHABLE_STATUSES, AppStatus
+from apps.models import App, Category
 from mosis.core.errors import ApplicationError, ErrorCode
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
-from .services.listing import mosis_cap_number
+from .models import AppListing
+from .services.listing import SEARCH_CONFIG, listing_refresh, mosis_cap_number
 
 
 def published_versions(*, app) -> QuerySet[AppVersion]:
@@ -58,3 +74,165 @@ def listed_app_for_package(package_id: str) -> App:
     if app is None:
         raise ApplicationError(ErrorCode.NOT_FOUND, "App not found.")
     return app
+
+
+# --- browse / search ----------------------------------------------------------------------------------
+SORTS = ("popular", "recent", "name", "rating", "relevance")
+_ORDER = {
+    "popular": ("-downloads_recent", "-downloads_total", "package_id"),
+    "recent": (F("last_published_at").desc(nulls_last=True), "package_id"),
+    "name": ("name", "package_id"),
+    "rating": ("-rating_score", "-rating_count", "package_id"),
+}
+TRIGRAM_MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator the GIN index serves
+
+
+def listed_listings() -> QuerySet[AppListing]:
+    """Listed apps (published, with a published non-yanked version), joined for the PublicApp shape."""
+    return AppListing.objects.filter(listed=True).select_related("app", "category", "latest_version")
+
+
+def _search(qs: QuerySet[AppListing], q: str) -> QuerySet[AppListing]:
+    """Filter by ``q`` and annotate ``exact`` (exact name / package id first) and ``score`` (relevance)."""
+    needle = q.strip()
+    lowered = needle.lower()
+    exact = Case(
+        When(Q(package_id=lowered) | Q(name__iexact=needle), then=Value(2)),
+        When(name__istartswith=needle, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    if settings.IS_POSTGRES:
+        from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+
+        query = SearchQuery(needle, search_type="websearch", config=SEARCH_CONFIG)
+        return qs.filter(
+            Q(search_vector=query)
+            | Q(name__trigram_similar=needle)
+            | Q(name__trigram_word_similar=needle)
+            | Q(package_id__trigram_similar=lowered)
+        ).annotate(
+            exact=exact,
+            score=SearchRank(F("search_vector"), query)
+            + Greatest(TrigramSimilarity("name", needle), TrigramSimilarity("package_id", lowered)),
+        )
+    # SQLite fallback (documented in docs/api/store.md): substring match, exact and prefix matches first.
+    return qs.filter(
+        Q(name__icontains=needle)
+        | Q(package_id__icontains=lowered)
+        | Q(app__description__icontains=needle)
+        | Q(app__tags__icontains=needle)
+    ).annotate(exact=exact, score=Value(0.0, output_field=FloatField()))
+
+
+def _excluded_by_cap(mosis_num: int) -> list:
+    """Apps whose staff-set max Mosis version is below ``mosis_num`` (few apps have one: one small query)."""
+    capped = App.objects.exclude(max_mosis_version_override="").values_list(
+        "pk", "max_mosis_version_override"
+    )
+    return [pk for pk, cap in capped if (n := mosis_cap_number(cap)) is not None and mosis_num > n]
+
+
+def newest_compatible_version_id(mosis_num: int, app_ref: str = "app_id"):
+    return Subquery(
+        AppVersion.objects.filter(
+            compatible_filter(mosis_num),
+            app_id=OuterRef(app_ref),
+            status=VersionStatus.PUBLISHED,
+            yanked_at__isnull=True,
+        )
+        .order_by("-version_code")
+        .values("pk")[:1]
+    )
+
+
+def store_browse(
+    *,
+    q: str = "",
+    category: str = "",
+    type: str = "",
+    sort: str = "",
+    mosis_num: int | None = None,
+) -> QuerySet[AppListing]:
+    """Listed apps filtered and ordered for ``GET /v1/store/apps``.
+
+    With ``mosis_num`` only apps with a compatible version remain and each row gets ``compatible_version_id``
+    (the newest compatible version; attach it with ``attach_shown_versions``). ``sort`` defaults to
+    ``relevance`` when ``q`` is given, else ``popular``.
+    """
+    qs = listed_listings()
+    if category:
+        qs = qs.filter(category__slug=category)
+    if type:
+        qs = qs.filter(type=type)
+    if mosis_num is not None:
+        qs = qs.annotate(compatible_version_id=newest_compatible_version_id(mosis_num)).filter(
+            compatible_version_id__isnull=False
+        )
+        excluded = _excluded_by_cap(mosis_num)
+        if excluded:
+            qs = qs.exclude(app_id__in=excluded)
+    sort = sort or ("relevance" if q else "popular")
+    if q:
+        qs = _search(qs, q)
+        if sort == "relevance":
+            return qs.order_by("-exact", "-score", "-downloads_recent", "package_id")
+    if sort == "relevance":
+        sort = "popular"
+    return qs.order_by(*_ORDER[sort])
+
+
+def attach_shown_versions(listings: list[AppListing]) -> list[AppListing]:
+    """Set ``shown_version`` on each row: the newest compatible version when browsing by Mosis version
+    (fetched in one query), else the listing's latest version."""
+    wanted = [getattr(item, "compatible_version_id", None) for item in listings]
+    ids = [pk for pk in wanted if pk is not None]
+    found = AppVersion.objects.in_bulk(ids) if ids else {}
+    for item, pk in zip(listings, wanted, strict=True):
+        item.shown_version = found.get(pk) if pk is not None else item.latest_version
+    return listings
+
+
+def store_categories() -> QuerySet[Category]:
+    """Every category with ``app_count`` = its listed apps."""
+    return Category.objects.annotate(
+        app_count=Count("applisting", filter=Q(applisting__listed=True))
+    ).order_by("position", "name")
+
+
+# --- listing / versions / catalog --------------------------------------------------------------------
+def listing_for_app(*, app: App) -> AppListing:
+    """The app's listing row (repaired on the spot if the read model has not seen the app yet)."""
+    listing = AppListing.objects.select_related("category", "latest_version").filter(app=app).first()
+    if listing is None:
+        listing_refresh(app_id=app.pk)
+        listing = AppListing.objects.select_related("category", "latest_version").get(app=app)
+    listing.app = app
+    return listing
+
+
+def version_for_download(*, app: App, version_code: int) -> AppVersion:
+    """A published version by code (yanked ones stay downloadable); 404 otherwise."""
+    if not 1 <= version_code <= 2_147_483_647:
+        raise ApplicationError(ErrorCode.NOT_FOUND, "Version not found.")
+    version = published_versions(app=app).filter(version_code=version_code).first()
+    if version is None:
+        raise ApplicationError(ErrorCode.NOT_FOUND, "Version not found.")
+    version.app = app
+    return version
+
+
+def catalog_listings() -> QuerySet[AppListing]:
+    """The catalog document's rows: listed apps plus disabled ones (devices and editors turn those off),
+    each with its installable versions prefetched in one query."""
+    installable = AppVersion.objects.filter(status=VersionStatus.PUBLISHED, yanked_at__isnull=True).order_by(
+        "-version_code"
+    )
+    return (
+        AppListing.objects.filter(
+            Q(listed=True) | Q(app__status=AppStatus.DISABLED, latest_version__isnull=False)
+        )
+        .select_related("app", "category", "latest_version")
+        .prefetch_related(Prefetch("app__versions", queryset=installable, to_attr="installable_versions"))
+        .order_by("package_id")
+    )

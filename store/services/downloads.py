@@ -18,6 +18,7 @@ from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Device
 from mosis.core import storage
 from store.models import AppListing, DownloadDaily, DownloadEvent
 from versions.models import AppVersion
@@ -52,7 +53,7 @@ def download_info_for(*, version: AppVersion, request=None) -> dict:
 def download_client_hash(request) -> str:
     """Who is downloading, as a stable opaque hash: device, else user, else salted IP + User-Agent."""
     device = getattr(request, "auth", None)
-    device_id = getattr(device, "pk", None) if type(device).__name__ == "Device" else None
+    device_id = device.pk if isinstance(device, Device) else None
     user = getattr(request, "user", None)
     if device_id is not None:
         ident = f"device:{device_id}"

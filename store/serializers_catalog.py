@@ -1,0 +1,292 @@
+"""Output shapes of the public catalog side (seed 000 PublicApp, SPEC §5 listing, seed 004 versions)."""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.constants import AppStatus
+from versions.constants import mosis_version_number
+
+SORT_CHOICES = ("popular", "recent", "name", "rating", "relevance")
+
+
+def _average(listing) -> float | None:
+    return round(listing.rating_sum / listing.rating_count, 2) if listing.rating_count else None
+
+
+def render_long_description(text: str) -> str:
+    """Markdown source → sanitized HTML (nh3 drops scripts, event handlers and unsafe URLs)."""
+    if not text:
+        return ""
+    return nh3.clean(markdown.markdown(text, extensions=["extra", "sane_lists"]))
+
+
+class MosisVersionField(serializers.CharField):
+    """A Mosis version string ("1.2" / "1.2.3"); validated value is its sortable number."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            if len(value) > 11:
+                raise ValueError(value)
+            return mosis_version_number(value)
+        except ValueError:
+            raise serializers.ValidationError("Must be a Mosis version like 1.2 or 1.2.3.")
+
+
+class BrowseQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
+    category = serializers.SlugField(required=False, allow_blank=True, max_length=50)
+    type = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, allow_blank=True)
+    mosis_version = MosisVersionField(required=False, allow_blank=True)
+
+
+class MosisVersionQuerySerializer(serializers.Serializer):
+    mosis_version = MosisVersionField(required=False, allow_blank=True)
+
+
+class DownloadQuerySerializer(MosisVersionQuerySerializer):
+    redirect = serializers.BooleanField(required=False, default=False)
+
+
+class PublicAppSerializer(serializers.Serializer):
+    """Seed 000's PublicApp plus type, downloads_recent, rating_count and version_code.
+
+    Reads an AppListing with ``app``/``category`` joined and ``shown_version`` set (the newest compatible
+    version when browsing by Mosis version, else the latest).
+    """
+
+    package_id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(source="app.description")
+    category = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField(), source="app.tags")
+    icon_url = serializers.CharField(source="app.icon_url")
+    author_name = serializers.CharField()
+    latest_version = serializers.SerializerMethodField()
+    version_code = serializers.SerializerMethodField()
+    type = serializers.CharField()
+    download_count = serializers.IntegerField(source="downloads_total")
+    downloads_recent = serializers.IntegerField()
+    rating = serializers.SerializerMethodField()
+    rating_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField(source="app.created_at")
+    updated_at = serializers.DateTimeField(source="app.updated_at")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_category(self, obj):
+        return obj.category.slug if obj.category_id else None
+
+    def _shown(self, obj):
+        return getattr(obj, "shown_version", obj.latest_version)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_latest_version(self, obj):
+        version = self._shown(obj)
+        return version.version_name if version else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_version_code(self, obj):
+        version = self._shown(obj)
+        return version.version_code if version else None
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_rating(self, obj):
+        return _average(obj)
+
+
+class ChangelogEntrySerializer(serializers.Serializer):
+    version = serializers.CharField(source="version_name")
+    version_code = serializers.IntegerField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    release_notes = serializers.CharField()
+    yanked = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_yanked(self, obj):
+        return obj.yanked_at is not None
+
+
+class ListingSerializer(PublicAppSerializer):
+    """SPEC §5 listing: PublicApp plus every detail field of seed 001."""
+
+    long_description = serializers.CharField(source="app.long_description")
+    long_description_html = serializers.SerializerMethodField()
+    screenshots = serializers.ListField(child=serializers.CharField(), source="app.screenshots")
+    homepage_url = serializers.CharField(source="app.homepage_url")
+    support_url = serializers.CharField(source="app.support_url")
+    ratings = serializers.SerializerMethodField()
+    downloads_total = serializers.IntegerField()
+    last_published_at = serializers.DateTimeField(allow_null=True)
+    requires_restart = serializers.SerializerMethodField()
+    languages = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+    dependencies = serializers.SerializerMethodField()
+    min_mosis_version = serializers.SerializerMethodField()
+    max_mosis_version = serializers.SerializerMethodField()
+    listed = serializers.BooleanField()
+    disabled = serializers.SerializerMethodField()
+    changelog = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_long_description_html(self, obj):
+        return render_long_description(obj.app.long_description)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=5, max_length=5))
+    def get_ratings(self, obj):
+        return [obj.ratings_1, obj.ratings_2, obj.ratings_3, obj.ratings_4, obj.ratings_5]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_requires_restart(self, obj):
+        version = self._shown(obj)
+        return bool(obj.app.requires_restart or (version and version.requires_restart))
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_languages(self, obj):
+        version = self._shown(obj)
+        return list(version.languages or []) if version else []
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_permissions(self, obj):
+        version = self._shown(obj)
+        return list(version.permissions or []) if version else []
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_dependencies(self, obj):
+        version = self._shown(obj)
+        return dict(version.dependencies or {}) if version else {}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_min_mosis_version(self, obj):
+        version = self._shown(obj)
+        return (version.min_mosis_version or None) if version else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_max_mosis_version(self, obj):
+        version = self._shown(obj)
+        if version is None:
+            return None
+        return obj.app.max_mosis_version_override or version.max_mosis_version or None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_disabled(self, obj):
+        return obj.app.status == AppStatus.DISABLED
+
+    @extend_schema_field(ChangelogEntrySerializer(many=True))
+    def get_changelog(self, obj):
+        return ChangelogEntrySerializer(self.context.get("changelog", []), many=True).data
+
+
+class PublicVersionSerializer(serializers.Serializer):
+    """Seed 004's version entry: where to download it and how to check it."""
+
+    version = serializers.CharField(source="version_name")
+    version_code = serializers.IntegerField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+    checksum = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    yanked = serializers.SerializerMethodField()
+    min_mosis_version = serializers.SerializerMethodField()
+    max_mosis_version = serializers.SerializerMethodField()
+    release_notes = serializers.CharField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_download_url(self, obj):
+        return reverse("store-version-download", args=[obj.app.package_id, obj.version_code])
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_checksum(self, obj):
+        return f"sha256:{obj.sha256}"
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_size(self, obj):
+        return obj.package_size or 0
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_yanked(self, obj):
+        return obj.yanked_at is not None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_min_mosis_version(self, obj):
+        return obj.min_mosis_version or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_max_mosis_version(self, obj):
+        return obj.max_mosis_version or None
+
+
+class StoreDownloadSerializer(serializers.Serializer):
+    download_url = serializers.CharField()
+    version = serializers.CharField()
+    version_code = serializers.IntegerField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    signature = serializers.CharField()
+    signing_key_fingerprint = serializers.CharField()
+
+
+class CategorySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    app_count = serializers.IntegerField()
+
+
+class CatalogVersionSerializer(serializers.Serializer):
+    version = serializers.CharField(source="version_name")
+    version_code = serializers.IntegerField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    min_mosis_version = serializers.SerializerMethodField()
+    max_mosis_version = serializers.SerializerMethodField()
+    dependencies = serializers.DictField(child=serializers.CharField())
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_min_mosis_version(self, obj):
+        return obj.min_mosis_version or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_max_mosis_version(self, obj):
+        return obj.max_mosis_version or None
+
+
+class CatalogEntrySerializer(ListingSerializer):
+    """One catalog app: the listing minus the heavy long description, plus installable versions."""
+
+    title = serializers.CharField(source="name")
+    versions = serializers.SerializerMethodField()
+    last_updated = serializers.DateTimeField(source="last_published_at", allow_null=True)
+
+    class Meta:
+        exclude_fields = ("long_description", "long_description_html", "changelog", "screenshots")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in self.Meta.exclude_fields:
+            fields.pop(name, None)
+        return fields
+
+    @extend_schema_field(CatalogVersionSerializer(many=True))
+    def get_versions(self, obj):
+        return CatalogVersionSerializer(getattr(obj.app, "installable_versions", []), many=True).data
+
+
+class CatalogSerializer(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    apps = CatalogEntrySerializer(many=True)
+
+
+class CacheStatsSerializer(serializers.Serializer):
+    list_entries = serializers.IntegerField()
+    metadata_entries = serializers.IntegerField()
+    version_entries = serializers.IntegerField()
+    total_entries = serializers.IntegerField()
+    hits = serializers.IntegerField()
+    misses = serializers.IntegerField()

@@ -1,0 +1,399 @@
+"""Public catalog endpoints: browse/search, categories, listing, versions, downloads, catalog document,
+cache statistics and the local file download. Thin: validate, call one selector/service, render.
+
+Cacheable reads answer from ``store.services.cache`` with a strong ETag, ``Cache-Control`` and gzip when
+the client accepts it; ``If-None-Match`` answers 304.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.http import content_disposition_header
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import authentication, permissions
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.views import APIView
+
+from accounts.authentication import JWTAuthentication
+from mosis.core import storage
+from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
+from mosis.core.pagination import PaginatedListMixin, StandardPagination
+
+from . import selectors
+from .serializers_catalog import (
+    BrowseQuerySerializer,
+    CacheStatsSerializer,
+    CatalogSerializer,
+    CategorySerializer,
+    DownloadQuerySerializer,
+    ListingSerializer,
+    MosisVersionQuerySerializer,
+    PublicAppSerializer,
+    PublicVersionSerializer,
+    StoreDownloadSerializer,
+)
+from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
+from .services.downloads import download_client_hash, download_info_for, download_record
+
+READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
+CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
+
+
+def cached_json_response(request, document: CachedDocument, *, max_age: int) -> HttpResponse:
+    """200 with the cached bytes (gzip when accepted), or 304 when ``If-None-Match`` names them."""
+    wants_gzip = document.gzipped is not None and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    etag = document.gzip_etag if wants_gzip else document.etag
+    if request.method in ("GET", "HEAD") and document.matches(request.META.get("HTTP_IF_NONE_MATCH")):
+        response = HttpResponse(status=304)
+    elif wants_gzip:
+        response = HttpResponse(document.gzipped, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(document.body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _query(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicView(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    ratelimit_category = "read"
+    schema_public = True
+
+
+MOSIS_VERSION_PARAM = OpenApiParameter(
+    "mosis_version", OpenApiTypes.STR, description="Only compatible versions (e.g. 1.4)", required=False
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag)")
+
+
+class StoreAppListView(PaginatedListMixin, PublicView):
+    items_key = "apps"
+
+    @extend_schema(
+        operation_id="store_apps_list",
+        parameters=[BrowseQuerySerializer],
+        responses={200: PublicAppSerializer(many=True), 304: NOT_MODIFIED},
+        summary="Browse and search listed apps",
+    )
+    def get(self, request):
+        params = _query(BrowseQuerySerializer, request)
+        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
+        parts = ("browse", tuple(sorted((k, str(v)) for k, v in params.items())), paging)
+
+        def build():
+            queryset = selectors.store_browse(
+                q=params.get("q", ""),
+                category=params.get("category", ""),
+                type=params.get("type", ""),
+                sort=params.get("sort", ""),
+                mosis_num=params.get("mosis_version") or None,
+            )
+            paginator = StandardPagination()
+            page = selectors.attach_shown_versions(paginator.paginate_queryset(queryset, request, view=self))
+            return paginator.envelope(PublicAppSerializer(page, many=True).data)
+
+        document = store_cache_fetch(kind="list", parts=parts, build=build)
+        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+class StoreCategoryListView(PaginatedListMixin, PublicView):
+    items_key = "categories"
+
+    @extend_schema(
+        operation_id="store_categories_list",
+        responses={200: CategorySerializer(many=True), 304: NOT_MODIFIED},
+        summary="Categories with their number of listed apps",
+    )
+    def get(self, request):
+        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
+
+        def build():
+            paginator = StandardPagination()
+            page = paginator.paginate_queryset(selectors.store_categories(), request, view=self)
+            return paginator.envelope(CategorySerializer(page, many=True).data)
+
+        document = store_cache_fetch(kind="list", parts=("categories", paging), build=build)
+        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+class StoreAppDetailView(PublicView):
+    @extend_schema(
+        operation_id="store_app_retrieve",
+        parameters=[MOSIS_VERSION_PARAM],
+        responses={200: ListingSerializer, 304: NOT_MODIFIED},
+        summary="An app's public listing (published or unlisted)",
+    )
+    def get(self, request, package_id: str):
+        params = _query(MosisVersionQuerySerializer, request)
+        mosis_num = params.get("mosis_version") or None
+
+        def build():
+            app = selectors.listed_app_for_package(package_id)
+            listing = selectors.listing_for_app(app=app)
+            listing.shown_version = (
+                selectors.latest_compatible_version(app=app, mosis_version=mosis_num)
+                if mosis_num is not None
+                else listing.latest_version
+            )
+            changelog = list(
+                selectors.published_versions(app=app).only(
+                    "version_name", "version_code", "published_at", "release_notes", "yanked_at"
+                )
+            )
+            return ListingSerializer(listing, context={"changelog": changelog}).data
+
+        document = store_cache_fetch(
+            kind="metadata", parts=("listing", package_id, mosis_num), build=build, package_id=package_id
+        )
+        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+class StoreAppVersionsView(PaginatedListMixin, PublicView):
+    items_key = "versions"
+
+    @extend_schema(
+        operation_id="store_app_versions_list",
+        responses={200: PublicVersionSerializer(many=True), 304: NOT_MODIFIED},
+        summary="Published versions of an app (yanked ones flagged), newest first",
+    )
+    def get(self, request, package_id: str):
+        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
+
+        def build():
+            app = selectors.listed_app_for_package(package_id)
+            paginator = StandardPagination()
+            page = paginator.paginate_queryset(selectors.published_versions(app=app), request, view=self)
+            for version in page:
+                version.app = app
+            return paginator.envelope(PublicVersionSerializer(page, many=True).data)
+
+        document = store_cache_fetch(
+            kind="version", parts=("versions", package_id, paging), build=build, package_id=package_id
+        )
+        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+class _DownloadView(PublicView):
+    """Answers download info (or a 302 with ``?redirect=1``) and counts the download once per client/day.
+
+    Device tokens are optional: when present the device is the counted client.
+    """
+
+    authentication_classes = APIView.authentication_classes
+
+    def respond(self, request, version):
+        params = _query(DownloadQuerySerializer, request)
+        download_record(version=version, client_hash=download_client_hash(request))
+        info = download_info_for(version=version, request=request)
+        if params.get("redirect"):
+            response = HttpResponseRedirect(info["download_url"])
+            response["Cache-Control"] = "no-store"
+            return response
+        return _json(StoreDownloadSerializer(info).data)
+
+
+def _json(data) -> HttpResponse:
+    from rest_framework.response import Response
+
+    response = Response(data)
+    response["Cache-Control"] = "no-store"  # the URL is signed and expires
+    return response
+
+
+DOWNLOAD_PARAMS = [
+    MOSIS_VERSION_PARAM,
+    OpenApiParameter("redirect", OpenApiTypes.BOOL, description="302 to the file instead of JSON"),
+]
+REDIRECT = OpenApiResponse(description="Redirect to download_url (with ?redirect=1)")
+
+
+class StoreLatestDownloadView(_DownloadView):
+    @extend_schema(
+        operation_id="store_app_download_latest",
+        parameters=DOWNLOAD_PARAMS,
+        responses={200: StoreDownloadSerializer, 302: REDIRECT},
+        summary="Download the latest (or newest compatible) version",
+    )
+    def get(self, request, package_id: str):
+        params = _query(DownloadQuerySerializer, request)
+        app = selectors.listed_app_for_package(package_id)
+        version = selectors.latest_compatible_version(
+            app=app, mosis_version=params.get("mosis_version") or None
+        )
+        if version is None:
+            raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
+        version.app = app
+        return self.respond(request, version)
+
+
+class StoreVersionDownloadView(_DownloadView):
+    @extend_schema(
+        operation_id="store_app_download_version",
+        parameters=DOWNLOAD_PARAMS,
+        responses={200: StoreDownloadSerializer, 302: REDIRECT},
+        summary="Download one published version (yanked versions stay downloadable)",
+    )
+    def get(self, request, package_id: str, version_code: int):
+        app = selectors.listed_app_for_package(package_id)
+        version = selectors.version_for_download(app=app, version_code=version_code)
+        return self.respond(request, version)
+
+
+class CatalogView(PublicView):
+    @extend_schema(
+        operation_id="store_catalog",
+        responses={200: CatalogSerializer, 304: NOT_MODIFIED},
+        summary="The catalog document: every listed app (and disabled ones, flagged) for extension managers",
+    )
+    def get(self, request):
+        def build():
+            listings = selectors.attach_shown_versions(list(selectors.catalog_listings()))
+            return CatalogSerializer(
+                {"generated_at": timezone.now(), "count": len(listings), "apps": listings}
+            ).data
+
+        document = store_cache_fetch(kind="list", parts=("catalog",), build=build)
+        return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
+
+
+class MetricsTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <METRICS_TOKEN>`` for operators' scrapers (only when the setting is set)."""
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        token = settings.METRICS_TOKEN
+        if token and header.startswith("Bearer ") and constant_time_compare(header[7:].strip(), token):
+            return None, "metrics-token"
+        return None
+
+    def authenticate_header(self, request):
+        return "Bearer"
+
+
+class MetricsTokenScheme(OpenApiAuthenticationExtension):
+    target_class = MetricsTokenAuthentication
+    name = "metricsToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The operator's METRICS_TOKEN"}
+
+
+class IsStaffOrMetricsToken(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.auth == "metrics-token":
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise NotAuthenticated()
+        if not user.is_staff:
+            raise PermissionDenied("Staff or the metrics token only.")
+        return True
+
+
+class CacheStatsView(APIView):
+    authentication_classes = [MetricsTokenAuthentication, JWTAuthentication]
+    permission_classes = [IsStaffOrMetricsToken]
+    ratelimit_category = "read"
+
+    @extend_schema(
+        operation_id="cache_stats", responses={200: CacheStatsSerializer}, summary="Store cache statistics"
+    )
+    def get(self, request):
+        return _json(CacheStatsSerializer(store_cache_stats()).data)
+
+
+# --- local file download (embedded mode) ---------------------------------------------------------------
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """(start, end) inclusive for a single satisfiable range; None to send everything; False if unsatisfiable."""
+    match = _RANGE.match(header.strip())
+    if not match:
+        return None  # multiple or malformed ranges: the whole file (RFC 9110 allows ignoring Range)
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        length = int(last)
+        if length == 0:
+            return False
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        return False
+    return start, end
+
+
+def _slice(handle, start: int, length: int, chunk: int = storage.CHUNK):
+    try:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            data = handle.read(min(chunk, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+def local_download(request, token: str):
+    """``GET /v1/files/<token>``: stream a package named by a signed, expiring token; supports one Range."""
+    if request.method not in ("GET", "HEAD"):
+        return error_json_response(ErrorCode.METHOD_NOT_ALLOWED)
+    try:
+        claims = storage.read_download_token(token, max_age=settings.DOWNLOAD_URL_TTL)
+    except signing.BadSignature:  # includes SignatureExpired
+        return error_json_response(ErrorCode.NOT_FOUND, "Download link is invalid or expired.")
+    key = claims.get("k", "")
+    size = storage.object_size(key)
+    if size is None:
+        return error_json_response(ErrorCode.NOT_FOUND, "File not found.")
+    filename = os.path.basename(claims.get("f") or key)
+    handle = storage.open_stream(key)
+    wanted = (
+        _parse_range(request.META.get("HTTP_RANGE", ""), size) if request.META.get("HTTP_RANGE") else None
+    )
+    if wanted is False:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+    if wanted is None:
+        response = FileResponse(
+            handle, as_attachment=True, filename=filename, content_type="application/octet-stream"
+        )
+        response["Content-Length"] = str(size)
+    else:
+        start, end = wanted
+        response = StreamingHttpResponse(
+            _slice(handle, start, end - start + 1), status=206, content_type="application/octet-stream"
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=0"
+    return response
