@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from mosis.core.views import HealthView, bench_floor, unknown_api_path
 
@@ -11,7 +11,7 @@ api_v1 = [
     path("health", HealthView.as_view(), name="health"),
     path(
         "openapi.json",
-        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[]),
         name="openapi",
     ),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),

@@ -16,6 +16,7 @@ ERROR_DESCRIPTIONS = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED: see Retry-After",
     500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE: a backend the operation needs is down; retry later",
 }
 
 
@@ -40,8 +41,28 @@ class MosisAutoSchema(AutoSchema):
         return responses
 
 
+def _drop_defaults_that_break_their_schema(node) -> None:
+    """``CharField(default="")`` without ``allow_blank`` documents ``default: ""`` next to ``minLength: 1``.
+
+    DRF fills the default without validating it, so the server is right, but OpenAPI requires a default to
+    satisfy its own schema (openapi-spec-validator and schemathesis refuse the document). The default is only
+    documentation, so it is dropped where it contradicts the constraints.
+    """
+    if isinstance(node, dict):
+        default = node.get("default")
+        if isinstance(default, str) and len(default) < node.get("minLength", 0):
+            del node["default"]
+        for value in node.values():
+            _drop_defaults_that_break_their_schema(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_defaults_that_break_their_schema(value)
+
+
 def pagination_component_hook(result, generator, request, public):
-    """Registers the shared ``Pagination`` and ``Error`` components used by every list and error response."""
+    """Registers the shared ``Pagination`` and ``Error`` components used by every list and error response,
+    and removes self-contradicting defaults (see above)."""
+    _drop_defaults_that_break_their_schema(result)
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(
         "Pagination",
