@@ -300,8 +300,15 @@ def test_zip64_is_refused(tmp_path):
             archive.writestr(name, data)
         with archive.open("big.bin", "w", force_zip64=True) as out:
             out.write(b"x" * 10)
-    # force_zip64 only adds ZIP64 extras to the local header; the sizes then disagree with the directory.
-    assert not validate(path).ok
+    # force_zip64 puts ZIP64 sizes in the local header only
+    assert codes(validate(path)) == {"ZIP64_UNSUPPORTED"}
+
+
+def test_zip64_end_record_is_refused(good_package):
+    data = bytearray(good_package.read_bytes())
+    struct.pack_into("<HH", data, len(data) - 22 + 8, 0xFFFF, 0xFFFF)  # entry counts deferred to ZIP64
+    good_package.write_bytes(bytes(data))
+    assert codes(validate(good_package)) == {"ZIP64_UNSUPPORTED"}
 
 
 # -- entry names ----------------------------------------------------------------------------------------

@@ -339,6 +339,15 @@ def _check_layout(fh: BinaryIO, size: int, report: ZipReport, sink: _IssueSink) 
         raw_name = _read_exact(
             fh, entry.header_offset + LOCAL.size, nlen, size, f"the name of {entry.name!r}"
         )
+        if 0xFFFFFFFF in (csize, usize):
+            sink.add(
+                "ZIP64_UNSUPPORTED",
+                "The local header uses ZIP64 sizes; write the archive without ZIP64 "
+                "(e.g. no force_zip64, no streaming from stdin with zip).",
+                entry.name,
+            )
+            entry.readable = False
+            csize, usize = entry.compressed_size, entry.file_size  # still check the rest of the header
         problems = []
         if raw_name != entry.raw_name:
             problems.append(f"name {raw_name.decode('utf-8', 'backslashreplace')!r}")
