@@ -64,7 +64,9 @@ def test_upload_bigger_than_limit_is_refused_while_streaming(auth_client, app, s
     assert AppVersion.objects.get(pk=created["version"]["id"]).status == "uploading"
 
 
-def test_declared_content_length_over_limit_is_refused_before_reading(auth_client, app, small_limit, no_ratelimits):
+def test_declared_content_length_over_limit_is_refused_before_reading(
+    auth_client, app, small_limit, no_ratelimits
+):
     created = create_version(auth_client, app).json()
     response = upload_locally(auth_client, created, b"\0" * (LIMIT + 1))
     assert response.status_code == 413
@@ -111,7 +113,9 @@ def test_upload_needs_a_body(auth_client, app, no_ratelimits):
 
 def test_only_put_is_allowed(auth_client, app, no_ratelimits):
     created = create_version(auth_client, app).json()
-    response = auth_client.post(local_path_of(created["upload_url"]), data=b"PK", content_type="application/octet-stream")
+    response = auth_client.post(
+        local_path_of(created["upload_url"]), data=b"PK", content_type="application/octet-stream"
+    )
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 
@@ -125,7 +129,9 @@ def test_package_is_immutable_once_upload_completed(
     # Before upload-complete the developer may replace the upload (still "uploading").
     assert upload_locally(auth_client, created, data).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        auth_client.put(f"/v1/apps/{app.id}/versions/{created['version']['id']}/upload-complete", {}, format="json")
+        auth_client.put(
+            f"/v1/apps/{app.id}/versions/{created['version']['id']}/upload-complete", {}, format="json"
+        )
     response = upload_locally(auth_client, created, b"PK-other")
     assert response.status_code == 409
     assert "immutable" in response.json()["error"]["message"]

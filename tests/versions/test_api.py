@@ -1,0 +1,299 @@
+"""``/v1/apps/{id}/versions``: owner-only access, scopes, version_code rules, transitions, lists."""
+
+import pytest
+
+from accounts.models import ApiKey
+from accounts.tokens import hash_secret, new_api_key_secret
+from mosis.core import storage
+from tests.conftest import jwt_client_for
+from tests.factories import AppFactory, AppVersionFactory
+from tests.versions.pipeline import (
+    create_version,
+    manifest_for,
+    package_bytes,
+    upload_and_validate,
+    upload_locally,
+    version_url,
+)
+from versions.constants import VersionStatus
+from versions.models import AppVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app(user):
+    return AppFactory(owner=user, package_id="com.example.api")
+
+
+def api_key_client(user, scopes):
+    from rest_framework.test import APIClient
+
+    secret = new_api_key_secret()
+    ApiKey.objects.create(
+        user=user, name="ci", key_prefix=secret[:12], key_hash=hash_secret(secret), scopes=scopes
+    )
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=secret)
+    return client
+
+
+def error(response):
+    return response.json()["error"]
+
+
+# --- authorization --------------------------------------------------------------------------------------
+def test_another_developer_cannot_read_upload_submit_or_publish_your_versions(
+    auth_client, other_client, app, no_ratelimits, django_capture_on_commit_callbacks
+):
+    draft = upload_and_validate(
+        auth_client, app, package_bytes(manifest_for(app)), django_capture_on_commit_callbacks
+    )
+    approved = AppVersionFactory(app=app, status=VersionStatus.APPROVED, version_code=5)
+    attempts = [
+        other_client.get(f"/v1/apps/{app.id}/versions"),
+        other_client.post(
+            f"/v1/apps/{app.id}/versions", {"version_name": "2.0.0", "version_code": 9}, format="json"
+        ),
+        other_client.get(version_url(app, draft["id"])),
+        other_client.put(version_url(app, draft["id"], "/upload-complete"), {}, format="json"),
+        other_client.post(version_url(app, draft["id"], "/submit")),
+        other_client.post(version_url(app, approved.id, "/publish")),
+        other_client.post(version_url(app, approved.id, "/yank")),
+        other_client.delete(version_url(app, draft["id"])),
+    ]
+    assert [r.status_code for r in attempts] == [404] * len(attempts)
+    assert {error(r)["code"] for r in attempts} == {"NOT_FOUND"}
+    assert AppVersion.objects.get(pk=draft["id"]).status == VersionStatus.DRAFT
+    assert AppVersion.objects.get(pk=approved.id).status == VersionStatus.APPROVED
+    assert AppVersion.objects.filter(app=app).count() == 2
+
+
+def test_anonymous_client_is_401(api_client, app):
+    assert api_client.get(f"/v1/apps/{app.id}/versions").status_code == 401
+
+
+def test_a_developer_has_no_api_to_approve(auth_client, app, no_ratelimits):
+    version = AppVersionFactory(app=app, status=VersionStatus.REVIEW)
+    for suffix in ("/approve", "/review", "/reject"):
+        response = auth_client.post(version_url(app, version.id, suffix), {"notes": "ok"}, format="json")
+        assert response.status_code == 404
+    version.refresh_from_db()
+    assert version.status == VersionStatus.REVIEW
+
+
+def test_status_is_not_writable_through_the_version_api(auth_client, app, no_ratelimits):
+    version = AppVersionFactory(app=app, status=VersionStatus.DRAFT)
+    response = auth_client.patch(version_url(app, version.id), {"status": "published"}, format="json")
+    assert response.status_code == 405
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DRAFT
+
+
+def test_scopes_are_required_per_action(user, app, no_ratelimits):
+    reader = api_key_client(user, ["apps:read"])
+    assert reader.get(f"/v1/apps/{app.id}/versions").status_code == 200
+    refused = reader.post(
+        f"/v1/apps/{app.id}/versions", {"version_name": "1.0.0", "version_code": 1}, format="json"
+    )
+    assert refused.status_code == 403
+    assert "versions:upload" in error(refused)["message"]
+
+    uploader = api_key_client(user, ["versions:upload"])
+    approved = AppVersionFactory(app=app, status=VersionStatus.APPROVED)
+    refused = uploader.post(version_url(app, approved.id, "/publish"))
+    assert refused.status_code == 403
+    assert error(refused)["details"] == {"required_scope": ["versions:publish"]}
+
+    publisher = api_key_client(user, ["versions:publish"])
+    assert publisher.post(version_url(app, approved.id, "/publish")).json()["status"] == "published"
+
+
+# --- create ---------------------------------------------------------------------------------------------
+def test_version_code_must_increase(auth_client, app, no_ratelimits):
+    assert create_version(auth_client, app, version_code=3, version_name="1.0.0").status_code == 201
+    for code in (3, 2):
+        response = create_version(auth_client, app, version_code=code, version_name="1.0.1")
+        assert response.status_code == 409
+        assert error(response)["code"] == "CONFLICT"
+        assert "version_code" in error(response)["details"]
+    assert create_version(auth_client, app, version_code=4, version_name="1.0.1").status_code == 201
+
+
+def test_version_name_must_be_semver(auth_client, app, no_ratelimits):
+    response = create_version(auth_client, app, version_name="1.0")
+    assert response.status_code == 400
+    assert "version_name" in error(response)["details"]
+
+
+def test_create_validates_the_body(auth_client, app, no_ratelimits):
+    response = auth_client.post(f"/v1/apps/{app.id}/versions", {"version_code": 0}, format="json")
+    assert response.status_code == 400
+    assert set(error(response)["details"]) == {"version_name", "version_code"}
+
+
+def test_create_is_idempotent_with_a_key(auth_client, app, no_ratelimits):
+    body = {"version_name": "1.0.0", "version_code": 1}
+    first = auth_client.post(f"/v1/apps/{app.id}/versions", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = auth_client.post(f"/v1/apps/{app.id}/versions", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["version"]["id"] == again.json()["version"]["id"]
+    assert AppVersion.objects.filter(app=app).count() == 1
+
+
+def test_create_answers_the_upload_target(auth_client, app, no_ratelimits):
+    response = create_version(auth_client, app, size=1234)
+    body = response.json()
+    assert set(body) == {"version", "upload_url", "upload_expires", "upload_method", "upload_headers"}
+    assert body["upload_url"].startswith("http://")
+    assert "/v1/uploads/" in body["upload_url"]
+    version = AppVersion.objects.get(pk=body["version"]["id"])
+    assert version.package_key == f"apps/{app.id}/{version.id}.mpk"
+    assert version.declared_size == 1234
+    assert version.upload_expires_at is not None
+
+
+def test_upload_is_rate_limited_as_upload(auth_client, app, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": "2/h"}
+    codes = [
+        create_version(auth_client, app, version_code=n, version_name=f"1.0.{n}").status_code
+        for n in (1, 2, 3)
+    ]
+    assert codes == [201, 201, 429]
+    assert auth_client.get(f"/v1/apps/{app.id}/versions").status_code == 200
+
+
+# --- transitions ----------------------------------------------------------------------------------------
+def test_invalid_transitions_are_409_naming_the_state(auth_client, app, no_ratelimits):
+    uploading = create_version(auth_client, app).json()["version"]
+    response = auth_client.post(version_url(app, uploading["id"], "/submit"))
+    assert response.status_code == 409
+    assert "'uploading'" in error(response)["message"]
+    draft = AppVersionFactory(app=app, status=VersionStatus.DRAFT, version_code=10)
+    for suffix in ("/publish", "/yank"):
+        response = auth_client.post(version_url(app, draft.id, suffix))
+        assert response.status_code == 409
+        assert "'draft'" in error(response)["message"]
+    response = auth_client.put(version_url(app, draft.id, "/upload-complete"), {}, format="json")
+    assert response.status_code == 409
+    published = AppVersionFactory(app=app, status=VersionStatus.PUBLISHED, version_code=11)
+    response = auth_client.delete(version_url(app, published.id))
+    assert response.status_code == 409
+    assert "'published'" in error(response)["message"]
+
+
+def test_submit_twice_is_a_no_op(auth_client, app, no_ratelimits):
+    draft = AppVersionFactory(app=app, status=VersionStatus.DRAFT)
+    assert auth_client.post(version_url(app, draft.id, "/submit")).json()["status"] == "review"
+    again = auth_client.post(version_url(app, draft.id, "/submit"))
+    assert again.status_code == 200
+    assert draft.events.filter(type="version.submitted").count() == 1
+
+
+def test_upload_complete_requires_an_uploaded_package(auth_client, app, no_ratelimits):
+    created = create_version(auth_client, app).json()
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"), {}, format="json"
+    )
+    assert response.status_code == 400
+    assert error(response)["details"] == {"package": ["Not uploaded."]}
+
+
+def test_upload_complete_refuses_an_unknown_signing_key(auth_client, app, no_ratelimits):
+    created = create_version(auth_client, app).json()
+    upload_locally(auth_client, created, package_bytes(manifest_for(app)))
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"),
+        {"signature": "AAAA", "signing_key_id": "6d1f7a43-0d55-4a3e-b8a6-2d5f8f2c3d11"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "signing_key_id" in error(response)["details"]
+
+
+def test_delete_removes_the_version_and_its_package(
+    auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
+):
+    draft = upload_and_validate(
+        auth_client, app, package_bytes(manifest_for(app)), django_capture_on_commit_callbacks
+    )
+    version = AppVersion.objects.get(pk=draft["id"])
+    assert storage.object_size(version.package_key)
+    assert storage.object_size(version.icon_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.delete(version_url(app, draft["id"]))
+    assert response.json() == {"success": True}
+    assert not AppVersion.objects.filter(pk=draft["id"]).exists()
+    assert storage.object_size(version.package_key) is None
+    assert storage.object_size(version.icon_key) is None
+    assert app.events.filter(type="version.deleted").count() == 1
+
+
+def test_yank_keeps_the_version_published(auth_client, app, no_ratelimits):
+    published = AppVersionFactory(app=app, status=VersionStatus.PUBLISHED)
+    first = auth_client.post(version_url(app, published.id, "/yank")).json()
+    second = auth_client.post(version_url(app, published.id, "/yank")).json()
+    assert first["status"] == second["status"] == "published"
+    assert first["yanked_at"] == second["yanked_at"] is not None
+
+
+def test_unknown_or_malformed_version_id_is_404(auth_client, app):
+    assert auth_client.get(version_url(app, "6d1f7a43-0d55-4a3e-b8a6-2d5f8f2c3d11")).status_code == 404
+    assert auth_client.get(f"/v1/apps/{app.id}/versions/not-a-uuid").status_code == 404
+
+
+# --- list -----------------------------------------------------------------------------------------------
+def test_list_filters_by_status_and_paginates(auth_client, app):
+    for code in range(1, 6):
+        AppVersionFactory(
+            app=app, version_code=code, status=VersionStatus.DRAFT if code % 2 else VersionStatus.REVIEW
+        )
+    AppVersionFactory(version_code=1)  # someone else's app
+    body = auth_client.get(f"/v1/apps/{app.id}/versions?limit=2&page=2").json()
+    assert [v["version_code"] for v in body["versions"]] == [3, 2]
+    assert body["total"] == 5
+    assert body["pagination"] == {"page": 2, "limit": 2, "total": 5, "total_pages": 3}
+    drafts = auth_client.get(f"/v1/apps/{app.id}/versions?status=draft").json()
+    assert [v["version_code"] for v in drafts["versions"]] == [5, 3, 1]
+    assert auth_client.get(f"/v1/apps/{app.id}/versions?status=bogus").status_code == 400
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_list_query_count_does_not_grow_with_items(user, app, count, django_assert_num_queries):
+    for code in range(1, count + 1):
+        AppVersionFactory(app=app, version_code=code)
+    client = jwt_client_for(user)
+    # user (JWT), app (owner policy), count, page
+    with django_assert_num_queries(4):
+        response = client.get(f"/v1/apps/{app.id}/versions?limit=100")
+    assert len(response.json()["versions"]) == count
+
+
+def test_version_body_has_the_seed_fields(auth_client, app):
+    version = AppVersionFactory(app=app)
+    body = auth_client.get(version_url(app, version.id)).json()
+    for name in (
+        "id",
+        "app_id",
+        "version_name",
+        "version_code",
+        "package_size",
+        "signature",
+        "permissions",
+        "min_mosis_version",
+        "release_notes",
+        "status",
+        "review_notes",
+        "published_at",
+        "created_at",
+        "sha256",
+        "validation_report",
+        "dependencies",
+        "languages",
+        "max_mosis_version",
+        "yanked_at",
+    ):
+        assert name in body
+    assert body["app_id"] == str(app.id)
+    assert body["review_notes"] is None
