@@ -706,6 +706,10 @@ def test_missing_file_is_reported_not_raised(tmp_path):
     assert codes(result) == {"PACKAGE_UNREADABLE"}
 
 
+def test_directory_instead_of_file_is_reported_not_raised(tmp_path):
+    assert codes(validate(tmp_path)) == {"PACKAGE_UNREADABLE"}
+
+
 _FUZZ_KEY, _FUZZ_PUBLIC = signing_key("ecdsa-p256")
 
 

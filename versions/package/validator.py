@@ -174,7 +174,12 @@ class _PackageValidator:
                 f"The package is {size} bytes; the maximum is {self.limits.max_package_size} bytes.",
             )
             return
-        with open(self.path, "rb") as fh:
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed by the with block below
+        except OSError as exc:
+            self.add("PACKAGE_UNREADABLE", f"The package file cannot be read ({exc.strerror}).")
+            return
+        with fh:
             size = os.fstat(fh.fileno()).st_size
             self.result.size = size
             if size > self.limits.max_package_size:
@@ -195,6 +200,8 @@ class _PackageValidator:
         while chunk := fh.read(HASH_CHUNK):
             sha.update(chunk)
             read += len(chunk)
+            if read > size:
+                break  # the file is growing under us
         if read != size:
             self.add("PACKAGE_UNREADABLE", "The package file changed while it was being read.")
             return None
