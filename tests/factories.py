@@ -119,32 +119,7 @@ from versions.models import AppVersion as _AppVersion  # noqa: E402
 
 class AppVersionFactory(factory.django.DjangoModelFactory):
     """A version row in any status (``status=...``); a draft by default. For pipeline tests, go through
-    ``versions.services`` (or ``tests.versions.helpers``) instead."""
-
-    class Meta:
-        model = _AppVersion
-
-    app = factory.SubFactory(AppFactory)
-    version_code = factory.Sequence(lambda n: n + 1)
-    version_name = factory.LazyAttribute(lambda o: f"1.{o.version_code}.0")
-    release_notes = "Bug fixes."
-    status = _VersionStatus.DRAFT
-    package_key = factory.LazyAttribute(lambda o: f"apps/{o.app.id}/{o.version_code}.mpk")
-    package_size = 1024
-    sha256 = "0" * 64
-    permissions = factory.LazyFunction(lambda: ["network"])
-    min_mosis_version = "1.0"
-    min_mosis_num = 1_000_000
-
-
-# --- versions -------------------------------------------------------------------------------------------
-from versions.constants import VersionStatus as _VersionStatus  # noqa: E402
-from versions.models import AppVersion as _AppVersion  # noqa: E402
-
-
-class AppVersionFactory(factory.django.DjangoModelFactory):
-    """A version row in any status (``status=...``); a draft by default. For pipeline tests, go through
-    ``versions.services`` (or ``tests.versions.helpers``) instead."""
+    ``versions.services`` (or ``tests.versions.pipeline``) instead."""
 
     class Meta:
         model = _AppVersion
