@@ -1,0 +1,272 @@
+"""Back office for apps (SPEC §8): list/search/filter apps, change their state with a reason through admin
+actions, set the max Mosis version, and see versions, abuse reports and the activity history per app.
+
+Every write goes through ``apps.services`` (the status field is read-only in the form), so the admin, the
+API and ``manage.py set_app_status`` cannot disagree: each change is locked, audited and notified.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from mosis.core.errors import ApplicationError
+from store.models import AbuseReport
+from versions.models import AppVersion
+
+from .constants import AppStatus
+from .models import ActivityEvent, App, Category
+from .services import EDITABLE_FIELDS, app_set_max_mosis_version, app_set_status, app_update
+
+HIDDEN_STATES = {AppStatus.PENDING_DISABLE, AppStatus.SUSPENDED, AppStatus.DISABLED}
+
+
+class ReadOnlyInlineMixin:
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = AppVersion
+    fields = [
+        "version_link",
+        "version_code",
+        "status",
+        "package_size",
+        "created_at",
+        "published_at",
+        "yanked_at",
+    ]
+    readonly_fields = fields
+    ordering = ["-version_code"]
+    verbose_name_plural = "versions (newest first)"
+
+    @admin.display(description="version")
+    def version_link(self, obj):
+        try:
+            url = reverse("admin:versions_appversion_change", args=[obj.pk])
+        except NoReverseMatch:
+            return obj.version_name
+        return format_html('<a href="{}">{}</a>', url, obj.version_name)
+
+
+class AbuseReportInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = AbuseReport
+    fields = ["reason", "reporter", "comment", "created_at", "resolved_at"]
+    readonly_fields = fields
+    verbose_name_plural = "abuse reports"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter")
+
+
+class ActivityInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ActivityEvent
+    fk_name = "app"
+    fields = ["created_at", "type", "actor", "version", "data"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    verbose_name_plural = "activity history (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "version")
+
+
+class AppAdminForm(forms.ModelForm):
+    class Meta:
+        model = App
+        fields = [*EDITABLE_FIELDS, "max_mosis_version_override"]
+
+    def clean_max_mosis_version_override(self):
+        from versions.constants import mosis_version_number
+
+        value = (self.cleaned_data.get("max_mosis_version_override") or "").strip()
+        try:
+            mosis_version_number(value)
+        except ValueError:
+            raise forms.ValidationError(
+                "Use MAJOR[.MINOR[.PATCH]], each part at most 3 digits (or leave blank)."
+            )
+        return value
+
+
+class StatusActionForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Recorded in the activity history and sent to the owner.",
+    )
+
+
+def _status_action(to: str, description: str, *, only_from: set | None = None):
+    """An admin action moving the selected apps to ``to`` via ``app_set_status``, after a confirmation page
+    that asks for the reason. Per-app refusals are reported one by one; the others still go through."""
+
+    def action(modeladmin, request, queryset):
+        if "apply" not in request.POST:
+            return TemplateResponse(
+                request,
+                "admin/apps/app/set_status.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": description,
+                    "apps": queryset,
+                    "form": StatusActionForm(),
+                    "action_name": request.POST.get("action"),
+                    "target": AppStatus(to).label,
+                    "opts": modeladmin.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        form = StatusActionForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        changed = 0
+        for app in queryset:
+            if only_from is not None and app.status not in only_from:
+                modeladmin.message_user(
+                    request,
+                    f"{app.package_id}: not hidden (status '{app.status}'), skipped.",
+                    messages.WARNING,
+                )
+                continue
+            try:
+                app_set_status(app=app, to=to, actor=request.user, reason=reason)
+            except ApplicationError as exc:
+                modeladmin.message_user(request, f"{app.package_id}: {exc.message}", messages.ERROR)
+                continue
+            changed += 1
+        if changed:
+            modeladmin.message_user(request, f"{changed} app(s) now {to}.", messages.SUCCESS)
+        return None
+
+    action.__name__ = f"set_status_{to}" if only_from is None else f"restore_to_{to}"
+    action.short_description = description
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(App)
+class AppAdmin(admin.ModelAdmin):
+    form = AppAdminForm
+    list_display = ["package_id", "name", "owner", "status", "type", "category", "created_at"]
+    list_filter = ["status", "type", "category", "requires_restart", "created_at"]
+    search_fields = ["package_id", "name", "owner__email", "owner__name"]
+    list_select_related = ["owner", "category"]
+    raw_id_fields = ["owner"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "owner",
+        "package_id",
+        "status",
+        "status_changed_at",
+        "first_published_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["id", "package_id", "owner", "name", "type", "category", "tags"]}),
+        (
+            "State (change with the actions on the app list)",
+            {"fields": ["status", "status_changed_at", "first_published_at"]},
+        ),
+        (
+            "Compatibility",
+            {
+                "fields": ["max_mosis_version_override"],
+                "description": "Staff-set ceiling on the Mosis version (blank: none).",
+            },
+        ),
+        (
+            "Listing",
+            {
+                "fields": [
+                    "description",
+                    "long_description",
+                    "icon_url",
+                    "homepage_url",
+                    "support_url",
+                    "screenshots",
+                    "requires_restart",
+                ]
+            },
+        ),
+        ("Timestamps", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [VersionInline, AbuseReportInline, ActivityInline]
+    actions = [
+        _status_action(AppStatus.PUBLISHED, "Publish selected apps (list them)"),
+        _status_action(AppStatus.UNLISTED, "Unlist selected apps (reachable by package id only)"),
+        _status_action(AppStatus.PENDING_DISABLE, "Mark selected apps pending disable (hidden)"),
+        _status_action(AppStatus.SUSPENDED, "Suspend selected apps (hidden)"),
+        _status_action(AppStatus.DISABLED, "Disable selected apps (devices turn them off)"),
+        _status_action(AppStatus.PUBLISHED, "Restore hidden apps to published", only_from=HIDDEN_STATES),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # apps are created by their developers through the API or the portal
+
+    def save_model(self, request, obj, form, change):
+        """Route edits through the services (audited, catalog notified) instead of a plain ``obj.save()``."""
+        changed = set(form.changed_data)
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in changed}
+        if fields:
+            app_update(app=obj, actor=request.user, **fields)
+        if "max_mosis_version_override" in changed:
+            app_set_max_mosis_version(
+                app=obj, value=form.cleaned_data["max_mosis_version_override"], actor=request.user
+            )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "app_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["position", "name"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_app_count=Count("apps"))
+
+    @admin.display(description="apps", ordering="_app_count")
+    def app_count(self, obj):
+        return obj._app_count
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only."""
+
+    list_display = ["created_at", "type", "app", "version", "actor"]
+    list_filter = ["type", "created_at"]
+    search_fields = ["type", "app__package_id", "actor__email"]
+    list_select_related = ["app", "version", "actor"]
+    date_hierarchy = "created_at"
+    fields = ["id", "created_at", "type", "app", "version", "actor", "data"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
