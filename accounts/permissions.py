@@ -1,5 +1,6 @@
 """Scope checks (SPEC §4): an endpoint needing a scope the credential lacks answers 403 naming it."""
 
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
 from mosis.core.errors import ApplicationError, ErrorCode
@@ -50,3 +51,16 @@ class IsDevice(BasePermission):
 
 def developer_or_device(request) -> bool:
     return isinstance(request.auth, Device) or bool(request.user and request.user.is_authenticated)
+
+
+class IsDeveloper(BasePermission):
+    """A developer's credential (JWT, API key or browser session).
+
+    A device token identifies a device, not a developer: it answers 401 (not 403) on developer endpoints, so a
+    client knows it must present another credential rather than ask for more rights.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, Device):
+            raise NotAuthenticated("A device token cannot be used here; use a developer's JWT or API key.")
+        return bool(request.user and request.user.is_authenticated)

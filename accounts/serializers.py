@@ -1,0 +1,109 @@
+"""Input validation and output shapes of the accounts API (seed 000 ``Developer``, ``APIKey``)."""
+
+from rest_framework import serializers
+
+from .constants import Scope
+from .models import ApiKey, SigningKey, User
+
+MAX_PEM_CHARS = 16 * 1024
+
+
+class DeveloperSerializer(serializers.ModelSerializer):
+    avatar_url = serializers.CharField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "avatar_url", "verified", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["avatar_url"] = data["avatar_url"] or None
+        return data
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+
+
+class AuthResultSerializer(TokenPairSerializer):
+    user = DeveloperSerializer()
+
+
+class OAuthRedirectSerializer(serializers.Serializer):
+    redirect_url = serializers.URLField()
+
+
+class OAuthCallbackSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=2048, required=False, default="")
+    state = serializers.CharField(max_length=128)
+    error = serializers.CharField(max_length=200, required=False, default="")
+
+
+class SuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    permissions = serializers.ListField(child=serializers.CharField(), source="scopes")
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "key_prefix", "permissions", "last_used_at", "expires_at", "created_at"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=50), min_length=1, max_length=len(Scope.values) * 2
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    key = ApiKeySerializer()
+    secret = serializers.CharField(help_text="The mk_live_ secret. Shown once, never again.")
+
+
+class SigningKeySerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active")
+
+    class Meta:
+        model = SigningKey
+        fields = [
+            "id",
+            "name",
+            "algorithm",
+            "public_key",
+            "fingerprint",
+            "active",
+            "created_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class SigningKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    public_key = serializers.CharField(max_length=MAX_PEM_CHARS, help_text="PEM SubjectPublicKeyInfo")
+
+
+class DeviceRegisterSerializer(serializers.Serializer):
+    platform = serializers.CharField(max_length=50)
+    mosis_version = serializers.CharField(max_length=32)
+
+
+class DeviceRegisteredSerializer(serializers.Serializer):
+    device_id = serializers.UUIDField()
+    device_token = serializers.CharField(help_text="The md_ device token. Shown once, never again.")

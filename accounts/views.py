@@ -1,0 +1,270 @@
+"""Thin DRF views of the accounts API (SPEC §5 Auth, Keys, Signing keys, Devices): validate, call, render."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mosis.core.idempotency import idempotent
+from mosis.core.pagination import PaginatedListMixin, StandardPagination
+from mosis.core.schema import ERROR_DESCRIPTIONS, ERROR_REF, MosisAutoSchema
+
+from . import selectors, services
+from .constants import Scope
+from .oauth import PROVIDERS
+from .permissions import HasScope, IsDeveloper, credential_scopes
+from .serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    AuthResultSerializer,
+    DeveloperSerializer,
+    DeviceRegisteredSerializer,
+    DeviceRegisterSerializer,
+    OAuthCallbackSerializer,
+    OAuthRedirectSerializer,
+    RefreshTokenSerializer,
+    SigningKeyCreateSerializer,
+    SigningKeySerializer,
+    SuccessSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+)
+
+
+class CredentialExchangeSchema(MosisAutoSchema):
+    """Endpoints that take no Authorization header but still answer 401 for a bad credential in the body."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        responses.setdefault(
+            "401",
+            {"content": {"application/json": {"schema": ERROR_REF}}, "description": ERROR_DESCRIPTIONS[401]},
+        )
+        return responses
+
+
+class PublicAuthView(APIView):
+    """No Authorization header is read (a stale one must not block signing in); counted as ``auth``."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    ratelimit_category = "auth"
+    schema = CredentialExchangeSchema()
+
+
+def _auth_result(user, pair) -> dict:
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "user": DeveloperSerializer(user).data,
+    }
+
+
+class TokenObtainView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_token_obtain",
+        request=TokenObtainSerializer,
+        responses={200: AuthResultSerializer},
+        auth=[],
+        summary="Email + password → JWT pair",
+    )
+    def post(self, request):
+        data = TokenObtainSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, pair = services.token_obtain(**data.validated_data)
+        return Response(_auth_result(user, pair))
+
+
+class TokenRefreshView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_token_refresh",
+        request=RefreshTokenSerializer,
+        responses={200: TokenPairSerializer},
+        auth=[],
+        summary="Rotate a refresh token (the old one is blacklisted)",
+    )
+    def post(self, request):
+        data = RefreshTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pair = services.token_refresh(refresh_token=data.validated_data["refresh_token"])
+        return Response({"access_token": pair.access_token, "refresh_token": pair.refresh_token})
+
+
+class LogoutView(APIView):
+    permission_classes = [IsDeveloper]
+    ratelimit_category = "auth"
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=RefreshTokenSerializer,
+        responses={200: SuccessSerializer},
+        summary="Blacklist the given refresh token",
+    )
+    def post(self, request):
+        data = RefreshTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.token_logout(user=request.user, refresh_token=data.validated_data["refresh_token"])
+        return Response({"success": True})
+
+
+class MeView(APIView):
+    """Any developer credential (no scope needed: who you are is always readable); a device token is 401."""
+
+    permission_classes = [IsDeveloper]
+
+    @extend_schema(
+        operation_id="auth_me", responses={200: DeveloperSerializer}, summary="The signed-in developer"
+    )
+    def get(self, request):
+        return Response(DeveloperSerializer(request.user).data)
+
+
+PROVIDER_PARAM = OpenApiParameter(
+    "provider", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(PROVIDERS), description="Sign-in provider"
+)
+
+
+class OAuthStartView(PublicAuthView):
+    schema = MosisAutoSchema()
+
+    @extend_schema(
+        operation_id="auth_oauth_start",
+        request=None,
+        parameters=[PROVIDER_PARAM],
+        responses={200: OAuthRedirectSerializer},
+        auth=[],
+        summary="Start OAuth: the provider URL to send the browser to",
+    )
+    def post(self, request, provider: str):
+        return Response({"redirect_url": services.oauth_start(provider=provider)})
+
+
+class OAuthCallbackView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_oauth_callback",
+        parameters=[PROVIDER_PARAM, OAuthCallbackSerializer],
+        responses={200: AuthResultSerializer},
+        auth=[],
+        summary="OAuth callback: exchange the code, sign in or sign up, return the JWT pair",
+    )
+    def get(self, request, provider: str):
+        query = OAuthCallbackSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user, pair = services.oauth_complete(provider=provider, **query.validated_data)
+        return Response(_auth_result(user, pair))
+
+
+class KeysPagination(StandardPagination):
+    items_key = "keys"
+
+
+class ApiKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
+    """Listing and creating keys is key management: both need ``keys:manage``."""
+
+    permission_classes = [IsDeveloper, HasScope]
+    required_scopes = {"*": Scope.KEYS_MANAGE}
+    pagination_class = KeysPagination
+    items_key = "keys"
+    serializer_class = ApiKeySerializer
+
+    def get_queryset(self):
+        return selectors.api_key_list(user=self.request.user)
+
+    @extend_schema(operation_id="keys_list", summary="List API keys (revoked ones are left out)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="keys_create",
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer},
+        summary="Create an API key; the secret is in this answer only",
+    )
+    def post(self, request):
+        data = ApiKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = services.api_key_create(
+            user=request.user,
+            name=data.validated_data["name"],
+            scopes=data.validated_data["permissions"],
+            expires_at=data.validated_data["expires_at"],
+            granter_scopes=credential_scopes(request),
+        )
+        return Response({"key": ApiKeySerializer(key).data, "secret": secret}, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    permission_classes = [IsDeveloper, HasScope]
+    required_scopes = {"*": Scope.KEYS_MANAGE}
+
+    @extend_schema(
+        operation_id="keys_revoke", responses={200: SuccessSerializer}, summary="Revoke an API key"
+    )
+    def delete(self, request, key_id):
+        services.api_key_revoke(key=selectors.api_key_get(user=request.user, key_id=key_id))
+        return Response({"success": True})
+
+
+class SigningKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
+    """Reads need only a developer credential (public keys are not secret; a CI key with ``versions:upload``
+    must find its ``signing_key_id``); writes need ``keys:manage``."""
+
+    permission_classes = [IsDeveloper, HasScope]
+    required_scopes = {"POST": Scope.KEYS_MANAGE}
+    pagination_class = KeysPagination
+    items_key = "keys"
+    serializer_class = SigningKeySerializer
+
+    def get_queryset(self):
+        return selectors.signing_key_list(user=self.request.user)
+
+    @extend_schema(operation_id="signing_keys_list", summary="List signing keys (revoked ones included)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="signing_keys_register",
+        request=SigningKeyCreateSerializer,
+        responses={201: SigningKeySerializer},
+        summary="Register a PEM public key (Ed25519, ECDSA P-256, RSA >= 2048)",
+    )
+    def post(self, request):
+        data = SigningKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = services.signing_key_register(user=request.user, **data.validated_data)
+        return Response(SigningKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class SigningKeyDetailView(APIView):
+    permission_classes = [IsDeveloper, HasScope]
+    required_scopes = {"*": Scope.KEYS_MANAGE}
+
+    @extend_schema(
+        operation_id="signing_keys_revoke",
+        responses={200: SuccessSerializer},
+        summary="Revoke a signing key (the record is kept)",
+    )
+    def delete(self, request, key_id):
+        services.signing_key_revoke(key=selectors.signing_key_get(user=request.user, key_id=key_id))
+        return Response({"success": True})
+
+
+class DeviceRegisterView(PublicAuthView):
+    schema = MosisAutoSchema()
+
+    @extend_schema(
+        operation_id="devices_register",
+        request=DeviceRegisterSerializer,
+        responses={201: DeviceRegisteredSerializer},
+        auth=[],
+        summary="Register a device; the md_ token is in this answer only",
+    )
+    @idempotent
+    def post(self, request):
+        data = DeviceRegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device, token = services.device_register(**data.validated_data)
+        return Response({"device_id": str(device.pk), "device_token": token}, status=status.HTTP_201_CREATED)
