@@ -1,0 +1,200 @@
+"""Downloads: answers, redirects, local ranged file serving, dedupe per client/day, rollup and the 7-day window."""
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from apps.constants import AppStatus
+from store.models import AppListing, DownloadDaily, DownloadEvent
+from store.services.downloads import download_record, downloads_rollup
+from versions.constants import VersionStatus
+
+from .conftest import make_published_app, make_version
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
+
+PACKAGE = bytes(range(256)) * 40  # 10 240 bytes
+
+
+def _app_with_file():
+    app = make_published_app(versions=0)
+    version = make_version(app, code=1, content=PACKAGE)
+    from store.services.listing import listing_refresh
+
+    listing_refresh(app_id=app.pk)
+    return app, version
+
+
+def test_latest_download_answer_has_integrity_fields(api_client):
+    app = make_published_app(versions=2)
+    body = api_client.get(f"/v1/store/apps/{app.package_id}/download").json()
+    version = app.versions.get(version_code=2)
+    assert body["version"] == "1.2.0" and body["version_code"] == 2
+    assert body["sha256"] == version.sha256
+    assert body["size"] == version.package_size
+    assert body["signature"] == version.signature
+    assert body["signing_key_fingerprint"] == version.signing_key_fingerprint
+    assert "/v1/files/" in body["download_url"]
+
+
+def test_latest_download_honours_mosis_version_and_skips_yanked(api_client):
+    app = make_published_app(versions=0)
+    make_version(app, code=1, min_mosis="1.0", max_mosis="1.9")
+    make_version(app, code=2, min_mosis="2.0")
+    make_version(app, code=3, min_mosis="1.0", yanked=True)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url, {"mosis_version": "1.5"}).json()["version_code"] == 1
+    assert api_client.get(url).json()["version_code"] == 2
+    assert api_client.get(url, {"mosis_version": "0.5"}).status_code == 404
+    assert api_client.get(url, {"mosis_version": "x"}).status_code == 400
+
+
+def test_exact_version_download_works_for_yanked_but_not_unpublished(api_client):
+    app = make_published_app(versions=1)
+    make_version(app, code=2, yanked=True)
+    make_version(app, code=3, status=VersionStatus.APPROVED, published_ago_days=0)
+    base = f"/v1/store/apps/{app.package_id}/versions"
+    assert api_client.get(f"{base}/2/download").json()["version_code"] == 2
+    assert api_client.get(f"{base}/3/download").status_code == 404
+    assert api_client.get(f"{base}/99/download").status_code == 404
+    assert api_client.get(f"{base}/99999999999999999999/download").status_code == 404
+
+
+def test_downloads_of_hidden_apps_are_not_found(api_client):
+    app = make_published_app(status=AppStatus.SUSPENDED)
+    assert api_client.get(f"/v1/store/apps/{app.package_id}/download").status_code == 404
+    unlisted = make_published_app(status=AppStatus.UNLISTED)
+    assert api_client.get(f"/v1/store/apps/{unlisted.package_id}/download").status_code == 200
+
+
+def test_redirect_1_answers_302_to_the_file(api_client):
+    app, _ = _app_with_file()
+    response = api_client.get(f"/v1/store/apps/{app.package_id}/versions/1/download", {"redirect": "1"})
+    assert response.status_code == 302
+    assert "/v1/files/" in response["Location"]
+    file_response = api_client.get(response["Location"])
+    assert file_response.status_code == 200
+    assert b"".join(file_response.streaming_content) == PACKAGE
+
+
+def test_local_file_download_streams_with_length_and_disposition(api_client):
+    app, _ = _app_with_file()
+    url = api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["download_url"]
+    response = api_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(PACKAGE))
+    assert response["Accept-Ranges"] == "bytes"
+    assert f'filename="{app.package_id}-1.1.0.mpk"' in response["Content-Disposition"]
+    assert (
+        hashlib.sha256(b"".join(response.streaming_content)).hexdigest()
+        == hashlib.sha256(PACKAGE).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    "header, start, end",
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-40", 10200, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
+)
+def test_local_file_download_serves_a_range_with_206(api_client, header, start, end):
+    app, _ = _app_with_file()
+    url = api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["download_url"]
+    response = api_client.get(url, HTTP_RANGE=header)
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {start}-{end}/{len(PACKAGE)}"
+    assert response["Content-Length"] == str(end - start + 1)
+    assert b"".join(response.streaming_content) == PACKAGE[start : end + 1]
+
+
+@pytest.mark.parametrize("header", ["bytes=20000-", "bytes=500-100", "bytes=-0"])
+def test_unsatisfiable_range_answers_416(api_client, header):
+    app, _ = _app_with_file()
+    url = api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["download_url"]
+    response = api_client.get(url, HTTP_RANGE=header)
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(PACKAGE)}"
+
+
+def test_tampered_file_token_is_not_found(api_client):
+    response = api_client.get("/v1/files/not-a-token")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_download_counted_once_per_client_per_day(api_client):
+    app = make_published_app()
+    url = f"/v1/store/apps/{app.package_id}/download"
+    for _ in range(3):
+        api_client.get(url, HTTP_USER_AGENT="editor/1.0")
+    api_client.get(url, HTTP_USER_AGENT="other-agent/2.0")
+    api_client.get(url, HTTP_USER_AGENT="editor/1.0", REMOTE_ADDR="10.0.0.9")
+    assert DownloadEvent.objects.filter(app=app).count() == 3
+    downloads_rollup()
+    listing = AppListing.objects.get(app=app)
+    assert (listing.downloads_total, listing.downloads_recent) == (3, 3)
+
+
+def test_device_and_user_are_counted_as_clients(api_client, auth_client):
+    from accounts.models import Device
+    from accounts.tokens import hash_secret
+
+    app = make_published_app()
+    url = f"/v1/store/apps/{app.package_id}/download"
+    token = "md_" + "d" * 40
+    Device.objects.create(platform="mosis-os", mosis_version="1.5", token_hash=hash_secret(token))
+    device_client = type(api_client)()
+    device_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    device_client.get(url, REMOTE_ADDR="10.1.1.1")
+    device_client.get(url, REMOTE_ADDR="10.2.2.2")  # same device from another network: still one
+    auth_client.get(url)
+    auth_client.get(url, HTTP_USER_AGENT="changed")  # same user: one
+    assert DownloadEvent.objects.filter(app=app).count() == 2
+
+
+def test_rollup_builds_daily_counts_and_seven_day_window():
+    app = make_published_app(versions=2)
+    v1, v2 = app.versions.order_by("version_code")
+    today = dt.date(2026, 3, 10)
+    for days_ago, version, clients in [(0, v2, 3), (6, v2, 2), (7, v1, 4), (30, v1, 1)]:
+        for n in range(clients):
+            download_record(
+                version=version, client_hash=f"client-{n}", day=today - dt.timedelta(days=days_ago)
+            )
+    download_record(version=v2, client_hash="client-0", day=today)  # duplicate: not counted
+    assert downloads_rollup(today=today) == 10
+    assert DownloadDaily.objects.get(version=v2, day=today).count == 3
+    assert DownloadDaily.objects.get(version=v1, day=today - dt.timedelta(days=7)).count == 4
+    listing = AppListing.objects.get(app=app)
+    assert (listing.downloads_total, listing.downloads_recent) == (10, 5)
+
+    # A second rollup adds only new events to the existing day rows.
+    download_record(version=v2, client_hash="late", day=today)
+    assert downloads_rollup(today=today) == 1
+    assert DownloadDaily.objects.get(version=v2, day=today).count == 4
+    assert downloads_rollup(today=today + dt.timedelta(days=1)) == 0
+    listing.refresh_from_db()
+    assert (listing.downloads_total, listing.downloads_recent) == (11, 4)
+
+
+def test_rollup_task_updates_browse_counts(api_client):
+    from store.tasks import rollup_downloads
+
+    app = make_published_app()
+    assert api_client.get("/v1/store/apps").json()["apps"][0]["download_count"] == 0
+    api_client.get(f"/v1/store/apps/{app.package_id}/download")
+    assert rollup_downloads.delay().get() == 1
+    item = api_client.get("/v1/store/apps").json()["apps"][0]
+    assert (item["download_count"], item["downloads_recent"]) == (1, 1)
+
+
+def test_download_query_count_is_bounded(api_client, django_assert_max_num_queries):
+    app = make_published_app(versions=30)
+    with django_assert_max_num_queries(3):
+        assert api_client.get(f"/v1/store/apps/{app.package_id}/download").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert api_client.get(f"/v1/store/apps/{app.package_id}/versions/7/download").status_code == 200
