@@ -50,14 +50,13 @@ def make_version(
         sha256=hashlib.sha256(body).hexdigest(),
         signature="c2lnbmF0dXJl",
         signing_key_fingerprint="ab" * 32,
-        release_notes=f"Notes for {code}",
         min_mosis_version=min_mosis,
         max_mosis_version=max_mosis,
         min_mosis_num=mosis_version_number(min_mosis or None),
         max_mosis_num=mosis_version_number(max_mosis or None),
         published_at=published_at,
         yanked_at=timezone.now() if yanked else None,
-        **fields,
+        **{"release_notes": f"Notes for {code}", **fields},
     )
 
 
