@@ -50,7 +50,7 @@ class OAuthCallbackSerializer(serializers.Serializer):
     error = serializers.CharField(max_length=200, required=False, default="")
 
 
-class SuccessSerializer(serializers.Serializer):
+class AccountActionResultSerializer(serializers.Serializer):
     success = serializers.BooleanField()
 
 

@@ -16,6 +16,7 @@ from .constants import Scope
 from .oauth import PROVIDERS
 from .permissions import HasScope, IsDeveloper, credential_scopes
 from .serializers import (
+    AccountActionResultSerializer,
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
@@ -28,7 +29,6 @@ from .serializers import (
     RefreshTokenSerializer,
     SigningKeyCreateSerializer,
     SigningKeySerializer,
-    SuccessSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
 )
@@ -100,7 +100,7 @@ class LogoutView(APIView):
     @extend_schema(
         operation_id="auth_logout",
         request=RefreshTokenSerializer,
-        responses={200: SuccessSerializer},
+        responses={200: AccountActionResultSerializer},
         summary="Blacklist the given refresh token",
     )
     def post(self, request):
@@ -201,7 +201,9 @@ class ApiKeyDetailView(APIView):
     required_scopes = {"*": Scope.KEYS_MANAGE}
 
     @extend_schema(
-        operation_id="keys_revoke", responses={200: SuccessSerializer}, summary="Revoke an API key"
+        operation_id="keys_revoke",
+        responses={200: AccountActionResultSerializer},
+        summary="Revoke an API key",
     )
     def delete(self, request, key_id):
         services.api_key_revoke(key=selectors.api_key_get(user=request.user, key_id=key_id))
@@ -244,7 +246,7 @@ class SigningKeyDetailView(APIView):
 
     @extend_schema(
         operation_id="signing_keys_revoke",
-        responses={200: SuccessSerializer},
+        responses={200: AccountActionResultSerializer},
         summary="Revoke a signing key (the record is kept)",
     )
     def delete(self, request, key_id):
