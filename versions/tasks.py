@@ -30,8 +30,11 @@ def validate_version_task(self, version_id: str) -> str | None:
     are retried with exponential backoff; the last attempt fails closed (rejected, ``INTERNAL``). A validator
     crash or soft time limit also ends ``rejected`` with ``INTERNAL``: nothing unexpected lets a package in.
     """
+    # Run in-process (embedded mode, eager with propagation) there is no broker to retry through: the first
+    # attempt is the last, and the developer retries with upload-complete.
+    in_process = self.request.is_eager and self.app.conf.task_eager_propagates
     version = version_validate(
-        version_id=version_id, final_attempt=self.request.retries >= VALIDATION_MAX_RETRIES
+        version_id=version_id, final_attempt=in_process or self.request.retries >= VALIDATION_MAX_RETRIES
     )
     return version.status if version is not None else None
 
