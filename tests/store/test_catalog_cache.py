@@ -1,0 +1,181 @@
+"""GET /v1/store/catalog (gzip, ETag, 304), cached store reads and their invalidation, /v1/cache/stats."""
+
+import gzip
+import json
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.constants import AppStatus
+from mosis.core.signals import send_catalog_changed
+from store.models import Review
+from tests.factories import UserFactory
+
+from .conftest import make_published_app, make_version
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
+
+
+@pytest.fixture
+def changed(django_capture_on_commit_callbacks):
+    """Send catalog_changed as writers do (after commit) and run the receivers."""
+
+    def send(app, reason):
+        with django_capture_on_commit_callbacks(execute=True):
+            send_catalog_changed(app_id=app.pk, reason=reason)
+
+    return send
+
+
+def test_catalog_lists_listed_apps_and_flags_disabled_ones(api_client):
+    listed = make_published_app(versions=0, requires_restart=True)
+    make_version(listed, code=1, min_mosis="1.0", dependencies={"com.example.lib": "^1.0.0"})
+    make_version(listed, code=2, min_mosis="2.0", languages=["de"])
+    make_version(listed, code=3, yanked=True)
+    from store.services.listing import listing_refresh
+
+    listing_refresh(app_id=listed.pk)
+    disabled = make_published_app(status=AppStatus.DISABLED)
+    make_published_app(status=AppStatus.SUSPENDED)
+    make_published_app(status=AppStatus.UNLISTED)
+    body = api_client.get("/v1/store/catalog").json()
+    by_id = {a["package_id"]: a for a in body["apps"]}
+    assert set(by_id) == {listed.package_id, disabled.package_id}
+    assert body["count"] == 2
+    entry = by_id[listed.package_id]
+    assert entry["disabled"] is False and by_id[disabled.package_id]["disabled"] is True
+    assert entry["title"] == listed.name and entry["version_code"] == 2
+    assert [v["version_code"] for v in entry["versions"]] == [2, 1]
+    assert entry["versions"][1]["dependencies"] == {"com.example.lib": "^1.0.0"}
+    assert entry["versions"][0]["min_mosis_version"] == "2.0"
+    assert entry["languages"] == ["de"] and entry["requires_restart"] is True
+    for field in (
+        "downloads_total",
+        "downloads_recent",
+        "rating",
+        "icon_url",
+        "homepage_url",
+        "support_url",
+        "last_updated",
+        "author_name",
+    ):
+        assert field in entry
+    assert "long_description" not in entry
+
+
+def test_catalog_is_gzipped_with_etag_and_answers_304(api_client, django_assert_num_queries):
+    for _ in range(3):
+        make_published_app()
+    plain = api_client.get("/v1/store/catalog")
+    assert plain.status_code == 200 and "Content-Encoding" not in plain
+    assert plain["Cache-Control"].startswith("public, max-age=")
+    assert plain["Vary"] == "Accept-Encoding"
+    with django_assert_num_queries(0):
+        zipped = api_client.get("/v1/store/catalog", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert zipped["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.content)) == plain.json()
+    assert zipped["ETag"] != plain["ETag"]
+    for etag in (plain["ETag"], zipped["ETag"], f"W/{plain['ETag']}"):
+        with django_assert_num_queries(0):
+            assert api_client.get("/v1/store/catalog", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert api_client.get("/v1/store/catalog", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+
+
+def test_catalog_query_count_does_not_grow_with_apps(api_client, django_assert_num_queries):
+    make_published_app(versions=2)
+    with django_assert_num_queries(2):
+        assert api_client.get("/v1/store/catalog").json()["count"] == 1
+    for _ in range(29):
+        make_published_app(versions=3)
+    cache.clear()
+    with django_assert_num_queries(2):
+        assert api_client.get("/v1/store/catalog").json()["count"] == 30
+
+
+def test_catalog_is_rebuilt_on_publish(api_client, changed):
+    app = make_published_app(versions=1)
+    first = api_client.get("/v1/store/catalog")
+    make_version(app, code=2)
+    changed(app, "published")
+    after = api_client.get("/v1/store/catalog", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    assert after.json()["apps"][0]["version_code"] == 2
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").json()["version_code"] == 2
+    assert api_client.get("/v1/store/apps").json()["apps"][0]["version_code"] == 2
+
+
+def test_cached_reads_follow_a_yank(api_client, changed):
+    app = make_published_app(versions=2)
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").json()["version_code"] == 2
+    versions_before = api_client.get(f"/v1/store/apps/{app.package_id}/versions").json()
+    assert versions_before["versions"][0]["yanked"] is False
+    app.versions.filter(version_code=2).update(yanked_at=timezone.now())
+    changed(app, "yanked")
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").json()["version_code"] == 1
+    assert api_client.get(f"/v1/store/apps/{app.package_id}/versions").json()["versions"][0]["yanked"] is True
+    assert api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["version_code"] == 1
+
+
+def test_cached_reads_follow_a_status_change(api_client, changed):
+    app = make_published_app()
+    other = make_published_app()
+    assert len(api_client.get("/v1/store/apps").json()["apps"]) == 2
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").status_code == 200
+    app.status = AppStatus.SUSPENDED
+    app.save(update_fields=["status"])
+    changed(app, "status")
+    assert [a["package_id"] for a in api_client.get("/v1/store/apps").json()["apps"]] == [other.package_id]
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").status_code == 404
+    assert [a["package_id"] for a in api_client.get("/v1/store/catalog").json()["apps"]] == [other.package_id]
+    counts = {c["slug"]: c["app_count"] for c in api_client.get("/v1/store/categories").json()["categories"]}
+    assert (counts[app.category.slug], counts[other.category.slug]) == (0, 1)
+
+
+def test_cached_reads_follow_a_review(api_client, changed):
+    app = make_published_app()
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").json()["rating_count"] == 0
+    Review.objects.create(app=app, user=UserFactory(), rating=5)
+    changed(app, "review")
+    body = api_client.get(f"/v1/store/apps/{app.package_id}").json()
+    assert body["rating_count"] == 1 and body["ratings"] == [0, 0, 0, 0, 1]
+
+
+def test_cache_stats_count_entries_hits_and_misses(api_client, staff_client):
+    app = make_published_app()
+    api_client.get("/v1/store/apps")
+    api_client.get("/v1/store/apps")
+    api_client.get("/v1/store/catalog")
+    api_client.get(f"/v1/store/apps/{app.package_id}")
+    api_client.get(f"/v1/store/apps/{app.package_id}/versions")
+    stats = staff_client.get("/v1/cache/stats").json()
+    assert stats == {
+        "list_entries": 2,
+        "metadata_entries": 1,
+        "version_entries": 1,
+        "total_entries": 4,
+        "hits": 1,
+        "misses": 4,
+    }
+
+
+def test_cache_stats_entries_drop_when_an_app_changes(api_client, staff_client, changed):
+    app = make_published_app()
+    other = make_published_app()
+    api_client.get("/v1/store/apps")
+    api_client.get(f"/v1/store/apps/{app.package_id}")
+    api_client.get(f"/v1/store/apps/{other.package_id}")
+    changed(app, "metadata")
+    stats = staff_client.get("/v1/cache/stats").json()
+    assert (stats["list_entries"], stats["metadata_entries"]) == (0, 1)
+
+
+def test_cache_stats_needs_staff_or_metrics_token(api_client, auth_client, settings):
+    assert api_client.get("/v1/cache/stats").status_code == 401
+    response = auth_client.get("/v1/cache/stats")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "FORBIDDEN"
+    settings.METRICS_TOKEN = "metrics-secret-123"
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer metrics-secret-123")
+    assert api_client.get("/v1/cache/stats").status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer wrong-token")
+    assert api_client.get("/v1/cache/stats").status_code == 401
