@@ -1,0 +1,403 @@
+"""Store load benchmark: gunicorn on 127.0.0.1 under ``wrk``, each store read compared with the framework floor.
+
+Usage (from the repository root, after bench/dataset.py; see docs/performance.md "Store load")::
+
+    .venv/bin/python bench/load.py                      # every target, 15 s each, 32 connections
+    .venv/bin/python bench/load.py --only floor,listing --duration 5
+
+It starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production``, rate limits off, ``BENCH_ENDPOINTS=1``
+so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database and Redis), waits for
+``/v1/health``, checks that each target answers its expected status, runs a short warm-up and then
+``wrk --latency`` per target, parses the output and prints req/s, p50, p99 and the ratio to the floor next to
+the issue 4 goals, then stops gunicorn. Only 127.0.0.1 is contacted; every step has a time bound.
+Needs ``wrk`` (Debian package ``wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mosis_bench"
+
+# Picks a random package id per request from the file given as the first script argument and substitutes
+# it for {id} in the path template given as the second.
+RANDOM_IDS_LUA = r"""
+local ids = {}
+local template = ""
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  for line in io.lines(args[1]) do
+    ids[#ids + 1] = line
+  end
+  template = args[2]
+  math.randomseed(os.time() + (tid or 0) * 7919)
+end
+
+function request()
+  local path = string.gsub(template, "{id}", ids[math.random(#ids)])
+  return wrk.format("GET", path)
+end
+"""
+
+
+@dataclass
+class Target:
+    name: str
+    path: str  # may contain {id}: then each request picks a random listed package id
+    expect: int  # the status a correct answer has
+    headers: dict = field(default_factory=dict)
+    goal_p99_ms: float | None = None
+    goal_floor_ratio: float | None = None
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    requests_per_s: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    requests: int = 0
+    bad_status: int = 0
+    socket_errors: str = ""
+    floor_ratio: float | None = None
+    goals: list = field(default_factory=list)
+    skipped: str = ""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- gunicorn ---------------------------------------------------------------------------------------------
+
+
+def server_env(args) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "mosis.settings.production",
+            "SECRET_KEY": env.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef"),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": f"http://127.0.0.1:{args.port}",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            # A fresh namespace per run: every run starts with a cold store cache, nothing else is touched.
+            "CACHE_KEY_PREFIX": f"mosis-bench-{int(time.time())}",
+            "RATE_LIMITS_ENABLED": "False",
+            "BENCH_ENDPOINTS": "1",
+            "STORAGE": "local",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    if args.store_cache_ttl is not None:
+        env["STORE_CACHE_TTL"] = str(args.store_cache_ttl)
+    return env
+
+
+def start_gunicorn(args) -> subprocess.Popen:
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "mosis.wsgi",
+        "--bind",
+        f"127.0.0.1:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--log-level",
+        "warning",
+        "--timeout",
+        "300",  # the first catalog request builds the whole document
+    ]
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.threads_per_worker)]
+    log(f"starting: {' '.join(command[1:])}")
+    # Own process group, so stopping it stops its workers too and nothing else.
+    return subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 10.0) -> tuple[int, dict, bytes]:
+    """One GET that does not follow redirects; returns status, headers, body."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode} before becoming healthy")
+        try:
+            status, _, body = fetch(f"{base}/v1/health", timeout=2)
+            if status == 200:
+                return
+            last = f"{status} {body[:200]!r}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.25)  # polling a starting server: nothing to await but the socket
+    raise SystemExit(f"/v1/health not healthy after {timeout:.0f} s: {last}")
+
+
+# --- targets -------------------------------------------------------------------------------------------
+
+
+def listed_package_ids(database_url: str, limit: int) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT package_id FROM store_applisting WHERE listed ORDER BY random() LIMIT %s", [limit]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def build_targets(args, base: str, ids: list[str]) -> list[Target]:
+    targets = [
+        Target("floor", "/v1/_bench/floor", 200),
+        Target("browse popular", "/v1/store/apps?sort=popular", 200, goal_p99_ms=50),
+        Target("search word", f"/v1/store/apps?q={args.word}", 200, goal_p99_ms=50),
+        Target("search typo", f"/v1/store/apps?q={args.typo}", 200, goal_p99_ms=50),
+        Target("listing", "/v1/store/apps/{id}", 200, goal_p99_ms=50, goal_floor_ratio=0.5),
+        Target("catalog 304", "/v1/store/catalog", 304, goal_floor_ratio=0.8),
+        Target("download redirect", "/v1/store/apps/{id}/download?redirect=1", 302, goal_floor_ratio=0.5),
+    ]
+    catalog = next(t for t in targets if t.name == "catalog 304")
+    status, headers, _ = fetch(f"{base}/v1/store/catalog", {"Accept-Encoding": "gzip"}, timeout=120)
+    etag = headers.get("ETag") or headers.get("Etag")
+    catalog.headers = {"Accept-Encoding": "gzip"}
+    if status == 200 and etag:
+        catalog.headers["If-None-Match"] = etag
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        targets = [t for t in targets if t.name.split()[0] in wanted or t.name in wanted]
+        if not any(t.name == "floor" for t in targets):
+            targets.insert(0, Target("floor", "/v1/_bench/floor", 200))
+    return targets
+
+
+def check_target(base: str, target: Target, ids: list[str]) -> str:
+    """'' when the target answers its expected status, else why it is skipped."""
+    path = target.path.replace("{id}", ids[0]) if ids else target.path
+    if "{id}" in target.path and not ids:
+        return "no listed apps in the database"
+    status, _, body = fetch(base + path, target.headers, timeout=60)
+    if status != target.expect:
+        return f"answered {status} (expected {target.expect}): {body[:120]!r}"
+    return ""
+
+
+# --- wrk -----------------------------------------------------------------------------------------------
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def to_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str, result: Result) -> Result:
+    """Fills req/s, latency percentiles, request and error counts from ``wrk --latency`` output."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not rps:
+        raise ValueError(f"no Requests/sec in wrk output:\n{output}")
+    result.requests_per_s = float(rps.group(1))
+    for percent, attr in (("50", "p50_ms"), ("90", "p90_ms"), ("99", "p99_ms")):
+        match = re.search(rf"^\s+{percent}(?:\.000)?%\s+(\S+)", output, re.MULTILINE)
+        if match:
+            setattr(result, attr, to_ms(match.group(1)))
+    total = re.search(r"(\d+) requests in", output)
+    result.requests = int(total.group(1)) if total else 0
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    result.bad_status = int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors:\s+(.+)", output)
+    result.socket_errors = errors.group(1).strip() if errors else ""
+    return result
+
+
+def run_wrk(args, base: str, target: Target, ids_file: str, lua_file: str, seconds: int) -> str:
+    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+    command += ["--timeout", "10s"]
+    for name, value in target.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    if "{id}" in target.path:
+        command += ["-s", lua_file, base, "--", ids_file, target.path]
+    else:
+        command.append(base + target.path)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
+    return completed.stdout
+
+
+def judge(result: Result, target: Target) -> None:
+    if target.goal_p99_ms is not None:
+        met = result.p99_ms <= target.goal_p99_ms
+        result.goals.append(f"p99<={target.goal_p99_ms:.0f}ms {'met' if met else 'MISSED'}")
+    if target.goal_floor_ratio is not None and result.floor_ratio is not None:
+        met = result.floor_ratio >= target.goal_floor_ratio
+        result.goals.append(f">={target.goal_floor_ratio:.0%} floor {'met' if met else 'MISSED'}")
+    if result.bad_status:
+        result.goals.append(f"{result.bad_status} bad statuses")
+
+
+def print_table(results: list[Result], out=sys.stdout) -> None:
+    header = f"| {'target':<18} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs floor':>8} | goals"
+    print(header, file=out)
+    print(
+        "|" + "-" * 20 + "|" + "-" * 10 + "|" + "-" * 9 + "|" + "-" * 9 + "|" + "-" * 10 + "|------", file=out
+    )
+    for r in results:
+        if r.skipped:
+            print(
+                f"| {r.name:<18} | {'-':>8} | {'-':>7} | {'-':>7} | {'-':>8} | skipped: {r.skipped}", file=out
+            )
+            continue
+        ratio = f"{r.floor_ratio:.0%}" if r.floor_ratio is not None else "-"
+        print(
+            f"| {r.name:<18} | {r.requests_per_s:>8.0f} | {r.p50_ms:>7.2f} | {r.p99_ms:>7.2f} | {ratio:>8} | "
+            + ", ".join(r.goals),
+            file=out,
+        )
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load before each run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers (2*cores+1)")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads-per-worker", type=int, default=4, help="with --worker-class gthread")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--word", default="markdown", help="the one-word search")
+    parser.add_argument("--typo", default="markdwon", help="the misspelt search")
+    parser.add_argument("--ids", type=int, default=10_000, help="how many random listed package ids to use")
+    parser.add_argument("--only", default="", help="comma-separated target names (floor always runs)")
+    parser.add_argument("--json", default="", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--store-cache-ttl",
+        type=int,
+        default=None,
+        help="STORE_CACHE_TTL for the server; 0 measures the database path (every read a cache miss)",
+    )
+    args = parser.parse_args(argv)
+
+    if not shutil.which("wrk"):
+        parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
+    base = f"http://127.0.0.1:{args.port}"
+    ids = listed_package_ids(args.database_url, args.ids)
+    log(f"{len(ids)} listed package ids from {args.database_url.rsplit('/', 1)[-1]}")
+
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    results: list[Result] = []
+    process = start_gunicorn(args)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mosis-bench-") as tmp:
+            ids_file = os.path.join(tmp, "ids.txt")
+            Path(ids_file).write_text("\n".join(ids) + "\n")
+            lua_file = os.path.join(tmp, "random_ids.lua")
+            Path(lua_file).write_text(RANDOM_IDS_LUA)
+            wait_healthy(base, process)
+            targets = build_targets(args, base, ids)
+            floor_rps = None
+            for target in targets:
+                result = Result(name=target.name, path=target.path)
+                results.append(result)
+                result.skipped = check_target(base, target, ids)
+                if result.skipped:
+                    log(f"skip {target.name}: {result.skipped}")
+                    continue
+                if args.warmup:
+                    run_wrk(args, base, target, ids_file, lua_file, args.warmup)
+                log(f"measuring {target.name} ({args.duration} s)")
+                parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
+                if target.name == "floor":
+                    floor_rps = result.requests_per_s
+                elif floor_rps:
+                    result.floor_ratio = result.requests_per_s / floor_rps
+                judge(result, target)
+    finally:
+        stop_gunicorn(process)
+
+    server = f"{args.worker_class} x{args.workers}" + (
+        f" x{args.threads_per_worker} threads" if args.worker_class == "gthread" else ""
+    )
+    cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
+    print(
+        f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
+    )
+    print(
+        f"{args.duration} s per target after {args.warmup} s warm-up, {cache}, load average {load_before}\n"
+    )
+    print_table(results)
+    if args.json:
+        payload = {
+            "server": server,
+            "cores": cores,
+            "connections": args.connections,
+            "duration": args.duration,
+            "store_cache_ttl": args.store_cache_ttl,
+            "load_average_before": load_before,
+        }
+        payload["results"] = [asdict(r) for r in results]
+        Path(args.json).write_text(json.dumps(payload, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
