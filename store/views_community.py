@@ -1,5 +1,6 @@
 """Thin views for reviews, abuse reports and the device endpoints: validate, call one service, answer."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -27,6 +28,7 @@ from store.serializers_community import (
     UpdatesSerializer,
 )
 from store.services import abuse, devices, reviews
+from store.services.cache import CachedDocument, store_cache_fetch
 
 
 def _author_required(request) -> None:
@@ -35,28 +37,64 @@ def _author_required(request) -> None:
         raise ApplicationError(ErrorCode.FORBIDDEN, "Sign in as a user (JWT or API key) to do this.")
 
 
+REVIEWS_MAX_AGE = 60
+
+
+def _document_response(request, document: CachedDocument, *, max_age: int) -> HttpResponse:
+    """200 with the cached JSON bytes (gzip when accepted) or 304 when ``If-None-Match`` names them."""
+    wants_gzip = document.gzipped is not None and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    etag = document.gzip_etag if wants_gzip else document.etag
+    if document.matches(request.META.get("HTTP_IF_NONE_MATCH")):
+        response = HttpResponse(status=304)
+    elif wants_gzip:
+        response = HttpResponse(document.gzipped, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(document.body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
 class ReviewListCreateView(PaginatedListMixin, GenericAPIView):
-    """``GET`` (public) and ``POST`` (signed-in user) ``/v1/store/apps/{package_id}/reviews``."""
+    """``GET`` (public, cached, ETag) and ``POST`` (signed-in user) ``/v1/store/apps/{package_id}/reviews``."""
 
     serializer_class = ReviewSerializer
     items_key = "reviews"
     ratelimit_category = {"GET": "read", "POST": "write"}
 
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+    def get_authenticators(self):
+        # Public reads ignore credentials entirely (a stale token must not turn a public read into a 401).
+        if self.request is not None and self.request.method in ("GET", "HEAD"):
+            return []
+        return super().get_authenticators()
 
-    def get_queryset(self):
-        app = listed_app_for_package(self.kwargs["package_id"])
-        return reviews.reviews_visible_for_app(app=app)
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method in ("GET", "HEAD") else [IsAuthenticated()]
 
     @extend_schema(
         operation_id="store_app_reviews_list",
         summary="Visible reviews of an app, newest first, each with the developer's reply",
         auth=[],
+        responses={
+            200: ReviewSerializer(many=True),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
+        },
     )
     def get(self, request, package_id: str):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
+
+        def build():
+            app = listed_app_for_package(package_id)
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(reviews.reviews_visible_for_app(app=app), request, view=self)
+            return paginator.envelope(ReviewSerializer(page, many=True).data)
+
+        document = store_cache_fetch(
+            kind="metadata", parts=("reviews", package_id, paging), build=build, package_id=package_id
+        )
+        return _document_response(request, document, max_age=REVIEWS_MAX_AGE)
 
     @extend_schema(
         operation_id="store_app_reviews_create",

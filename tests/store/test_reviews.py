@@ -216,3 +216,25 @@ def test_a_hidden_review_cannot_be_replied_to(app, other_client):
     review_services.reviews_set_hidden(reviews=[review], hidden=True)
     response = other_client.post(f"{url(app.package_id)}/{review.pk}/reply", {"body": "hm"}, format="json")
     assert response.status_code == 404
+
+
+def test_the_review_list_is_cached_with_an_etag_and_refreshed_by_a_new_review(
+    api_client, auth_client, app, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    first = api_client.get(url(app.package_id))
+    assert first.status_code == 200
+    assert first["Cache-Control"].startswith("public")
+    etag = first["ETag"]
+    with django_assert_num_queries(0):
+        again = api_client.get(url(app.package_id), HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_client.post(url(app.package_id), {"rating": 5}, format="json")
+    fresh = api_client.get(url(app.package_id), HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200
+    assert fresh.json()["total"] == 1
+
+
+def test_a_public_read_ignores_a_bad_token(api_client, app):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-valid-jwt")
+    assert api_client.get(url(app.package_id)).status_code == 200
