@@ -1,6 +1,7 @@
 """drf-spectacular wiring: every operation documents the error body of SPEC §3 for the statuses it can answer."""
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -21,7 +22,24 @@ ERROR_DESCRIPTIONS = {
 
 
 class MosisAutoSchema(AutoSchema):
-    """Adds the shared error responses to every operation (views may add or override their own)."""
+    """Adds the shared error responses to every operation (views may add or override their own), names the
+    list key of paginated responses after the view's ``items_key``, and documents blank URL fields."""
+
+    def _get_paginator(self):
+        paginator = super()._get_paginator()
+        if paginator is not None and getattr(self.view, "items_key", None):
+            # StandardPagination reads items_key from the view at request time; the schema must agree.
+            paginator.items_key = self.view.items_key
+        return paginator
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        blank_possible = isinstance(field, serializers.URLField) and (field.allow_blank or field.read_only)
+        if blank_possible and schema.get("format") == "uri":
+            # An optional URL is stored and returned as "" (read-only output is never validated), which is
+            # not a "uri": document both.
+            schema.pop("format")
+            schema["anyOf"] = [{"format": "uri"}, {"maxLength": 0}]
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
