@@ -66,6 +66,8 @@ def latest_compatible_version(*, app, mosis_version: int | str | None) -> AppVer
 
 def listed_app_for_package(package_id: str) -> App:
     """The app reachable by package id (``published`` or ``unlisted``); 404 ``NOT_FOUND`` otherwise."""
+    if not package_id or len(package_id) > 150 or "\x00" in package_id:  # PostgreSQL refuses NUL in text
+        raise ApplicationError(ErrorCode.NOT_FOUND, "App not found.")
     app = (
         App.objects.select_related("category", "owner")
         .filter(package_id=package_id, status__in=REACHABLE_STATUSES)

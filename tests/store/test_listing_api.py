@@ -134,3 +134,10 @@ def test_listing_is_served_from_cache_with_etag(api_client, django_assert_num_qu
         again = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
     assert again["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize("package_id", ["com.x%00y", "a" * 151])
+def test_odd_package_ids_are_not_found(api_client, package_id):
+    response = api_client.get(f"/v1/store/apps/{package_id}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
