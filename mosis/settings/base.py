@@ -269,6 +269,8 @@ VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=30)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 APP_TYPES = env.list("APP_TYPES", default=["app", "extension", "theme", "provider", "taskserv", "cluster"])
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
+ABUSE_REPORT_IP_RATE = env("ABUSE_REPORT_IP_RATE", default="20/h")  # abuse reports per IP address
+ABUSE_REPORT_REPEAT_HOURS = env.int("ABUSE_REPORT_REPEAT_HOURS", default=24)  # a repeat updates the report
 DOWNLOAD_CLIENT_SALT = env("DOWNLOAD_CLIENT_SALT", default=SECRET_KEY)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # BENCH_ENDPOINTS (default False): route GET /v1/_bench/floor, the fixed 2 KB "framework floor" view that

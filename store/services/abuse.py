@@ -42,14 +42,14 @@ HIDEABLE_STATUSES = (AppStatus.PUBLISHED, AppStatus.UNLISTED)
 
 
 def _repeat_window() -> timedelta:
-    return timedelta(hours=getattr(settings, "ABUSE_REPORT_REPEAT_HOURS", 24))
+    return timedelta(hours=settings.ABUSE_REPORT_REPEAT_HOURS)
 
 
 def abuse_ip_rate_check(*, request) -> None:
     """Count one report against the caller's IP address; 429 ``RATE_LIMITED`` past ``ABUSE_REPORT_IP_RATE``."""
     if not settings.RATE_LIMITS_ENABLED:
         return
-    rate = getattr(settings, "ABUSE_REPORT_IP_RATE", "20/h")
+    rate = settings.ABUSE_REPORT_IP_RATE
     if is_ratelimited(request, group="abuse-report-ip", key="ip", rate=rate, method="POST", increment=True):
         raise ApplicationError(
             ErrorCode.RATE_LIMITED,

@@ -177,3 +177,19 @@ def test_the_admin_lists_reports_per_app(admin_client, app):
     response = admin_client.get(f"/admin/store/abusereport/?app__id__exact={app.pk}")
     assert response.status_code == 200
     assert app.package_id in response.content.decode()
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_after_a_day_the_same_user_files_a_new_report_that_still_counts_once(app, auth_client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ABUSE_HIDE_THRESHOLD = 2
+    first = report(auth_client, app)
+    AbuseReport.objects.filter(pk=first.json()["id"]).update(created_at=timezone.now() - timedelta(hours=25))
+    again = report(auth_client, app, reason="spam")
+    assert again.status_code == 201
+    assert AbuseReport.objects.filter(app=app).count() == 2
+    app.refresh_from_db()
+    assert app.status == AppStatus.PUBLISHED  # one distinct reporter
