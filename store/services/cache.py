@@ -5,15 +5,16 @@ cache round trip and a 304 costs no rendering at all. Keys embed generation coun
 
 - ``all``  — bumped by ``store_cache_invalidate()`` (everything stale);
 - ``list`` — bumped on any app change (browse pages, categories, catalog document);
-- ``pkg:<package_id>`` — bumped when that app changes (its listing, versions and download answers).
+- ``pkg:<package_id>`` — bumped when that app changes (its listing and versions list).
 
 Reading the generations before building means a document built from data older than an invalidation is
 stored under a key nobody asks for again; it just expires (``STORE_CACHE_TTL``). Counters start at a
 time-based value so an evicted counter can never come back to an old number and revive stale entries.
 
-Hits and misses are counted with ``incr``; entries are tracked per kind in a small registry so
-``/v1/cache/stats`` can report them (the registry is best-effort: a lost concurrent update only makes the
-entry count slightly low, never serves stale data).
+Hits and misses are counted with ``incr``; entries are tracked per kind in a registry so
+``/v1/cache/stats`` can report them: Redis sorted sets in production (atomic, O(log n)), a dict in the
+cache for the embedded local-memory cache (single process; a lost concurrent update only undercounts).
+The registry never decides freshness — the generations do.
 """
 
 from __future__ import annotations
@@ -100,12 +101,91 @@ def _count(key: str) -> None:
             cache.incr(key)
 
 
-def _register(kind: str, key: str, package_id: str | None, timeout: int) -> None:
-    registry = cache.get(_registry(kind)) or {}
-    now = time.time()
-    registry = {k: v for k, v in registry.items() if v[1] > now}
-    registry[key] = (package_id, now + timeout)
-    cache.set(_registry(kind), registry, timeout=None)
+class _DictRegistry:
+    """Entry registry for the embedded local-memory cache: one dict per kind {key: (package_id, expires)}."""
+
+    def add(self, kind: str, key: str, package_id: str | None, timeout: int) -> None:
+        now = time.time()
+        registry = {k: v for k, v in (cache.get(_registry(kind)) or {}).items() if v[1] > now}
+        registry[key] = (package_id, now + timeout)
+        cache.set(_registry(kind), registry, timeout=None)
+
+    def count(self, kind: str) -> int:
+        now = time.time()
+        live = [k for k, (_, expires) in (cache.get(_registry(kind)) or {}).items() if expires > now]
+        return len(cache.get_many(live)) if live else 0
+
+    def drop_kind(self, kind: str) -> list[str]:
+        keys = list((cache.get(_registry(kind)) or {}).keys())
+        cache.delete(_registry(kind))
+        return keys
+
+    def drop_package(self, package_id: str) -> list[str]:
+        gone = []
+        for kind in ("metadata", "version"):
+            registry = cache.get(_registry(kind)) or {}
+            keys = [k for k, (pkg, _) in registry.items() if pkg == package_id]
+            if keys:
+                gone.extend(keys)
+                cache.set(_registry(kind), {k: v for k, v in registry.items() if k not in keys}, timeout=None)
+        return gone
+
+
+class _RedisRegistry:
+    """Entry registry on Redis: a sorted set per kind (member = cache key, score = expiry) and a set of
+    keys per package, so registering, counting and dropping stay O(log n) at any catalog size."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def _client(self):
+        return self.backend._cache.get_client(write=True)
+
+    def _zkey(self, kind: str) -> str:
+        return self.backend.make_key(f"{PREFIX}:zreg:{kind}")
+
+    def _pkey(self, package_id: str) -> str:
+        return self.backend.make_key(f"{PREFIX}:preg:{package_id}")
+
+    def add(self, kind: str, key: str, package_id: str | None, timeout: int) -> None:
+        pipe = self._client().pipeline(transaction=False)
+        pipe.zadd(self._zkey(kind), {key: time.time() + timeout})
+        if package_id:
+            pipe.sadd(self._pkey(package_id), f"{kind}|{key}")
+            pipe.expire(self._pkey(package_id), timeout * 2)
+        pipe.execute()
+
+    def count(self, kind: str) -> int:
+        pipe = self._client().pipeline(transaction=False)
+        pipe.zremrangebyscore(self._zkey(kind), "-inf", time.time())
+        pipe.zcard(self._zkey(kind))
+        return int(pipe.execute()[1])
+
+    def drop_kind(self, kind: str) -> list[str]:
+        # The generation bump already made these unreachable; they expire on their own (no mass delete).
+        self._client().delete(self._zkey(kind))
+        return []
+
+    def drop_package(self, package_id: str) -> list[str]:
+        client = self._client()
+        members = [m.decode() if isinstance(m, bytes) else m for m in client.smembers(self._pkey(package_id))]
+        pipe = client.pipeline(transaction=False)
+        keys = []
+        for member in members:
+            kind, _, key = member.partition("|")
+            pipe.zrem(self._zkey(kind), key)
+            keys.append(key)
+        pipe.delete(self._pkey(package_id))
+        pipe.execute()
+        return keys
+
+
+def _entry_registry():
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return _RedisRegistry(backend) if isinstance(backend, RedisCache) else _DictRegistry()
 
 
 def store_cache_fetch(
@@ -129,7 +209,7 @@ def store_cache_fetch(
     document = render_document(build())
     timeout = settings.STORE_CACHE_TTL
     cache.set(key, (document.body, document.gzipped, document.etag), timeout=timeout)
-    _register(kind, key, package_id, timeout)
+    _entry_registry().add(kind, key, package_id, timeout)
     return document
 
 
@@ -142,41 +222,29 @@ def _package_id_for(app_id) -> str | None:
 def store_cache_invalidate(*, app_id=None, package_id: str | None = None) -> None:
     """Make cached store reads stale: one app's (plus every list/catalog), or everything when no app given.
 
-    Safe to call outside a transaction and repeatedly; stale entries are also deleted right away so the
-    entry counts in ``store_cache_stats`` drop.
+    Safe to call outside a transaction and repeatedly. The generation bump is what guarantees freshness;
+    the registry is updated so ``store_cache_stats`` counts only reachable entries.
     """
+    registry = _entry_registry()
     if app_id is None and package_id is None:
         _bump(_GEN_ALL)
         _bump(_GEN_LIST)
-        stale = []
-        for kind in KINDS:
-            stale.extend((cache.get(_registry(kind)) or {}).keys())
-        cache.delete_many(stale + [_registry(kind) for kind in KINDS])
-        return
-    package_id = package_id or _package_id_for(app_id)
-    _bump(_GEN_LIST)
-    if package_id:
-        _bump(_gen_pkg(package_id))
-    stale = list((cache.get(_registry("list")) or {}).keys())
-    cache.delete(_registry("list"))
-    for kind in ("metadata", "version"):
-        registry = cache.get(_registry(kind)) or {}
-        gone = [k for k, (pkg, _) in registry.items() if pkg == package_id]
-        if gone:
-            stale.extend(gone)
-            cache.set(_registry(kind), {k: v for k, v in registry.items() if k not in gone}, timeout=None)
+        stale = [key for kind in KINDS for key in registry.drop_kind(kind)]
+    else:
+        package_id = package_id or _package_id_for(app_id)
+        _bump(_GEN_LIST)
+        stale = registry.drop_kind("list")
+        if package_id:
+            _bump(_gen_pkg(package_id))
+            stale += registry.drop_package(package_id)
     if stale:
         cache.delete_many(stale)
 
 
 def store_cache_stats() -> dict:
-    """``/v1/cache/stats`` (seed 004): live entries per kind, and hit/miss counters since the cache started."""
-    now = time.time()
-    counts = {}
-    for kind in KINDS:
-        registry = cache.get(_registry(kind)) or {}
-        live = [k for k, (_, expires) in registry.items() if expires > now]
-        counts[kind] = len(cache.get_many(live)) if live else 0
+    """``/v1/cache/stats`` (seed 004): reachable entries per kind, and hit/miss counters."""
+    registry = _entry_registry()
+    counts = {kind: registry.count(kind) for kind in KINDS}
     counters = cache.get_many([_STATS_HITS, _STATS_MISSES])
     return {
         "list_entries": counts["list"],
