@@ -212,3 +212,43 @@ def test_plan_query_count_does_not_grow_with_the_installed_set(client, django_as
     with django_assert_num_queries(6):
         response = plan(client, install=[C])
     assert steps(response) == [(A, "1.0.0"), (B, "1.0.0"), (C, "1.0.0")]
+
+
+def test_installed_packages_the_store_does_not_know_do_not_block_a_plan(client):
+    community_published_app(A, versions=("1.0.0",))
+    install_set(client, [("com.test.sideloaded", 7)])
+    body = plan(client, install=[A]).json()
+    assert body["ok"] is True
+    assert [(s["package_id"], s["action"]) for s in body["install"]] == [(A, "install")]
+
+
+def test_a_yanked_installed_dependency_still_satisfies_its_dependents(client):
+    a = community_published_app(A, versions=("1.0.0",))
+    community_version(a, "1.1.0", yanked=True)
+    community_published_app(B, versions=(("1.0.0", {A: "~1.1.0"}),))
+    install_set(client, [(A, 10100)])
+    assert steps(plan(client, install=[B])) == [(B, "1.0.0")]
+
+
+def test_dependencies_beyond_the_preloaded_layers_are_loaded_on_demand(client, monkeypatch):
+    from store.services import devices
+
+    monkeypatch.setattr(devices, "MAX_PRELOAD_LAYERS", 1)
+    community_published_app(A, versions=("1.0.0",))
+    community_published_app(B, versions=(("1.0.0", {A: "^1"}),))
+    community_published_app(C, versions=(("1.0.0", {B: "^1"}),))
+    community_published_app(D, versions=(("1.0.0", {C: "^1"}),))
+    assert steps(plan(client, install=[D])) == [(A, "1.0.0"), (B, "1.0.0"), (C, "1.0.0"), (D, "1.0.0")]
+
+
+def test_a_long_chain_is_planned_with_queries_bounded_by_its_depth(client, django_assert_max_num_queries):
+    previous = None
+    for i in range(12):
+        deps = {previous: "^1"} if previous else None
+        package_id = f"com.test.chain{i:02d}"
+        community_published_app(package_id, versions=(("1.0.0", deps),))
+        previous = package_id
+    # auth + installed set + 2 per layer (12 layers) + one empty lookup at most.
+    with django_assert_max_num_queries(2 + 2 * 12 + 2):
+        response = plan(client, install=[previous])
+    assert len(steps(response)) == 12

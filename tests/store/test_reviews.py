@@ -238,3 +238,22 @@ def test_the_review_list_is_cached_with_an_etag_and_refreshed_by_a_new_review(
 def test_a_public_read_ignores_a_bad_token(api_client, app):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-valid-jwt")
     assert api_client.get(url(app.package_id)).status_code == 200
+
+
+def test_a_hidden_review_stays_hidden_when_its_author_posts_again(auth_client, app, user):
+    review = review_services.review_upsert(app=app, user=user, rating=1, title="spam")[0]
+    review_services.reviews_set_hidden(reviews=[review], hidden=True)
+    response = auth_client.post(url(app.package_id), {"rating": 1, "title": "more spam"}, format="json")
+    assert response.status_code == 200
+    review.refresh_from_db()
+    assert review.hidden and review.title == "more spam"
+    assert listing(app).rating_count == 0
+
+
+@pytest.mark.parametrize("model", ["review", "reviewreply", "abusereport", "deviceapp"])
+def test_the_admin_pages_open_for_staff(admin_client, app, model):
+    review = Review.objects.create(app=app, user=UserFactory(), rating=3, title="ok")
+    ReviewReply.objects.create(review=review, author=app.owner, body="thanks")
+    assert admin_client.get(f"/admin/store/{model}/").status_code == 200
+    if model == "review":
+        assert admin_client.get(f"/admin/store/review/{review.pk}/change/").status_code == 200
