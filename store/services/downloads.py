@@ -14,7 +14,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -75,43 +75,60 @@ def download_record(*, version: AppVersion, client_hash: str, day: dt.date | Non
     )
 
 
+ROLLUP_BATCH = 50_000
+EVENT_RETENTION_DAYS = 2  # rolled-up events older than this are deleted (only today's events ever arrive)
+
+
 @transaction.atomic
 def downloads_rollup(*, today: dt.date | None = None) -> int:
-    """Fold pending DownloadEvents into DownloadDaily and recompute listing totals. Returns events folded.
+    """Fold pending DownloadEvents into DownloadDaily and refresh listing totals. Returns events folded.
 
-    Idempotent and safe to run concurrently with downloads: the pending rows are locked (skipping rows
-    another rollup holds on PostgreSQL), counted per (version, day), added to DownloadDaily with upserts,
-    and marked rolled up. ``today`` fixes the end of the 7-day window (tests pass it; default: UTC today).
+    Idempotent and safe to overlap with downloads and with another rollup: pending rows are claimed with
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; each touched (version, day) gets its *absolute* distinct-client
+    count upserted (so a retried or concurrent rollup can never double count); then listings whose totals
+    can have moved are recomputed set-based. ``today`` fixes the end of the 7-day window (default: UTC today).
     """
     today = today or timezone.now().astimezone(dt.UTC).date()
-    pending = DownloadEvent.objects.filter(rolled_up=False)
+    pending = DownloadEvent.objects.filter(rolled_up=False).order_by("pk")
     if settings.IS_POSTGRES:
         pending = pending.select_for_update(skip_locked=True)
-    ids = list(pending.values_list("pk", flat=True)[:50_000])
+    ids = list(pending.values_list("pk", flat=True)[:ROLLUP_BATCH])
+    touched_apps: set = set()
     if ids:
-        groups = (
-            DownloadEvent.objects.filter(pk__in=ids)
-            .values("version_id", "app_id", "day")
+        pairs = set(DownloadEvent.objects.filter(pk__in=ids).values_list("version_id", "day").distinct())
+        counts = (
+            DownloadEvent.objects.filter(version_id__in={v for v, _ in pairs}, day__in={d for _, d in pairs})
+            .values_list("version_id", "app_id", "day")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for group in groups:
-            daily, created = DownloadDaily.objects.get_or_create(
-                version_id=group["version_id"],
-                day=group["day"],
-                defaults={"app_id": group["app_id"], "count": group["n"]},
-            )
-            if not created:
-                DownloadDaily.objects.filter(pk=daily.pk).update(count=F("count") + group["n"])
+        rows = [
+            DownloadDaily(version_id=version_id, app_id=app_id, day=day, count=n)
+            for version_id, app_id, day, n in counts
+            if (version_id, day) in pairs
+        ]
+        DownloadDaily.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["version", "day"], update_fields=["count"]
+        )
+        touched_apps = {row.app_id for row in rows}
         DownloadEvent.objects.filter(pk__in=ids).update(rolled_up=True)
-    listing_downloads_recompute(today=today)
+    DownloadEvent.objects.filter(
+        rolled_up=True, day__lt=today - dt.timedelta(days=EVENT_RETENTION_DAYS)
+    ).delete()
+    listing_downloads_recompute(today=today, app_ids=touched_apps)
     return len(ids)
 
 
 def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> None:
-    """Set every listing's downloads_total and downloads_recent (last 7 UTC days) in two UPDATE statements."""
+    """Set downloads_total and downloads_recent (last 7 UTC days) with one set-based UPDATE.
+
+    With ``app_ids`` only those listings plus every listing with recent downloads (whose window may have
+    moved) are rewritten, so a rollup never touches the long tail of idle apps; None means all listings.
+    """
     start = today - dt.timedelta(days=RECENT_DAYS - 1)
-    listings = AppListing.objects.all() if app_ids is None else AppListing.objects.filter(app_id__in=app_ids)
+    listings = AppListing.objects.all()
+    if app_ids is not None:
+        listings = listings.filter(Q(app_id__in=app_ids) | Q(downloads_recent__gt=0))
     total = (
         DownloadDaily.objects.filter(app_id=OuterRef("app_id"))
         .order_by()

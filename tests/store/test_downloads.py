@@ -198,3 +198,33 @@ def test_download_query_count_is_bounded(api_client, django_assert_max_num_queri
         assert api_client.get(f"/v1/store/apps/{app.package_id}/download").status_code == 200
     with django_assert_max_num_queries(3):
         assert api_client.get(f"/v1/store/apps/{app.package_id}/versions/7/download").status_code == 200
+
+
+def test_rerunning_a_rollup_over_the_same_events_never_double_counts():
+    app = make_published_app()
+    version = app.versions.get()
+    today = dt.date(2026, 3, 10)
+    for n in range(4):
+        download_record(version=version, client_hash=f"c{n}", day=today)
+    downloads_rollup(today=today)
+    DownloadEvent.objects.update(rolled_up=False)  # as if a crashed rollup left them pending
+    assert downloads_rollup(today=today) == 4
+    assert DownloadDaily.objects.get(version=version, day=today).count == 4
+    assert AppListing.objects.get(app=app).downloads_total == 4
+
+
+def test_rollup_query_count_does_not_grow_with_apps(django_assert_num_queries):
+    today = dt.date(2026, 3, 10)
+
+    def run(n_apps):
+        for _ in range(n_apps):
+            version = make_published_app().versions.get()
+            download_record(version=version, client_hash="c", day=today)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            downloads_rollup(today=today)
+        return len(ctx.captured_queries)
+
+    assert run(1) == run(20)
