@@ -257,3 +257,15 @@ def test_the_admin_pages_open_for_staff(admin_client, app, model):
     assert admin_client.get(f"/admin/store/{model}/").status_code == 200
     if model == "review":
         assert admin_client.get(f"/admin/store/review/{review.pk}/change/").status_code == 200
+
+
+def test_the_listing_shows_average_breakdown_and_count_after_reviews(
+    api_client, app, django_capture_on_commit_callbacks
+):
+    for rating in (5, 4, 4, 1):
+        with django_capture_on_commit_callbacks(execute=True):
+            jwt_client_for(UserFactory()).post(url(app.package_id), {"rating": rating}, format="json")
+    body = api_client.get(f"/v1/store/apps/{app.package_id}").json()
+    assert body["ratings"] == [1, 0, 0, 2, 1]
+    assert body["rating_count"] == 4
+    assert body["rating"] == pytest.approx(3.5)
