@@ -171,7 +171,12 @@ def oauth_complete(*, provider: str, code: str, state: str, error: str = "") -> 
     except oauth.ProviderError as exc:
         logger.warning("oauth provider failure provider=%s: %s", provider, exc)
         raise ApplicationError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
-    user = social_user_from_profile(profile=profile)
+    try:
+        user = social_user_from_profile(profile=profile)
+    except IntegrityError:
+        # Two first sign-ins of the same identity raced (unique email / provider uid): the winner's rows
+        # exist now, so a second pass finds and returns them.
+        user = social_user_from_profile(profile=profile)
     if not user.is_active:
         raise ApplicationError(ErrorCode.UNAUTHORIZED, "This account is disabled.")
     return user, token_pair_for(user=user)
@@ -182,9 +187,10 @@ def social_user_from_profile(*, profile: oauth.ProviderProfile) -> User:
     """Find, link or create the user of a provider identity, recorded as an allauth ``SocialAccount``.
 
     1. A known (provider, uid) is that account's user.
-    2. Else a *verified* provider email that matches an existing user links the identity to that user.
-    3. Else a new user is created (an unverified email that is already taken is refused: linking on it
-       would let anyone who types a victim's address at the provider take over the account).
+    2. Else the provider's email must be *verified*: if it matches an existing user the identity is linked to
+       that user, otherwise a new user is created. An unverified email is refused either way: linking on it
+       would let anyone who types a victim's address at the provider take the account over, and creating an
+       account on it would let them squat the address before its owner signs up (pre-account takeover).
     """
     account = (
         SocialAccount.objects.select_related("user")
@@ -201,30 +207,30 @@ def social_user_from_profile(*, profile: oauth.ProviderProfile) -> User:
                 ErrorCode.VALIDATION_ERROR,
                 "The sign-in provider did not share an email address; allow email access and try again.",
             )
-        email = profile.email.strip().lower()
-        user = User.objects.filter(email__iexact=email).first()
-        if user is not None and not profile.email_verified:
+        if not profile.email_verified:
             raise ApplicationError(
                 ErrorCode.VALIDATION_ERROR,
-                "An account with this email exists; verify the email with the provider to link it.",
+                "The sign-in provider has not verified your email address; verify it there and try again.",
             )
+        email = profile.email.strip().lower()
+        user = User.objects.filter(email__iexact=email).first()
         if user is None:
             user = User.objects.create_user(
-                email=email, name=profile.name, avatar_url=profile.avatar_url, verified=profile.email_verified
+                email=email, name=profile.name, avatar_url=profile.avatar_url, verified=True
             )
             logger.info("user created via oauth provider=%s user=%s", profile.provider, user.pk)
         SocialAccount.objects.create(
             user=user, provider=profile.provider, uid=profile.uid, extra_data=profile.extra_data
         )
-        if profile.email_verified:
-            EmailAddress.objects.get_or_create(
-                user=user,
-                email=email,
-                defaults={"verified": True, "primary": not user.emailaddress_set.exists()},
-            )
+        EmailAddress.objects.get_or_create(
+            user=user,
+            email=email,
+            defaults={"verified": True, "primary": not user.emailaddress_set.exists()},
+        )
         logger.info("oauth identity linked provider=%s user=%s", profile.provider, user.pk)
     changed = []
-    if profile.email_verified and not user.verified:
+    same_email = (profile.email or "").strip().lower() == user.email.lower()
+    if profile.email_verified and same_email and not user.verified:
         user.verified = True
         changed.append("verified")
     if profile.name and not user.name:

@@ -177,3 +177,32 @@ def test_provider_without_client_id_is_404(api_client, settings, db):
     response = api_client.post("/v1/auth/oauth/github")
     assert response.status_code == 404
     assert "not available" in response.json()["error"]["message"]
+
+
+def test_github_user_without_any_email_is_asked_to_share_one(api_client, oauth_provider):
+    oauth_provider.github_emails = []
+    state = start(api_client, "github")["state"]
+    response = callback(api_client, "github", code=GOOD_CODE, state=state)
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["message"]
+    assert not User.objects.exists()
+
+
+def test_unverified_email_never_creates_an_account(api_client, oauth_provider):
+    """Creating an account on an unverified address would let anyone squat it before its owner signs up."""
+    oauth_provider.github_emails = [{"email": "new@example.com", "primary": True, "verified": False}]
+    oauth_provider.github_user["email"] = "new@example.com"
+    state = start(api_client, "github")["state"]
+    response = callback(api_client, "github", code=GOOD_CODE, state=state)
+    assert response.status_code == 400
+    assert "verified" in response.json()["error"]["message"]
+    assert not User.objects.exists()
+    assert not SocialAccount.objects.exists()
+
+
+def test_disabled_account_cannot_sign_in_through_the_provider(api_client, oauth_provider):
+    UserFactory(email="octo@example.com", is_active=False)
+    state = start(api_client, "github")["state"]
+    response = callback(api_client, "github", code=GOOD_CODE, state=state)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
