@@ -54,8 +54,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         categories = seed_categories()
-        seed_users()
+        users = seed_users()
         self.stdout.write(f"{len(categories)} categories: {', '.join(c.slug for c in categories)}")
+        # The catalog (versions): real signed packages through the real pipeline; existing versions are skipped.
+        from versions.demo import seed_catalog
+
+        catalog = seed_catalog(
+            developer=users["dev@mosis.dev"],
+            reviewer=users["staff@mosis.dev"],
+            categories={c.slug: c for c in categories},
+        )
+        self.stdout.write(
+            f"{catalog.apps} demo apps: {catalog.created_versions} version(s) published now, "
+            f"{catalog.existing_versions} already there"
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo accounts (password for both: {DEMO_PASSWORD}):\n"

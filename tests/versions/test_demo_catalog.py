@@ -1,0 +1,33 @@
+"""``seed_demo``'s catalog: real signed packages through the real pipeline, idempotent."""
+
+import pytest
+from django.core.management import call_command
+
+from apps.models import App
+from versions.constants import VersionStatus
+from versions.demo import DEMO_CATALOG
+from versions.models import AppVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_publishes_a_signed_catalog_once(capsys):
+    call_command("seed_demo")
+    apps = App.objects.filter(package_id__in=[a.package_id for a in DEMO_CATALOG])
+    assert apps.count() == len(DEMO_CATALOG) >= 12
+    assert set(apps.values_list("status", flat=True)) == {"published"}
+    assert {a.type for a in apps} >= {"app", "extension", "theme"}
+    assert apps.exclude(category=None).count() == apps.count()
+    versions = AppVersion.objects.filter(app__in=apps)
+    expected = sum(len(a.versions) for a in DEMO_CATALOG)
+    assert versions.count() == expected
+    assert set(versions.values_list("status", flat=True)) == {VersionStatus.PUBLISHED}
+    assert all(v.signature and v.signing_key_id and v.sha256 and v.icon_key for v in versions)
+    notes = versions.get(app__package_id="com.mosis.notes", version_code=3)
+    assert notes.dependencies == {"com.mosis.sync": "^1.0.0"}
+    assert notes.languages == ["de", "en", "fr"]
+    assert "published now" in capsys.readouterr().out
+
+    call_command("seed_demo")
+    assert AppVersion.objects.filter(app__in=apps).count() == expected
+    assert f"0 version(s) published now, {expected} already there" in capsys.readouterr().out
