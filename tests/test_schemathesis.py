@@ -45,6 +45,20 @@ def _closed_port() -> int:
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """The real WSGI handler closes "old" connections around each request; inside a test's transaction on
+    PostgreSQL that would close it. Django's own test client detaches the same receivers."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _fuzz_settings(settings):
     settings.RATE_LIMITS_ENABLED = False
     dead = f"http://127.0.0.1:{_closed_port()}"

@@ -44,7 +44,7 @@ def _broker():
 
     if app.conf.broker_url.startswith("memory://"):
         return  # embedded mode: tasks run in-process
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(url=app.conf.broker_url) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -31,7 +31,10 @@ def test_health_is_healthy_with_every_backend_up(api_client):
 def test_health_is_degraded_when_the_broker_is_unreachable(api_client, monkeypatch):
     from mosis.celery import app
 
-    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{closed_port()}/0")
+    dead_broker = f"redis://127.0.0.1:{closed_port()}/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration: point both at it.
+    monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)
+    monkeypatch.setattr(app.conf, "broker_url", dead_broker)
     response = api_client.get("/v1/health")
     assert response.status_code == 200
     body = response.json()
