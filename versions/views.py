@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import StandardPagination
+from mosis.core.schema import ERROR_DESCRIPTIONS, ERROR_REF
 
 from . import selectors, services
 from .constants import VersionStatus
@@ -121,7 +122,10 @@ class VersionDetailView(_VersionView):
     @extend_schema(
         tags=TAG,
         operation_id="versions_delete",
-        responses={200: SuccessSerializer},
+        responses={
+            200: SuccessSerializer,
+            409: OpenApiResponse(response=ERROR_REF, description=ERROR_DESCRIPTIONS[409]),
+        },
         summary="Delete a version that was never published (and its package)",
     )
     def delete(self, request, app_id, version_id):
