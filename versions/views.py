@@ -14,12 +14,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.constants import Scope
-from accounts.permissions import HasScope
+from accounts.permissions import HasScope, IsDeveloper
 from apps.policies import app_for_owner
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
@@ -47,7 +46,7 @@ class VersionsPagination(StandardPagination):
 
 
 class _VersionView(APIView):
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsDeveloper, HasScope]
 
     def app(self, request, app_id):
         return app_for_owner(user=request.user, app_id=app_id)

@@ -73,6 +73,16 @@ def test_anonymous_client_is_401(api_client, app):
     assert api_client.get(f"/v1/apps/{app.id}/versions").status_code == 401
 
 
+def test_device_token_is_not_a_developer_credential(api_client, app):
+    from accounts.models import Device
+    from accounts.tokens import new_device_token
+
+    token = new_device_token()
+    Device.objects.create(platform="mosis-os", mosis_version="1.5", token_hash=hash_secret(token))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get(f"/v1/apps/{app.id}/versions").status_code == 401
+
+
 def test_a_developer_has_no_api_to_approve(auth_client, app, no_ratelimits):
     version = AppVersionFactory(app=app, status=VersionStatus.REVIEW)
     for suffix in ("/approve", "/review", "/reject"):
