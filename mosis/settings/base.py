@@ -101,7 +101,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mosis.core.cache.RedisCache",  # clear() deletes only KEY_PREFIX keys, never FLUSHDB
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
         }

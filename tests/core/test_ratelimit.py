@@ -4,6 +4,7 @@
 import types
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from tests.conftest import jwt_client_for
@@ -125,3 +126,18 @@ def test_category_for_respects_per_method_mapping(rf):
     plain = types.SimpleNamespace()
     assert category_for(rf.get("/"), plain) == "read"
     assert category_for(rf.delete("/"), plain) == "write"
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL")
+def test_clearing_the_redis_cache_leaves_other_prefixes_alone():
+    from django.core.cache import caches
+
+    client = cache._cache.get_client(write=True)
+    client.set("someone-else:1:key", "kept")
+    cache.set("mine", "gone")
+    try:
+        caches["default"].clear()
+        assert cache.get("mine") is None
+        assert client.get("someone-else:1:key") == b"kept"
+    finally:
+        client.delete("someone-else:1:key")
