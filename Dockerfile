@@ -1,0 +1,44 @@
+# Mosis Store: one image for every process (SPEC §2).
+#   web    (default): gunicorn on :8000
+#   worker:           docker run ... IMAGE celery -A mosis worker -l info
+#   beat (exactly 1): docker run ... IMAGE celery -A mosis beat -l info
+#   migrations:       docker run ... IMAGE python manage.py migrate --noinput
+# Configuration is environment only (docs/configuration.md); production needs at least SECRET_KEY,
+# ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, CELERY_BROKER_URL and, for S3, STORAGE=s3 with the AWS_*/S3_* variables.
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=mosis.settings.production \
+    PORT=8000
+
+WORKDIR /app
+
+# Dependencies first (pinned in pyproject.toml), so code changes do not reinstall them. The project itself
+# declares no importable packages ([tool.setuptools] packages = []): this installs exactly the pins.
+COPY pyproject.toml ./
+RUN pip install --upgrade pip \
+    && pip install . \
+    && rm -rf build *.egg-info
+
+COPY . .
+
+# Static files are collected at build time and served by whitenoise (compressed, hashed names). The
+# production settings refuse to start without SECRET_KEY/ALLOWED_HOSTS, so throwaway values are given here
+# only for this command; they are not kept in the image's environment.
+RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin mosis \
+    && mkdir -p /app/var \
+    && chown -R mosis:mosis /app/var
+
+USER mosis
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/v1/health', timeout=4)" || exit 1
+
+# WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it; default 1 — set it to ~2 x CPUs).
+# --forwarded-allow-ips: the load balancer sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER trusts it).
+CMD ["sh", "-c", "exec gunicorn mosis.wsgi:application --bind 0.0.0.0:${PORT} --access-logfile - --forwarded-allow-ips='*' --graceful-timeout 30 --timeout 60"]
