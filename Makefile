@@ -1,11 +1,12 @@
 # Mosis Store — one Makefile (STYLE §10). `make help` lists the targets.
-PY ?= python3
+# The project needs Python 3.11 (pyproject: >=3.11,<3.12): prefer python3.11 when python3 is another version.
+PY ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= mosis.settings.local
 
-.PHONY: help install run test lint format worker beat bench migrate demo clean
+.PHONY: help install run test lint check format worker beat bench migrate demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install pinned dependencies
 
-migrate: $(STAMP)
+migrate: $(STAMP) ## apply database migrations
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate ## load the demo catalog (idempotent)
@@ -34,6 +35,10 @@ lint: $(STAMP) ## ruff check + ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+check: $(STAMP) ## Django system checks and "no model change without its migration"
+	DJANGO_SETTINGS_MODULE=mosis.settings.test $(BIN)/python manage.py check
+	DJANGO_SETTINGS_MODULE=mosis.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
 format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -47,5 +52,5 @@ beat: $(STAMP) ## Celery beat with the database scheduler
 bench: $(STAMP) ## benchmarks (print figures; see docs/performance.md)
 	$(BIN)/python bench/validate.py
 
-clean:
+clean: ## remove .venv, local data and collected static files
 	rm -rf $(VENV) var staticfiles
