@@ -164,3 +164,14 @@ def test_unique_constraint_backs_the_rule_in_the_database():
     version = AppVersionFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         AppVersion.objects.create(app=version.app, version_name="9.9.9", version_code=version.version_code)
+
+
+def test_a_fresh_upload_url_only_while_uploading(user):
+    uploading = AppVersionFactory(app=AppFactory(owner=user), status=VersionStatus.UPLOADING)
+    target = services.version_upload_target(version=uploading)
+    assert target.method == "PUT"
+    assert "/v1/uploads/" in target.url
+    validated = AppVersionFactory(status=VersionStatus.DRAFT)
+    with pytest.raises(ApplicationError) as exc:
+        services.version_upload_target(version=validated)
+    assert exc.value.code == "CONFLICT"
