@@ -90,7 +90,9 @@ def community_version(
     )
 
 
-def community_published_app(package_id: str | None = None, *, versions=("1.0.0",), status="published", **kwargs):
+def community_published_app(
+    package_id: str | None = None, *, versions=("1.0.0",), status="published", **kwargs
+):
     """An app with published versions and a fresh AppListing row (``versions``: names, or (name, deps))."""
     from store.services.listing import listing_refresh, listing_refresh_ratings
 
@@ -108,7 +110,9 @@ def community_published_app(package_id: str | None = None, *, versions=("1.0.0",
 def community_device(mosis_version: str = "1.5", platform: str = "mosis-os") -> tuple[Device, str]:
     """A registered device and its ``md_`` token (the secret, shown once)."""
     token = new_device_token()
-    device = Device.objects.create(platform=platform, mosis_version=mosis_version, token_hash=hash_secret(token))
+    device = Device.objects.create(
+        platform=platform, mosis_version=mosis_version, token_hash=hash_secret(token)
+    )
     return device, token
 
 
