@@ -310,7 +310,7 @@ class ReviewQueueAdmin(StaffOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="since last published")
     def changes_col(self, obj):
-        return changes_html(obj, selectors.last_published_version(version=obj))
+        return changes_html(obj, selectors.previous_from_annotations(obj))
 
     @admin.action(description="Approve selected versions")
     def approve_selected(self, request, queryset):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import json
+
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from .constants import VersionStatus
 from .models import AppVersion
@@ -24,12 +26,42 @@ def version_get(*, app, version_id) -> AppVersion | None:
 
 
 def review_queue() -> QuerySet[AppVersion]:
-    """Versions waiting for a reviewer, oldest submission first (index status, submitted_at)."""
+    """Versions waiting for a reviewer, oldest submission first (index status, submitted_at).
+
+    Each row carries its app's last published version before it as ``previous_*`` annotations (one query
+    for the whole page, not one per row): ``previous_id``, ``previous_permissions``, ``previous_dependencies``.
+    """
+    previous = AppVersion.objects.filter(
+        app_id=OuterRef("app_id"), status=VersionStatus.PUBLISHED, version_code__lt=OuterRef("version_code")
+    ).order_by("-version_code")
     return (
         AppVersion.objects.filter(status=VersionStatus.REVIEW)
         .select_related("app__owner")
+        .annotate(
+            previous_id=Subquery(previous.values("id")[:1]),
+            previous_permissions=Subquery(previous.values("permissions")[:1]),
+            previous_dependencies=Subquery(previous.values("dependencies")[:1]),
+        )
         .order_by("submitted_at", "created_at")
     )
+
+
+def previous_from_annotations(version: AppVersion) -> AppVersion | None:
+    """The last published version as far as ``review_queue``'s annotations describe it (for diffs)."""
+    if getattr(version, "previous_id", None) is None:
+        return None
+    return AppVersion(
+        id=version.previous_id,
+        permissions=_json(version.previous_permissions, list),
+        dependencies=_json(version.previous_dependencies, dict),
+    )
+
+
+def _json(value, kind):
+    """Subquery over a JSONField comes back decoded on PostgreSQL and as text on SQLite."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, kind) else kind()
 
 
 def last_published_version(*, version: AppVersion) -> AppVersion | None:

@@ -190,3 +190,21 @@ def test_version_admin_is_read_only_with_history(reviewer, queued):
     assert newer.status == VersionStatus.REVIEW
     assert reviewer.get(reverse("admin:versions_appversion_changelist")).status_code == 200
     assert reviewer.get(reverse("admin:versions_appversion_add")).status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_queue_page_query_count_does_not_grow(reviewer, count, django_assert_max_num_queries):
+    now = timezone.now()
+    for n in range(count):
+        app = AppFactory()
+        AppVersionFactory(app=app, version_code=1, status=VersionStatus.PUBLISHED, permissions=["network"])
+        AppVersionFactory(
+            app=app,
+            version_code=2,
+            status=VersionStatus.REVIEW,
+            submitted_at=now - timedelta(minutes=n),
+            permissions=["network", "camera"],
+        )
+    with django_assert_max_num_queries(12):
+        response = reviewer.get(reverse(QUEUE))
+    assert response.content.decode().count("+perm: camera") == count
