@@ -26,17 +26,27 @@ def render_long_description(text: str) -> str:
     return nh3.clean(markdown.markdown(text, extensions=["extra", "sane_lists"]))
 
 
-class MosisVersionField(serializers.CharField):
-    """A Mosis version string ("1.2" / "1.2.3"); validated value is its sortable number."""
+MOSIS_VERSION_REGEX = r"^\d{1,3}(\.\d{1,3}){0,2}$"
+
+
+class MosisVersionField(serializers.RegexField):
+    """A Mosis version string ("1.2" / "1.2.3"); validated value is its sortable number (None when blank)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Only compatible versions, e.g. 1.4 or 1.4.2")
+        super().__init__(MOSIS_VERSION_REGEX, **kwargs)
+        self.error_messages["invalid"] = "Must be a Mosis version like 1.2 or 1.2.3."
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            if len(value) > 11:
-                raise ValueError(value)
-            return mosis_version_number(value)
+            return mosis_version_number(value) if value else None
         except ValueError:
-            raise serializers.ValidationError("Must be a Mosis version like 1.2 or 1.2.3.")
+            raise serializers.ValidationError(self.error_messages["invalid"])
+
+    def run_validators(self, value):
+        # RegexField's validator would see the number; mosis_version_number() already enforces the shape.
+        return None
 
 
 class BrowseQuerySerializer(serializers.Serializer):
@@ -52,7 +62,9 @@ class MosisVersionQuerySerializer(serializers.Serializer):
 
 
 class DownloadQuerySerializer(MosisVersionQuerySerializer):
-    redirect = serializers.BooleanField(required=False, default=False)
+    redirect = serializers.BooleanField(
+        required=False, default=False, help_text="Answer 302 to download_url instead of JSON"
+    )
 
 
 class PublicAppSerializer(serializers.Serializer):

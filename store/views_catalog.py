@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.http import content_disposition_header
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, permissions
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.views import APIView
@@ -78,9 +77,6 @@ class PublicView(APIView):
     schema_public = True
 
 
-MOSIS_VERSION_PARAM = OpenApiParameter(
-    "mosis_version", OpenApiTypes.STR, description="Only compatible versions (e.g. 1.4)", required=False
-)
 NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag)")
 
 
@@ -137,7 +133,7 @@ class StoreCategoryListView(PaginatedListMixin, PublicView):
 class StoreAppDetailView(PublicView):
     @extend_schema(
         operation_id="store_app_retrieve",
-        parameters=[MOSIS_VERSION_PARAM],
+        parameters=[MosisVersionQuerySerializer],
         responses={200: ListingSerializer, 304: NOT_MODIFIED},
         summary="An app's public listing (published or unlisted)",
     )
@@ -218,10 +214,7 @@ def _json(data) -> HttpResponse:
     return response
 
 
-DOWNLOAD_PARAMS = [
-    MOSIS_VERSION_PARAM,
-    OpenApiParameter("redirect", OpenApiTypes.BOOL, description="302 to the file instead of JSON"),
-]
+DOWNLOAD_PARAMS = [DownloadQuerySerializer]
 REDIRECT = OpenApiResponse(description="Redirect to download_url (with ?redirect=1)")
 
 
