@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install pinned dependencies
 
 migrate: $(STAMP) ## apply database migrations
+	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate ## load the demo catalog (idempotent)
