@@ -95,7 +95,6 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: admin URL fields assume https
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
