@@ -272,3 +272,13 @@ def test_beat_schedule_is_registered():
     task = PeriodicTask.objects.get(task="versions.tasks.sweep_uploads_task")
     assert task.enabled
     assert (task.interval.every, task.interval.period) == (5, "minutes")
+
+
+def test_mosis_version_the_store_cannot_index_is_rejected(
+    auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
+):
+    """The manifest schema allows 4-digit parts; the sortable version number has 3 per part."""
+    data = package_bytes(manifest_for(app, min_mosis_version="1000.0", max_mosis_version="1000.1"))
+    version = upload_and_validate(auth_client, app, data, django_capture_on_commit_callbacks)
+    assert version["status"] == "rejected"
+    assert error_codes(version) == ["MANIFEST_SCHEMA"]
