@@ -179,3 +179,27 @@ def test_cache_stats_needs_staff_or_metrics_token(api_client, auth_client, setti
     assert api_client.get("/v1/cache/stats").status_code == 200
     api_client.credentials(HTTP_AUTHORIZATION="Bearer wrong-token")
     assert api_client.get("/v1/cache/stats").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/v1/store/apps", "/v1/store/categories", "/v1/store/apps/{pkg}/versions"])
+def test_public_reads_answer_304_from_cache(api_client, django_assert_num_queries, path):
+    app = make_published_app()
+    url = path.format(pkg=app.package_id)
+    first = api_client.get(url)
+    assert first.status_code == 200 and first["ETag"].startswith('"')
+    assert first["Cache-Control"] == "public, max-age=60"
+    with django_assert_num_queries(0):
+        assert api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_invalidating_everything_empties_the_store_cache(api_client, staff_client):
+    from store.services.cache import store_cache_invalidate
+
+    app = make_published_app()
+    api_client.get("/v1/store/apps")
+    api_client.get(f"/v1/store/apps/{app.package_id}")
+    store_cache_invalidate()
+    stats = staff_client.get("/v1/cache/stats").json()
+    assert stats["total_entries"] == 0 and stats["misses"] == 2
+    api_client.get("/v1/store/apps")
+    assert staff_client.get("/v1/cache/stats").json()["misses"] == 3
