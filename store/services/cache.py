@@ -226,12 +226,16 @@ def store_cache_invalidate(*, app_id=None, package_id: str | None = None) -> Non
     the registry is updated so ``store_cache_stats`` counts only reachable entries.
     """
     registry = _entry_registry()
+    if package_id is None and app_id is not None:
+        # An app that is already gone (deleted) cannot name its keys: drop everything, it is rare.
+        package_id = _package_id_for(app_id)
+        if package_id is None:
+            app_id = None
     if app_id is None and package_id is None:
         _bump(_GEN_ALL)
         _bump(_GEN_LIST)
         stale = [key for kind in KINDS for key in registry.drop_kind(kind)]
     else:
-        package_id = package_id or _package_id_for(app_id)
         _bump(_GEN_LIST)
         stale = registry.drop_kind("list")
         if package_id:

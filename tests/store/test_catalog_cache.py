@@ -203,3 +203,15 @@ def test_invalidating_everything_empties_the_store_cache(api_client, staff_clien
     assert stats["total_entries"] == 0 and stats["misses"] == 2
     api_client.get("/v1/store/apps")
     assert staff_client.get("/v1/cache/stats").json()["misses"] == 3
+
+
+def test_cached_listing_goes_away_when_the_app_is_deleted(api_client, changed):
+    app = make_published_app()
+    url = f"/v1/store/apps/{app.package_id}"
+    assert api_client.get(url).status_code == 200
+    app_id = app.pk
+    app.delete()
+    app.pk = app_id
+    changed(app, "deleted")
+    assert api_client.get(url).status_code == 404
+    assert api_client.get("/v1/store/apps").json()["total"] == 0
