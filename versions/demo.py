@@ -322,6 +322,8 @@ def seed_catalog(*, developer, reviewer, categories: dict) -> CatalogReport:
                     signing_key_id=key.pk,
                     publish=True,
                     release_notes=version.notes,
+                    # Twenty approval mails to the demo developer would only flood the console at `make run`.
+                    notify_owner=False,
                     app_defaults={
                         "category": categories.get(app.category),
                         "type": app.type,

@@ -1,6 +1,7 @@
 """``seed_demo``'s catalog: real signed packages through the real pipeline, idempotent."""
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 
 from apps.models import App
@@ -11,8 +12,10 @@ from versions.models import AppVersion
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_publishes_a_signed_catalog_once(capsys):
-    call_command("seed_demo")
+def test_seed_demo_publishes_a_signed_catalog_once(capsys, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        call_command("seed_demo")
+    assert callbacks  # decisions, catalog updates and validations ran after commit
     apps = App.objects.filter(package_id__in=[a.package_id for a in DEMO_CATALOG])
     assert apps.count() == len(DEMO_CATALOG) >= 12
     assert set(apps.values_list("status", flat=True)) == {"published"}
@@ -27,6 +30,7 @@ def test_seed_demo_publishes_a_signed_catalog_once(capsys):
     assert notes.dependencies == {"com.mosis.sync": "^1.0.0"}
     assert notes.languages == ["de", "en", "fr"]
     assert "published now" in capsys.readouterr().out
+    assert mail.outbox == []  # the demo reviewer's decisions do not flood the console
 
     call_command("seed_demo")
     assert AppVersion.objects.filter(app__in=apps).count() == expected

@@ -101,6 +101,7 @@ def package_import(
     publish: bool = True,
     release_notes: str = "",
     app_defaults: dict | None = None,
+    notify_owner: bool = True,
 ) -> ImportResult:
     """Take the package at ``path`` through the same services a client uses, as ``owner``.
 
@@ -145,7 +146,13 @@ def package_import(
         )
     if publish:
         version_submit(version=version, actor=owner)
-        version_review(version=version, reviewer=reviewer, decision="approve", notes="Imported package.")
+        version_review(
+            version=version,
+            reviewer=reviewer,
+            decision="approve",
+            notes="Imported package.",
+            notify=notify_owner,
+        )
         if version.status == VersionStatus.APPROVED:
             version_publish(version=version, actor=owner)
     return ImportResult(app=app, version=version, created_app=created_app, created_version=True)

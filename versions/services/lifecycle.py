@@ -79,14 +79,21 @@ def _refresh_in_place(target: AppVersion, source: AppVersion) -> None:
 
 # --- the one state machine ----------------------------------------------------------------------------
 def version_transition(
-    *, version: AppVersion, to: str, actor=None, notes: str = "", changes: dict | None = None
+    *,
+    version: AppVersion,
+    to: str,
+    actor=None,
+    notes: str = "",
+    changes: dict | None = None,
+    notify: bool = True,
 ) -> AppVersion:
     """Move ``version`` to status ``to`` (SPEC §6).
 
     Locks the row; a no-op when it is already there; 409 CONFLICT naming the current state when the move is
     not in ``VERSION_TRANSITIONS``. ``changes`` are extra field values saved in the same update (validation
     facts, package size, signature). Writes the activity event, emails the owner after commit when it is a
-    reviewer's decision (review → approved / rejected) and sends ``catalog_changed`` on publication.
+    reviewer's decision (review → approved / rejected; ``notify=False`` skips it, for the demo seeder) and
+    sends ``catalog_changed`` on publication.
     ``version`` is updated in place and returned.
     """
     to = VersionStatus(to)
@@ -128,7 +135,7 @@ def version_transition(
                 **({"notes": notes} if notes else {}),
             },
         )
-        if reviewer_decision:
+        if reviewer_decision and notify:
             version_id = locked.id
             transaction.on_commit(lambda: _email_owner_decision(version_id=version_id))
         if to == VersionStatus.PUBLISHED:
@@ -345,7 +352,9 @@ def version_submit(*, version: AppVersion, actor) -> AppVersion:
 REVIEW_DECISIONS = ("approve", "reject")
 
 
-def version_review(*, version: AppVersion, reviewer, decision: str, notes: str = "") -> AppVersion:
+def version_review(
+    *, version: AppVersion, reviewer, decision: str, notes: str = "", notify: bool = True
+) -> AppVersion:
     """Staff decide on a version in ``review``: approve or reject (notes required for a rejection).
 
     FORBIDDEN unless the policy ``can_review_version`` allows it (staff, never on an app they own). With
@@ -375,7 +384,7 @@ def version_review(*, version: AppVersion, reviewer, decision: str, notes: str =
         if locked.status != VersionStatus.REVIEW:
             # Deciding is only meaningful in review: repeating a decision is not a silent no-op here.
             raise _conflict(locked, f"{decision} the version")
-        version_transition(version=locked, to=to, actor=reviewer, notes=notes)
+        version_transition(version=locked, to=to, actor=reviewer, notes=notes, notify=notify)
         if to == VersionStatus.APPROVED and settings.AUTO_PUBLISH_ON_APPROVAL:
             version_publish(version=locked, actor=reviewer)
     _refresh_in_place(version, locked)
