@@ -13,6 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework import status as http
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,7 +63,7 @@ def _created_body(version: AppVersion, target: storage.UploadTarget) -> dict:
     return {
         "version": AppVersionSerializer(version).data,
         "upload_url": target.url,
-        "upload_expires": version.upload_expires_at.isoformat().replace("+00:00", "Z"),
+        "upload_expires": serializers.DateTimeField().to_representation(version.upload_expires_at),
         "upload_method": target.method,
         "upload_headers": target.headers,
     }
