@@ -4,8 +4,12 @@ Every API response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and 
 going over answers 429 ``RATE_LIMITED`` with ``Retry-After``. A view picks its category with
 ``ratelimit_category`` (``auth``, ``read``, ``write``, ``upload``, ``telemetry``); by default safe methods
 count as ``read`` and the others as ``write``.
+
+When the cache is unreachable the limits fail open (requests pass, a warning is logged): an outage of Redis
+must not become an outage of the API.
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -13,6 +17,7 @@ from django_ratelimit.core import _split_rate, get_usage
 from rest_framework.throttling import BaseThrottle
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+logger = logging.getLogger("mosis.ratelimit")
 
 
 def client_key(group, request) -> str:
@@ -44,13 +49,17 @@ class CategoryRateThrottle(BaseThrottle):
             return True
         category = category_for(request, view)
         rate = settings.RATE_LIMITS[category]
-        usage = get_usage(
-            request._request,
-            group=f"rl:{category}",
-            key=lambda group, _request: client_key(group, request),
-            rate=rate,
-            increment=True,
-        )
+        try:
+            usage = get_usage(
+                request._request,
+                group=f"rl:{category}",
+                key=lambda group, _request: client_key(group, request),
+                rate=rate,
+                increment=True,
+            )
+        except Exception:  # noqa: BLE001 - a cache outage must not take the API down with it
+            logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)
+            return True
         if usage is None:
             return True
         request._request.ratelimit_headers = _headers(rate, usage)
@@ -78,11 +87,14 @@ def peek_headers(request) -> dict:
     """
     category = "read" if request.method in SAFE_METHODS else "write"
     rate = settings.RATE_LIMITS[category]
-    usage = get_usage(
-        request,
-        group=f"rl:{category}",
-        key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
-        rate=rate,
-        increment=False,
-    )
+    try:
+        usage = get_usage(
+            request,
+            group=f"rl:{category}",
+            key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
+            rate=rate,
+            increment=False,
+        )
+    except Exception:  # noqa: BLE001 - headers are informative; never fail a response over them
+        return {}
     return _headers(rate, usage) if usage else {}

@@ -141,3 +141,16 @@ def test_clearing_the_redis_cache_leaves_other_prefixes_alone():
         assert client.get("someone-else:1:key") == b"kept"
     finally:
         client.delete("someone-else:1:key")
+
+
+def test_limits_fail_open_when_the_cache_is_down(api_client, tight_limits, monkeypatch, caplog):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", unreachable)
+    monkeypatch.setattr(cache, "incr", unreachable)
+    monkeypatch.setattr(cache, "get", unreachable)
+    responses = [api_client.get("/v1/_probe/public") for _ in range(5)]
+    assert [r.status_code for r in responses] == [200] * 5
+    assert not responses[0].has_header("X-RateLimit-Limit")
+    assert any(r.name == "mosis.ratelimit" for r in caplog.records)
