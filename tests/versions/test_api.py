@@ -307,3 +307,17 @@ def test_version_body_has_the_seed_fields(auth_client, app):
         assert name in body
     assert body["app_id"] == str(app.id)
     assert body["review_notes"] is None
+
+
+def test_upload_complete_refuses_and_deletes_an_oversize_object(auth_client, app, settings, no_ratelimits):
+    """S3 may hold an object bigger than the limit (e.g. a presigned URL without a declared size)."""
+    created = create_version(auth_client, app).json()
+    key = f"apps/{app.id}/{created['version']['id']}.mpk"
+    storage.put_bytes(key, b"\0" * 2048)
+    settings.MAX_PACKAGE_SIZE = 1024
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"), {}, format="json"
+    )
+    assert response.status_code == 413
+    assert storage.object_size(key) is None
+    assert AppVersion.objects.get(pk=created["version"]["id"]).status == VersionStatus.UPLOADING

@@ -303,42 +303,46 @@ def version_upload_complete(
                 "No package has been uploaded for this version yet: PUT it to the upload URL first.",
                 {"package": ["Not uploaded."]},
             )
-        if size > settings.MAX_PACKAGE_SIZE:
-            key = locked.package_key
-            transaction.on_commit(lambda: storage.delete_object(key))
-            raise ApplicationError(
-                ErrorCode.PAYLOAD_TOO_LARGE,
-                f"The package is {size} bytes; the maximum is {settings.MAX_PACKAGE_SIZE}.",
-                {"package": [f"At most {settings.MAX_PACKAGE_SIZE} bytes."]},
-            )
-        if locked.declared_size is not None and size != locked.declared_size:
-            raise ApplicationError(
-                ErrorCode.VALIDATION_ERROR,
-                f"The uploaded package is {size} bytes but {locked.declared_size} were declared.",
-                {"package": ["Size differs from the declared size."]},
-            )
-        signing_key = None
-        if signing_key_id:
-            signing_key = SigningKey.objects.filter(pk=signing_key_id, user_id=locked.app.owner_id).first()
-            if signing_key is None:
+        oversize = size > settings.MAX_PACKAGE_SIZE
+        if not oversize:
+            if locked.declared_size is not None and size != locked.declared_size:
                 raise ApplicationError(
                     ErrorCode.VALIDATION_ERROR,
-                    "Unknown signing key.",
-                    {"signing_key_id": ["Not one of your signing keys."]},
+                    f"The uploaded package is {size} bytes but {locked.declared_size} were declared.",
+                    {"package": ["Size differs from the declared size."]},
                 )
-        version_transition(
-            version=locked,
-            to=VersionStatus.VALIDATING,
-            actor=actor,
-            changes={
-                "package_size": size,
-                "signature": (signature or "").strip(),
-                "signing_key": signing_key,
-                "signing_key_fingerprint": signing_key.fingerprint if signing_key else "",
-                "validation_attempts": 0,
-            },
+            signing_key = None
+            if signing_key_id:
+                signing_key = SigningKey.objects.filter(
+                    pk=signing_key_id, user_id=locked.app.owner_id
+                ).first()
+                if signing_key is None:
+                    raise ApplicationError(
+                        ErrorCode.VALIDATION_ERROR,
+                        "Unknown signing key.",
+                        {"signing_key_id": ["Not one of your signing keys."]},
+                    )
+            version_transition(
+                version=locked,
+                to=VersionStatus.VALIDATING,
+                actor=actor,
+                changes={
+                    "package_size": size,
+                    "signature": (signature or "").strip(),
+                    "signing_key": signing_key,
+                    "signing_key_fingerprint": signing_key.fingerprint if signing_key else "",
+                    "validation_attempts": 0,
+                },
+            )
+            enqueue_on_commit(validate_version_task, str(locked.id))
+    if oversize:
+        # An object the storage let through past the limit is removed; the version stays "uploading".
+        storage.delete_object(locked.package_key)
+        raise ApplicationError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"The package is {size} bytes; the maximum is {settings.MAX_PACKAGE_SIZE}.",
+            {"package": [f"At most {settings.MAX_PACKAGE_SIZE} bytes."]},
         )
-        enqueue_on_commit(validate_version_task, str(locked.id))
     _refresh_in_place(version, locked)
     return version
 
