@@ -124,7 +124,7 @@ class AppWriteSerializer(serializers.Serializer):
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=True),
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
         required=False,
         max_length=MAX_TAGS,
     )
