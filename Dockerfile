@@ -37,7 +37,7 @@ USER mosis
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/v1/health', timeout=4)" || exit 1
+    CMD ["python", "-m", "mosis.core.healthcheck"]
 
 # WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it; default 1 — set it to ~2 x CPUs).
 # --forwarded-allow-ips: the load balancer sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER trusts it).
