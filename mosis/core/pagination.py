@@ -36,8 +36,7 @@ class StandardPagination(BasePagination):
         self.limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = _int_param(request, "offset", None, 0, MAX_OFFSET)
         page = _int_param(request, "page", None, 1, MAX_OFFSET)
-        if offset is not None and page is not None:
-            raise ValidationError({"offset": ["Use either page or offset, not both."]})
+        # Both given: offset wins (seed 004 clients send offset; OpenAPI cannot express "one of").
         self.offset = offset if offset is not None else ((page or 1) - 1) * self.limit
         self.page = self.offset // self.limit + 1
         self.total = (
@@ -87,10 +86,10 @@ class StandardPagination(BasePagination):
             }
 
         return [
-            param("page", "1-based page number (do not combine with offset).", 1, MAX_OFFSET),
+            param("page", "1-based page number (ignored when offset is given).", 1, MAX_OFFSET),
             param("limit", f"Items per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).", 1, MAX_LIMIT),
             param(
-                "offset", "Number of items to skip (seed 004 style; do not combine with page).", 0, MAX_OFFSET
+                "offset", "Number of items to skip (seed 004 style; takes precedence over page).", 0, MAX_OFFSET
             ),
         ]
 
