@@ -199,6 +199,8 @@ class LocalUploadView(View):
     http_method_names = ["put", "options"]
 
     def put(self, request, token: str):
+        if storage.is_s3():
+            return error_json_response(ErrorCode.NOT_FOUND, "Uploads go straight to object storage here.")
         try:
             claims = storage.read_upload_token(token, settings.UPLOAD_URL_TTL)
         except signing.SignatureExpired:

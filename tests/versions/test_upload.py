@@ -147,3 +147,9 @@ def test_upload_token_cannot_be_forged_for_another_key(auth_client, app, no_rate
     token = signing.dumps({"k": "apps/x/y.mpk", "ct": "application/octet-stream", "n": None}, salt="other")
     response = auth_client.put(f"/v1/uploads/{token}", data=b"PK", content_type="application/octet-stream")
     assert response.status_code == 403
+
+
+def test_local_upload_endpoint_is_off_with_s3_storage(auth_client, app, settings, no_ratelimits):
+    created = create_version(auth_client, app).json()
+    settings.STORAGE_BACKEND = "s3"
+    assert upload_locally(auth_client, created, b"PK").status_code == 404
