@@ -153,5 +153,5 @@ def test_the_schema_command_validates_without_warnings(tmp_path):
     from django.core.management import call_command
 
     out = tmp_path / "schema.yaml"
-    call_command("spectacular", "--validate", "--file", str(out))
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert out.read_text().startswith("openapi: 3")
