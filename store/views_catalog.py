@@ -13,7 +13,6 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.http import content_disposition_header
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -41,6 +40,7 @@ from .serializers_catalog import (
     StoreDownloadSerializer,
 )
 from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
+from .services.catalog import catalog_document
 from .services.downloads import download_client_hash, download_info_for, download_record
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
@@ -257,13 +257,7 @@ class CatalogView(PublicView):
         summary="The catalog document: every listed app (and disabled ones, flagged) for extension managers",
     )
     def get(self, request):
-        def build():
-            listings = selectors.attach_shown_versions(list(selectors.catalog_listings()))
-            return CatalogSerializer(
-                {"generated_at": timezone.now(), "count": len(listings), "apps": listings}
-            ).data
-
-        document = store_cache_fetch(kind="list", parts=("catalog",), build=build)
+        document = store_cache_fetch(kind="list", parts=("catalog",), build=catalog_document)
         return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
 
 

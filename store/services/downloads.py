@@ -147,3 +147,23 @@ def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> None:
         downloads_total=Coalesce(Subquery(total), 0),
         downloads_recent=Coalesce(Subquery(recent), 0),
     )
+
+
+@transaction.atomic
+def downloads_recount_days(*, start: dt.date, end: dt.date) -> int:
+    """Rewrite DownloadDaily for ``start..end`` from the retained DownloadEvents (operators' ``rollup_stats``).
+
+    Days whose events were already pruned (older than ``EVENT_RETENTION_DAYS``) keep their final counts:
+    only (version, day) pairs that still have events are rewritten. Returns the number of rows upserted.
+    """
+    counts = (
+        DownloadEvent.objects.filter(day__gte=start, day__lte=end)
+        .values_list("version_id", "app_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    rows = [DownloadDaily(version_id=v, app_id=a, day=d, count=n) for v, a, d, n in counts]
+    DownloadDaily.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["version", "day"], update_fields=["count"]
+    )
+    return len(rows)
