@@ -260,6 +260,7 @@ def app_delete(*, app: App, actor) -> None:
     """Delete an app that never had a published version (409 otherwise), with its versions; their stored
     packages and icons are removed after commit. Records ``app.deleted`` (kept for staff: it has no app)."""
     from mosis.core import storage
+    from versions.constants import VersionStatus
     from versions.models import AppVersion
 
     with transaction.atomic():
@@ -267,7 +268,7 @@ def app_delete(*, app: App, actor) -> None:
         versions = AppVersion.objects.filter(app=locked)
         if (
             locked.first_published_at is not None
-            or versions.filter(Q(status="published") | Q(published_at__isnull=False)).exists()
+            or versions.filter(Q(status=VersionStatus.PUBLISHED) | Q(published_at__isnull=False)).exists()
         ):
             raise ApplicationError(
                 ErrorCode.CONFLICT,
