@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import os
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -771,3 +772,14 @@ def test_every_issue_code_and_permission_is_documented():
         assert f"| `{code}` |" in doc, code
     for permission in PERMISSIONS:
         assert f"| `{permission}` |" in doc, permission
+
+
+def test_mosis_version_parts_above_999_are_refused_like_the_store_does(tmp_path):
+    """The manifest pattern and versions.constants.mosis_version_number agree: each part is 0..999."""
+    from versions.constants import mosis_version_number
+    from versions.package.manifest import MOSIS_VERSION_PATTERN
+
+    assert re.match(MOSIS_VERSION_PATTERN, "999.999.999") and mosis_version_number("999.999.999")
+    assert not re.match(MOSIS_VERSION_PATTERN, "1000.0")
+    with pytest.raises(ValueError):
+        mosis_version_number("1000.0")

@@ -17,7 +17,7 @@ from .limits import ERROR, WARNING, Issue
 MANIFEST_NAME = "manifest.json"
 
 PACKAGE_ID_PATTERN = r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$"
-MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})(\.(0|[1-9][0-9]{0,3}))?$"
+MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2}))?$"  # parts <= 999, as versions.constants.mosis_version_number
 
 # The one permission list. name -> (sensitive, what it grants). Sensitive permissions are allowed but are
 # reported as warnings and shown to reviewers, who must see a reason for them in the listing.
