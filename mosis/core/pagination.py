@@ -89,7 +89,10 @@ class StandardPagination(BasePagination):
             param("page", "1-based page number (ignored when offset is given).", 1, MAX_OFFSET),
             param("limit", f"Items per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).", 1, MAX_LIMIT),
             param(
-                "offset", "Number of items to skip (seed 004 style; takes precedence over page).", 0, MAX_OFFSET
+                "offset",
+                "Number of items to skip (seed 004 style; takes precedence over page).",
+                0,
+                MAX_OFFSET,
             ),
         ]
 
