@@ -8,6 +8,7 @@ from apps.models import ActivityEvent
 from apps.services import app_mark_published, app_set_max_mosis_version, app_set_status
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.signals import catalog_changed
+from tests.conftest import requires_postgres
 from tests.factories import AppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,36 @@ def test_max_mosis_version_is_validated_and_staff_only(staff_user):
     with pytest.raises(ApplicationError) as exc:
         app_set_max_mosis_version(app=app, value="2.9", actor=UserFactory())
     assert exc.value.code == ErrorCode.FORBIDDEN
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_one_package_id_exactly_one_wins():
+    import threading
+
+    from django.db import connection
+
+    from apps.models import App
+    from apps.services import app_create
+
+    owners = [UserFactory(), UserFactory(), UserFactory(), UserFactory()]
+    barrier = threading.Barrier(len(owners))
+    outcomes = []
+
+    def create(owner):
+        try:
+            barrier.wait(timeout=10)
+            app_create(owner=owner, package_id="com.example.race", name="Race")
+            outcomes.append("created")
+        except ApplicationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(owner,)) for owner in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["CONFLICT"] * 3 + ["created"]
+    assert App.objects.filter(package_id="com.example.race").count() == 1
