@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from store.models import AbuseReason, AbuseReport, DeviceApp, Review, ReviewReply
+from store.serializers_catalog import StoreDownloadSerializer
 from store.services.devices import MAX_INSTALLED_ITEMS
 from store.services.reviews import BODY_MAX, TITLE_MAX
 
@@ -94,16 +95,6 @@ class InstalledSetSerializer(serializers.Serializer):
     apps = DeviceAppSerializer(many=True)
 
 
-class DownloadInfoSerializer(serializers.Serializer):
-    download_url = serializers.CharField()
-    version = serializers.CharField()
-    version_code = serializers.IntegerField()
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    signature = serializers.CharField()
-    signing_key_fingerprint = serializers.CharField()
-
-
 class UpdateSerializer(serializers.Serializer):
     package_id = serializers.CharField()
     name = serializers.CharField()
@@ -112,7 +103,7 @@ class UpdateSerializer(serializers.Serializer):
     version_code = serializers.IntegerField()
     release_notes = serializers.CharField()
     requires_restart = serializers.BooleanField()
-    download = DownloadInfoSerializer()
+    download = StoreDownloadSerializer()
 
 
 class UpdatesSerializer(serializers.Serializer):
@@ -143,7 +134,7 @@ class PlanStepSerializer(serializers.Serializer):
     version = serializers.CharField()
     version_code = serializers.IntegerField()
     dependencies = serializers.DictField(child=serializers.CharField())
-    download = DownloadInfoSerializer(allow_null=True)
+    download = StoreDownloadSerializer(allow_null=True)
 
 
 class BreakageSerializer(serializers.Serializer):
