@@ -1,6 +1,5 @@
 """Thin views for reviews, abuse reports and the device endpoints: validate, call one service, answer."""
 
-from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -28,7 +27,8 @@ from store.serializers_community import (
     UpdatesSerializer,
 )
 from store.services import abuse, devices, reviews
-from store.services.cache import CachedDocument, store_cache_fetch
+from store.services.cache import store_cache_fetch
+from store.views_catalog import cached_json_response
 
 
 def _author_required(request) -> None:
@@ -38,23 +38,6 @@ def _author_required(request) -> None:
 
 
 REVIEWS_MAX_AGE = 60
-
-
-def _document_response(request, document: CachedDocument, *, max_age: int) -> HttpResponse:
-    """200 with the cached JSON bytes (gzip when accepted) or 304 when ``If-None-Match`` names them."""
-    wants_gzip = document.gzipped is not None and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
-    etag = document.gzip_etag if wants_gzip else document.etag
-    if document.matches(request.META.get("HTTP_IF_NONE_MATCH")):
-        response = HttpResponse(status=304)
-    elif wants_gzip:
-        response = HttpResponse(document.gzipped, content_type="application/json")
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(document.body, content_type="application/json")
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}"
-    response["Vary"] = "Accept-Encoding"
-    return response
 
 
 class ReviewListCreateView(PaginatedListMixin, GenericAPIView):
@@ -94,7 +77,7 @@ class ReviewListCreateView(PaginatedListMixin, GenericAPIView):
         document = store_cache_fetch(
             kind="metadata", parts=("reviews", package_id, paging), build=build, package_id=package_id
         )
-        return _document_response(request, document, max_age=REVIEWS_MAX_AGE)
+        return cached_json_response(request, document, max_age=REVIEWS_MAX_AGE)
 
     @extend_schema(
         operation_id="store_app_reviews_create",
