@@ -94,6 +94,23 @@ def log(message: str) -> None:
 # --- gunicorn ---------------------------------------------------------------------------------------------
 
 
+def drop_cache_namespace(redis_url: str, prefix: str) -> int:
+    """Delete this run's cache keys (the catalog document alone is ~160 MB) so runs leave Redis as found."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deleted = 0
+    batch = []
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) == 500:
+            deleted += client.delete(*batch)
+            batch = []
+    if batch:
+        deleted += client.delete(*batch)
+    return deleted
+
+
 def server_env(args) -> dict:
     env = dict(os.environ)
     env.update(
@@ -105,7 +122,7 @@ def server_env(args) -> dict:
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
             # A fresh namespace per run: every run starts with a cold store cache, nothing else is touched.
-            "CACHE_KEY_PREFIX": f"mosis-bench-{int(time.time())}",
+            "CACHE_KEY_PREFIX": args.cache_prefix,
             "RATE_LIMITS_ENABLED": "False",
             "BENCH_ENDPOINTS": "1",
             "STORAGE": "local",
@@ -354,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         help="STORE_CACHE_TTL for the server; 0 measures the database path (every read a cache miss)",
     )
     args = parser.parse_args(argv)
+    args.cache_prefix = f"mosis-bench-{int(time.time())}"
 
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
@@ -391,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                 judge(result, target)
     finally:
         stop_gunicorn(process)
+        log(f"dropped {drop_cache_namespace(args.redis_url, args.cache_prefix)} cache keys of this run")
 
     server = f"{args.worker_class} x{args.workers}" + (
         f" x{args.threads_per_worker} threads" if args.worker_class == "gthread" else ""
