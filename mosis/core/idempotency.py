@@ -5,11 +5,13 @@ cannot both run); its response is stored and replayed for any repeat with the sa
 same key with another body, or while the first is still running, is a 409 ``CONFLICT``.
 """
 
+import base64
 import functools
 import hashlib
 import json
 from datetime import timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +22,28 @@ from .models import IdempotencyRecord
 from .ratelimit import client_key
 
 MAX_KEY_LENGTH = 255
+
+
+def _fernet() -> Fernet:
+    digest = hashlib.sha256(f"mosis.idempotency:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _seal(data) -> dict:
+    """Stored responses can hold secrets shown once (a device token), so they are encrypted at rest."""
+    plain = json.dumps(data, default=str).encode()
+    return {"sealed": _fernet().encrypt(plain).decode()}
+
+
+def _unseal(stored: dict):
+    try:
+        return json.loads(_fernet().decrypt(stored["sealed"].encode()))
+    except (InvalidToken, KeyError, TypeError):
+        # Sealed under an older SECRET_KEY: the first response cannot be replayed any more.
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            "This Idempotency-Key was used before and its response is no longer available.",
+        )
 
 
 def _body_hash(request) -> str:
@@ -62,7 +86,7 @@ def idempotent(handler):
                 raise ApplicationError(
                     ErrorCode.CONFLICT, "A request with this Idempotency-Key is in progress."
                 )
-            response = Response(existing.response_body, status=existing.status_code)
+            response = Response(_unseal(existing.response_body), status=existing.status_code)
             response["Idempotent-Replayed"] = "true"
             return response
         try:
@@ -74,7 +98,7 @@ def idempotent(handler):
             record.delete()
         else:
             record.status_code = response.status_code
-            record.response_body = json.loads(json.dumps(response.data, default=str))
+            record.response_body = _seal(response.data)
             record.save(update_fields=["status_code", "response_body"])
         return response
 

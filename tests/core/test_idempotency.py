@@ -93,3 +93,32 @@ def test_an_unusable_key_is_400(auth_client, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]["details"]
     assert Group.objects.count() == 0
+
+
+def test_stored_responses_are_encrypted_at_rest(api_client, db):
+    """A first response may carry a secret shown once (a device token): the table never holds it in clear."""
+    from mosis.core.models import IdempotencyRecord
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "device-1"}
+    body = {"platform": "mosis-os", "mosis_version": "1.4"}
+    first = api_client.post("/v1/devices", body, format="json", **headers)
+    assert first.status_code == 201
+    token = first.json()["device_token"]
+
+    record = IdempotencyRecord.objects.get(key="device-1")
+    assert token not in str(record.response_body)
+    assert set(record.response_body) == {"sealed"}
+
+    replay = api_client.post("/v1/devices", body, format="json", **headers)
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
+
+
+def test_a_response_sealed_under_an_old_secret_key_is_a_409_not_a_500(api_client, db, settings):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "device-2"}
+    body = {"platform": "mosis-os", "mosis_version": "1.4"}
+    assert api_client.post("/v1/devices", body, format="json", **headers).status_code == 201
+    settings.SECRET_KEY = "rotated-secret-key-0123456789-abcdefghijklmnop"
+    replay = api_client.post("/v1/devices", body, format="json", **headers)
+    assert replay.status_code == 409
+    assert replay.json()["error"]["code"] == "CONFLICT"
