@@ -94,7 +94,7 @@ def app_set_status(*, app: App, to: str, actor=None, reason: str = "", system: b
     Locks the row (``select_for_update``); a no-op when already there; otherwise checks the transition
     (``system=True`` for automatic ones: draft→published on first publication, abuse → pending_disable),
     saves only the changed fields, records ``app.status_changed``, sends ``catalog_changed`` after commit and,
-    when staff made the change, emails the owner after commit. Raises ``ApplicationError`` VALIDATION_ERROR
+    when staff made the change or abuse reports hid the app, emails the owner after commit. Raises ``ApplicationError`` VALIDATION_ERROR
     (unknown status), FORBIDDEN or CONFLICT (message names the current state). ``app`` is updated in place.
     """
     if to not in AppStatus.values:
@@ -125,7 +125,10 @@ def app_set_status(*, app: App, to: str, actor=None, reason: str = "", system: b
             data={"from": current, "to": to, "reason": reason},
         )
         send_catalog_changed(app_id=locked.id, reason="status")
-        if not system and can_set_app_status(actor) and actor.pk != locked.owner_id:
+        # The owner hears of every change they did not make: a staff decision, or the store hiding the app
+        # after abuse reports (system draft->published is the owner's own publish and needs no email).
+        staff_change = not system and can_set_app_status(actor) and actor.pk != locked.owner_id
+        if staff_change or (system and to == AppStatus.PENDING_DISABLE):
             app_id = locked.id
             transaction.on_commit(
                 lambda: _email_owner_status_changed(app_id=app_id, previous=current, to=to, reason=reason)

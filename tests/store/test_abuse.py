@@ -101,6 +101,8 @@ def test_the_threshold_of_distinct_users_hides_the_app(app, run_on_commit, setti
     assert not AppListing.objects.get(app=app).listed
     assert ActivityEvent.objects.filter(app=app, type="app.status_changed").exists()
     assert len(mail.outbox) >= 3  # one per report
+    to_owner = [m for m in mail.outbox if m.to == [app.owner.email]]
+    assert len(to_owner) == 1 and "pending_disable" in to_owner[0].subject  # the developer is told
 
 
 @pytest.mark.usefixtures("no_ratelimits")
