@@ -9,11 +9,12 @@ Algorithms (chosen by the key type, there is no algorithm field):
   salt length on verification (`PSS.AUTO`), so `openssl ... rsa_pss_saltlen:digest` and `:max` both work.
   RSA keys must be 2048..8192 bits.
 
-Memory: the file is never read whole. ECDSA and RSA verify a SHA-256 digest computed in 1 MiB chunks
-(`utils.Prehashed`). Ed25519 has no pre-hashed mode in `cryptography` (Ed25519ph is not exposed), so the
-message is handed over as an `mmap` of the file: the bytes are file-backed page-cache pages, not Python heap,
-and the kernel can drop them under memory pressure. They do count towards the process's resident set while
-mapped, so an Ed25519 verification of a 200 MiB package shows up to ~200 MiB more RSS than ECDSA/RSA.
+Memory: the file is never read whole for verification. ECDSA and RSA verify a SHA-256 digest computed in
+1 MiB chunks (`utils.Prehashed`). Ed25519 has no pre-hashed mode in `cryptography` (Ed25519ph is not
+exposed), so it is verified by `ed25519_stream.verify_stream`, which needs one streaming pass:
+SHA-512(R || A || file) in 1 MiB chunks, then the curve check. R || A must come first, so this is a second
+read of the file (from the page cache) rather than reusing the validator's SHA-256 pass; memory stays flat.
+Signing (`sign_file`, tests and tools only) still maps the file for Ed25519.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from contextlib import contextmanager
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+from .ed25519_stream import verify_stream
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"
@@ -119,6 +122,17 @@ def public_key_pem(private_key) -> str:
     )
 
 
+def file_chunks(source) -> Iterator[bytes]:
+    """The file's bytes in HASH_CHUNK pieces (path or open binary file, read from its start)."""
+    if hasattr(source, "read"):
+        source.seek(0)
+        while chunk := source.read(HASH_CHUNK):
+            yield chunk
+        return
+    with open(source, "rb") as fh:
+        yield from file_chunks(fh)
+
+
 def file_sha256(source) -> bytes:
     """SHA-256 of a file (path or open binary file, read from its start) in HASH_CHUNK pieces."""
     if hasattr(source, "read"):
@@ -187,7 +201,8 @@ def verify_file_signature(
     `path` is a path or an open binary file (used by the validator so that the bytes hashed, parsed and
     verified are those of one open file).
     `sha256_digest`, when given, must be the SHA-256 of the file (the validator already computed it while
-    streaming); it saves a second hashing pass for ECDSA and RSA. Raises InvalidPublicKey for a bad key;
+    streaming); it saves a second hashing pass for ECDSA and RSA (Ed25519 streams the file once more through
+    SHA-512, see the module docstring). Raises InvalidPublicKey for a bad key;
     a malformed signature just returns False.
     """
     algorithm, key = load_public_key(public_key_pem)
@@ -197,9 +212,8 @@ def verify_file_signature(
         return False
     try:
         if algorithm == ED25519:
-            with _mapped(path) as message:
-                key.verify(signature, message)
-            return True
+            raw_key = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            return verify_stream(raw_key, signature, file_chunks(path))
         digest = sha256_digest if sha256_digest is not None else file_sha256(path)
         if algorithm == ECDSA_P256:
             if len(signature) == 64 and signature[0] != 0x30:
