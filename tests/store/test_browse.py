@@ -241,3 +241,40 @@ def test_categories_list_counts_listed_apps_only(api_client, django_assert_num_q
     cache.clear()
     with django_assert_num_queries(2):
         assert api_client.get("/v1/store/categories", {"limit": 100}).status_code == 200
+
+
+@pytest.mark.parametrize("params", [{"sort": "popular"}, {"sort": "name"}, {"q": "Pager"}], ids=str)
+def test_pages_are_consecutive_slices_of_the_full_order(api_client, params):
+    # Pages are fetched as "primary keys of the page in a subquery, then those rows" (BrowseResults):
+    # the same order and ties (package_id) as one unpaged query, no row lost or repeated.
+    apps = [make_published_app(name=f"Pager {n % 3}") for n in range(7)]
+    for n, app in enumerate(apps):
+        _set(app, downloads_recent=n % 2)
+    everything = _ids(api_client.get("/v1/store/apps", {**params, "limit": 50}))
+    assert len(everything) == 7
+    pages = [
+        api_client.get("/v1/store/apps", {**params, "page": page, "limit": 3}).json() for page in (1, 2, 3)
+    ]
+    assert [item["package_id"] for body in pages for item in body["apps"]] == everything
+    assert {body["total"] for body in pages} == {7}
+
+
+@requires_postgres
+def test_common_word_search_is_full_text_only_on_postgres(api_client, django_assert_num_queries):
+    # A page or more of full-text matches: the trigram predicates (which made PostgreSQL scan every row)
+    # are not added, so a name only similar to the word is not listed; with less than a page it is.
+    for n in range(20):
+        make_published_app(name=f"Budget {n}", description="Money.")
+    similar_only = make_published_app(name="Budgat", description="Money.")
+    body = api_client.get("/v1/store/apps", {"q": "budget", "limit": 50}).json()
+    ids = [item["package_id"] for item in body["apps"]]
+    assert len(ids) == 20 and body["total"] == 20
+    assert similar_only.package_id not in ids
+    from django.core.cache import cache
+
+    cache.clear()
+    # probe for a page of full-text matches, count, page
+    with django_assert_num_queries(3):
+        assert api_client.get("/v1/store/apps", {"q": "budget"}).status_code == 200
+    fewer = _ids(api_client.get("/v1/store/apps", {"q": "budgat"}))
+    assert fewer[0] == similar_only.package_id
