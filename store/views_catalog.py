@@ -41,7 +41,7 @@ from .serializers_catalog import (
 )
 from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
 from .services.catalog import catalog_document
-from .services.downloads import download_client_hash, download_info_for, download_record
+from .services.downloads import download_client_hash, download_info_for, download_record, download_target
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
@@ -102,9 +102,8 @@ class StoreAppListView(PaginatedListMixin, PublicView):
                 sort=params.get("sort", ""),
                 mosis_num=params.get("mosis_version") or None,
             )
-            results = selectors.store_browse_results(queryset=queryset)
             paginator = StandardPagination()
-            page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
+            page = selectors.attach_shown_versions(paginator.paginate_queryset(queryset, request, view=self))
             return paginator.envelope(PublicAppSerializer(page, many=True).data)
 
         document = store_cache_fetch(kind="list", parts=parts, build=build)
@@ -228,14 +227,17 @@ class StoreLatestDownloadView(_DownloadView):
     )
     def get(self, request, package_id: str):
         params = _query(DownloadQuerySerializer, request)
-        app = selectors.listed_app_for_package(package_id)
-        version = selectors.latest_compatible_version(
-            app=app, mosis_version=params.get("mosis_version") or None
-        )
-        if version is None:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
-        version.app = app
-        return self.respond(request, version)
+        mosis_version = params.get("mosis_version") or None
+
+        def build():
+            app = selectors.listed_app_for_package(package_id)
+            version = selectors.latest_compatible_version(app=app, mosis_version=mosis_version)
+            if version is None:
+                raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
+            return version
+
+        target = download_target(package_id=package_id, selector=("latest", mosis_version), build=build)
+        return self.respond(request, target)
 
 
 class StoreVersionDownloadView(_DownloadView):
@@ -246,9 +248,12 @@ class StoreVersionDownloadView(_DownloadView):
         summary="Download one published version (yanked versions stay downloadable)",
     )
     def get(self, request, package_id: str, version_code: int):
-        app = selectors.listed_app_for_package(package_id)
-        version = selectors.version_for_download(app=app, version_code=version_code)
-        return self.respond(request, version)
+        def build():
+            app = selectors.listed_app_for_package(package_id)
+            return selectors.version_for_download(app=app, version_code=version_code)
+
+        target = download_target(package_id=package_id, selector=("code", version_code), build=build)
+        return self.respond(request, target)
 
 
 class CatalogView(PublicView):

@@ -11,7 +11,12 @@ Reading the generations before building means a document built from data older t
 stored under a key nobody asks for again; it just expires (``STORE_CACHE_TTL``). Counters start at a
 time-based value so an evicted counter can never come back to an old number and revive stale entries.
 
-Hits and misses are counted with ``incr``; entries are tracked per kind in a registry so
+Round trips (production, Redis): a hit is **one** — a Lua script reads the generation counters, derives
+the document key from them, ``GET``s it and counts the hit or miss, all server-side — so there is no
+per-process memo and no staleness window: an invalidation is seen by every process on its next read. A miss
+adds one pipelined ``SET`` + registry update (plus a counter ``add`` the first time a package is seen).
+
+Hits and misses are counted in Redis as they happen (exact, never batched); entries are tracked per kind in a registry so
 ``/v1/cache/stats`` can report them: Redis sorted sets in production (atomic, O(log n)), a dict in the
 cache for the embedded local-memory cache (single process; a lost concurrent update only undercounts).
 The registry never decides freshness — the generations do.
@@ -180,12 +185,77 @@ class _RedisRegistry:
         return keys
 
 
-def _entry_registry():
+def _redis_backend():
+    """The default cache when it is Django's RedisCache (production), else None (local memory)."""
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
     backend = caches["default"]
-    return _RedisRegistry(backend) if isinstance(backend, RedisCache) else _DictRegistry()
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _entry_registry():
+    backend = _redis_backend()
+    return _RedisRegistry(backend) if backend is not None else _DictRegistry()
+
+
+# One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
+# KEYS = generation keys..., hits, misses; ARGV = [raw key base, count?]. Returns {generations, value} or
+# {} when a generation counter is missing (the caller then creates it the slow way).
+_LOOKUP = """
+local n = #KEYS - 2
+local gens = redis.call('MGET', unpack(KEYS, 1, n))
+for i = 1, n do if not gens[i] then return {} end end
+local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
+if ARGV[2] == '1' then
+  if value then redis.call('INCR', KEYS[n + 1]) else redis.call('INCR', KEYS[n + 2]) end
+end
+return {gens, value}
+"""
+
+
+def _gen_keys(package_id: str | None) -> list[str]:
+    return [_GEN_ALL, _GEN_LIST] + ([_gen_pkg(package_id)] if package_id else [])
+
+
+def _lookup(base: str, package_id: str | None, *, count: bool) -> tuple[str, object]:
+    """(entry key, stored value or None) for the entry ``base`` under the current generations."""
+    backend = _redis_backend()
+    if backend is not None:
+        keys = [
+            backend.make_and_validate_key(k) for k in (*_gen_keys(package_id), _STATS_HITS, _STATS_MISSES)
+        ]
+        client = backend._cache.get_client(write=True)
+        found = client.eval(
+            _LOOKUP, len(keys), *keys, backend.make_and_validate_key(base), "1" if count else "0"
+        )
+        if found:
+            gens, raw = found
+            key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
+            return key, (None if raw is None else backend._cache._serializer.loads(raw))
+    gens = _generations(package_id)
+    key = base + ":" + ":".join(str(g) for g in gens)
+    stored = cache.get(key)
+    if count:
+        _count(_STATS_HITS if stored is not None else _STATS_MISSES)
+    return key, stored
+
+
+def _store(kind: str, key: str, value, package_id: str | None, timeout: int) -> None:
+    """Store the document and register it: one pipelined round trip on Redis."""
+    backend = _redis_backend()
+    if backend is None:
+        cache.set(key, value, timeout=timeout)
+        _DictRegistry().add(kind, key, package_id, timeout)
+        return
+    registry = _RedisRegistry(backend)
+    pipe = registry._client().pipeline(transaction=False)
+    pipe.set(backend.make_and_validate_key(key), backend._cache._serializer.dumps(value), ex=timeout)
+    pipe.zadd(registry._zkey(kind), {key: time.time() + timeout})
+    if package_id:
+        pipe.sadd(registry._pkey(package_id), f"{kind}|{key}")
+        pipe.expire(registry._pkey(package_id), timeout * 2)
+    pipe.execute()
 
 
 def store_cache_fetch(
@@ -198,19 +268,35 @@ def store_cache_fetch(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown cache kind {kind!r}")
-    gens = _generations(package_id if kind != "list" else None)
-    digest = hashlib.sha256(repr((parts, gens)).encode()).hexdigest()[:40]
-    key = f"{PREFIX}:doc:{kind}:{package_id or '-'}:{digest}"
-    stored = cache.get(key)
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    key, stored = _lookup(
+        f"{PREFIX}:doc:{kind}:{package_id or '-'}:{digest}",
+        package_id if kind != "list" else None,
+        count=True,
+    )
     if stored is not None:
-        _count(_STATS_HITS)
         return CachedDocument(*stored)
-    _count(_STATS_MISSES)
     document = render_document(build())
     timeout = settings.STORE_CACHE_TTL
-    cache.set(key, (document.body, document.gzipped, document.etag), timeout=timeout)
-    _entry_registry().add(kind, key, package_id, timeout)
+    if timeout > 0:
+        _store(kind, key, (document.body, document.gzipped, document.etag), package_id, timeout)
     return document
+
+
+def store_cache_value(*, parts: tuple, build: Callable[[], object], package_id: str):
+    """A small internal value (not a served document) cached under ``package_id``'s generations.
+
+    One round trip on a hit; not counted in ``/v1/cache/stats`` and not
+    registered: an invalidation makes it unreachable and it expires with ``STORE_CACHE_TTL``. Exceptions from
+    ``build`` propagate and cache nothing; ``build()`` returning None is not cached either.
+    """
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    key, value = _lookup(f"{PREFIX}:val:{package_id}:{digest}", package_id, count=False)
+    if value is None:
+        value = build()
+        if value is not None and settings.STORE_CACHE_TTL > 0:
+            cache.set(key, value, timeout=settings.STORE_CACHE_TTL)
+    return value
 
 
 def _package_id_for(app_id) -> str | None:

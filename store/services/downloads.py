@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -26,19 +27,20 @@ from versions.models import AppVersion
 RECENT_DAYS = 7  # downloads_recent = the last 7 UTC days, today included
 
 
-def package_filename(version: AppVersion) -> str:
-    return f"{version.app.package_id}-{version.version_name}.mpk"
+def package_filename(version: AppVersion | DownloadTarget) -> str:
+    package_id = version.package_id if isinstance(version, DownloadTarget) else version.app.package_id
+    return f"{package_id}-{version.version_name}.mpk"
 
 
-def download_url_for(*, version: AppVersion) -> str:
+def download_url_for(*, version: AppVersion | DownloadTarget) -> str:
     """A URL the client GETs the package from: S3 presigned GET or a signed local ``/v1/files/<token>``."""
     return storage.presigned_download(
         version.package_key, filename=package_filename(version), expires=settings.DOWNLOAD_URL_TTL
     )
 
 
-def download_info_for(*, version: AppVersion, request=None) -> dict:
-    """SPEC §5's download answer for ``version`` (``version.app`` should be select_related)."""
+def download_info_for(*, version: AppVersion | DownloadTarget, request=None) -> dict:
+    """SPEC §5's download answer for ``version`` (an AppVersion's ``app`` should be select_related)."""
     return {
         "download_url": download_url_for(version=version),
         "version": version.version_name,
@@ -48,6 +50,57 @@ def download_info_for(*, version: AppVersion, request=None) -> dict:
         "signature": version.signature or "",
         "signing_key_fingerprint": version.signing_key_fingerprint or "",
     }
+
+
+@dataclass(frozen=True)
+class DownloadTarget:
+    """What a download needs of a version, without its heavy columns; cached per package (see below)."""
+
+    pk: int
+    app_id: int
+    package_id: str
+    version_name: str
+    version_code: int
+    package_key: str
+    package_size: int | None
+    sha256: str
+    signature: str
+    signing_key_fingerprint: str
+
+    @classmethod
+    def of(cls, version: AppVersion, *, package_id: str) -> DownloadTarget:
+        return cls(
+            pk=version.pk,
+            app_id=version.app_id,
+            package_id=package_id,
+            version_name=version.version_name,
+            version_code=version.version_code,
+            package_key=version.package_key,
+            package_size=version.package_size,
+            sha256=version.sha256,
+            signature=version.signature or "",
+            signing_key_fingerprint=version.signing_key_fingerprint or "",
+        )
+
+
+def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarget:
+    """The version a download request resolves to, from the store cache or ``build()`` (an AppVersion).
+
+    ``selector`` names the request (``("latest", mosis_num)`` or ``("code", version_code)``). Cached under
+    the package's store generations, so publishing, yanking or any app/version status change (each sends
+    ``catalog_changed`` → ``store_cache_invalidate``) makes it unreachable at once in the writing process and
+    within ``GEN_MEMO_SECONDS`` elsewhere. The presigned URL is never cached: it is made per request.
+    ``build`` raising (404) caches nothing.
+    """
+    from store.services.cache import store_cache_value
+
+    if not package_id or len(package_id) > 150 or "\x00" in package_id:
+        return DownloadTarget.of(build(), package_id=package_id)  # build() answers 404: no cache key
+
+    def make():
+        return DownloadTarget.of(build(), package_id=package_id)
+
+    return store_cache_value(parts=("download", package_id, selector), build=make, package_id=package_id)
 
 
 def download_client_hash(request) -> str:
@@ -66,13 +119,33 @@ def download_client_hash(request) -> str:
     return hashlib.sha256(f"{settings.DOWNLOAD_CLIENT_SALT}\n{ident}".encode()).hexdigest()
 
 
-def download_record(*, version: AppVersion, client_hash: str, day: dt.date | None = None) -> None:
-    """Count one download (a no-op if this client already downloaded this version that UTC day)."""
+def download_record(
+    *, version: AppVersion | DownloadTarget, client_hash: str, day: dt.date | None = None
+) -> None:
+    """Count one download (a no-op if this client already downloaded this version that UTC day).
+
+    On PostgreSQL, when not inside a caller's transaction, the insert is one statement that is its own
+    transaction and first sets ``synchronous_commit`` off for that transaction only (``set_config(...,
+    true)`` = ``SET LOCAL``), so its commit returns without waiting for the WAL flush: one round trip. The
+    trade-off, accepted for a download *count* only: a database crash can lose the last few hundred
+    milliseconds of counted downloads (nothing is corrupted; every other transaction keeps synchronous
+    commits). Inside a caller's atomic block the setting would apply to the caller's writes too, so the
+    insert then runs plainly.
+    """
     day = day or timezone.now().astimezone(dt.UTC).date()
-    DownloadEvent.objects.bulk_create(
-        [DownloadEvent(version_id=version.pk, app_id=version.app_id, day=day, client_hash=client_hash)],
-        ignore_conflicts=True,
-    )
+    if settings.IS_POSTGRES and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(_RECORD_SQL, [version.pk, version.app_id, day, client_hash, timezone.now()])
+        return
+    event = DownloadEvent(version_id=version.pk, app_id=version.app_id, day=day, client_hash=client_hash)
+    DownloadEvent.objects.bulk_create([event], ignore_conflicts=True)
+
+
+_RECORD_SQL = (
+    "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    'INSERT INTO "store_downloadevent" ("version_id", "app_id", "day", "client_hash", "rolled_up", "created_at") '
+    "SELECT %s, %s, %s, %s, false, %s FROM relaxed ON CONFLICT DO NOTHING"
+)
 
 
 ROLLUP_BATCH = 50_000

@@ -228,3 +228,77 @@ def test_rollup_query_count_does_not_grow_with_apps(django_assert_num_queries):
         return len(ctx.captured_queries)
 
     assert run(1) == run(20)
+
+
+def _publish_change(django_capture_on_commit_callbacks, app):
+    from mosis.core.signals import send_catalog_changed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_catalog_changed(app_id=app.pk, reason="versions")
+
+
+def test_warm_download_redirect_runs_no_select(api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app, _ = _app_with_file()
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.1").status_code == 302  # cold
+    for code_url in (url, f"/v1/store/apps/{app.package_id}/versions/1/download"):
+        api_client.get(code_url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.2")
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client.get(code_url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.3")
+        assert response.status_code == 302 and "/v1/files/" in response["Location"]
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert len(sql) <= 2 and not any(s.lstrip().upper().startswith("SELECT") for s in sql), sql
+    # The presigned URL is made per request, never cached; every client is still counted once.
+    assert DownloadEvent.objects.filter(app=app).count() == 3
+
+
+def test_cached_download_follows_publish_yank_and_status_changes(
+    api_client, django_capture_on_commit_callbacks
+):
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url).json()["version_code"] == 1
+    make_version(app, code=2)
+    _publish_change(django_capture_on_commit_callbacks, app)
+    assert api_client.get(url).json()["version_code"] == 2
+    app.versions.filter(version_code=2).update(yanked_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    _publish_change(django_capture_on_commit_callbacks, app)
+    assert api_client.get(url).json()["version_code"] == 1
+    assert api_client.get(f"{url}?mosis_version=1.0").json()["version_code"] == 1
+    type(app).objects.filter(pk=app.pk).update(status=AppStatus.SUSPENDED)
+    _publish_change(django_capture_on_commit_callbacks, app)
+    assert api_client.get(url).status_code == 404
+    assert api_client.get(f"/v1/store/apps/{app.package_id}/versions/1/download").status_code == 404
+
+
+def test_not_found_downloads_are_not_cached(api_client, django_capture_on_commit_callbacks):
+    app = make_published_app(versions=1)
+    base = f"/v1/store/apps/{app.package_id}/versions"
+    assert api_client.get(f"{base}/2/download").status_code == 404
+    make_version(app, code=2)
+    assert api_client.get(f"{base}/2/download").json()["version_code"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_download_record_outside_a_transaction_commits_and_dedupes():
+    """The PostgreSQL path (SET LOCAL synchronous_commit TO OFF in its own transaction) still dedupes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app = make_published_app(versions=1)
+    version = app.versions.get()
+    today = dt.date(2026, 3, 10)
+    with CaptureQueriesContext(connection) as queries:
+        download_record(version=version, client_hash="a", day=today)
+    download_record(version=version, client_hash="a", day=today)
+    download_record(version=version, client_hash="b", day=today)
+    assert DownloadEvent.objects.filter(app=app).count() == 2
+    sql = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert len(sql) == 1 and "set_config('synchronous_commit', 'off', true)" in sql[0]
+        with connection.cursor() as cursor:  # SET LOCAL semantics: the session setting is untouched
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

@@ -1,0 +1,58 @@
+"""Store cache lookups: one Redis round trip per hit, and invalidations seen at once by every process."""
+
+import pytest
+from django.core.cache import cache
+
+from store.services.cache import _GEN_LIST, _gen_pkg, store_cache_fetch, store_cache_stats, store_cache_value
+
+pytestmark = pytest.mark.django_db
+
+
+def _fetch(builds, package_id="com.example.cached"):
+    def build():
+        builds.append(1)
+        return {"n": len(builds)}
+
+    return store_cache_fetch(kind="metadata", parts=("t",), build=build, package_id=package_id)
+
+
+def test_a_counter_bumped_elsewhere_is_seen_on_the_next_read():
+    builds = []
+    assert _fetch(builds).body == _fetch(builds).body and len(builds) == 1
+    cache.incr(_gen_pkg("com.example.cached"))  # another process's invalidation: no local state to clear
+    assert b'"n":2' in _fetch(builds).body
+    cache.incr(_GEN_LIST)
+    assert b'"n":3' in _fetch(builds).body
+    stats = store_cache_stats()
+    assert (stats["hits"], stats["misses"]) == (1, 3)
+
+
+def test_values_are_cached_per_package_and_not_counted():
+    calls = []
+    for _ in range(2):
+        assert store_cache_value(parts=("v",), build=lambda: calls.append(1) or "x", package_id="p") == "x"
+    assert len(calls) == 1
+    assert store_cache_value(parts=("none",), build=lambda: None, package_id="p") is None
+    assert (store_cache_stats()["hits"], store_cache_stats()["misses"]) == (0, 0)
+
+
+def test_a_redis_hit_is_one_round_trip(monkeypatch):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the embedded local-memory cache has no round trips")
+    import redis
+
+    builds = []
+    _fetch(builds)
+    commands = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **kwargs):
+        commands.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    _fetch(builds)
+    assert commands == ["EVAL"] and len(builds) == 1
