@@ -102,8 +102,9 @@ class StoreAppListView(PaginatedListMixin, PublicView):
                 sort=params.get("sort", ""),
                 mosis_num=params.get("mosis_version") or None,
             )
+            results = selectors.store_browse_results(queryset=queryset)
             paginator = StandardPagination()
-            page = selectors.attach_shown_versions(paginator.paginate_queryset(queryset, request, view=self))
+            page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
             return paginator.envelope(PublicAppSerializer(page, many=True).data)
 
         document = store_cache_fetch(kind="list", parts=parts, build=build)
