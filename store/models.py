@@ -26,6 +26,8 @@ class AppListing(models.Model):
         "versions.AppVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_published_at = models.DateTimeField(null=True, blank=True)
+    # Sanitized HTML of App.long_description, rendered by listing_refresh (None: not rendered yet).
+    long_description_html = models.TextField(null=True, blank=True)
     downloads_total = models.BigIntegerField(default=0)
     downloads_recent = models.BigIntegerField(default=0)  # last 7 UTC days
     rating_count = models.IntegerField(default=0)

@@ -148,6 +148,8 @@ class ListingSerializer(PublicAppSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_long_description_html(self, obj):
+        if obj.long_description_html is not None:  # rendered by listing_refresh
+            return obj.long_description_html
         return render_long_description(obj.app.long_description)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=5, max_length=5))

@@ -37,6 +37,13 @@ def mosis_cap_number(value: str) -> int | None:
         return None
 
 
+def render_long_description(text: str) -> str:
+    """Markdown source → sanitized HTML, stored on the listing so reads never render it."""
+    from store.serializers_catalog import render_long_description as render
+
+    return render(text)
+
+
 def latest_published_version(app_id) -> AppVersion | None:
     """Newest published, non-yanked version (by version_code)."""
     return (
@@ -89,6 +96,7 @@ def listing_refresh(*, app_id) -> AppListing | None:
         "author_name": (getattr(owner, "name", "") or "") if owner else "",
         "latest_version": latest,
         "last_published_at": last_published_at,
+        "long_description_html": render_long_description(app.long_description),
     }
     listing, _ = AppListing.objects.update_or_create(app=app, defaults=fields)
     _set_search_vector(listing, app)

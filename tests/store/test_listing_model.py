@@ -105,3 +105,33 @@ def test_listed_app_for_package_reaches_published_and_unlisted_only():
     assert listed_app_for_package(unlisted.package_id) == unlisted
     with pytest.raises(ApplicationError):
         listed_app_for_package(disabled.package_id)
+
+
+def test_listing_refresh_stores_the_sanitized_long_description_html(api_client, monkeypatch):
+    app = make_published_app()
+    type(app).objects.filter(pk=app.pk).update(long_description="# Hi\n\n<script>x()</script>**bold**")
+    listing = listing_refresh(app_id=app.pk)
+    assert (
+        "<h1>Hi</h1>" in listing.long_description_html
+        and "<strong>bold</strong>" in listing.long_description_html
+    )
+    assert "<script" not in listing.long_description_html
+
+    import store.serializers_catalog as serializers_catalog
+
+    def no_rendering(text):
+        raise AssertionError("the listing read rendered Markdown")
+
+    monkeypatch.setattr(serializers_catalog, "render_long_description", no_rendering)
+    body = api_client.get(f"/v1/store/apps/{app.package_id}").json()
+    assert body["long_description_html"] == listing.long_description_html
+
+
+def test_listing_rows_without_stored_html_are_rendered_on_read(api_client):
+    app = make_published_app()
+    type(app).objects.filter(pk=app.pk).update(long_description="*hi*")
+    AppListing.objects.filter(app=app).update(long_description_html=None)
+    assert (
+        api_client.get(f"/v1/store/apps/{app.package_id}").json()["long_description_html"]
+        == "<p><em>hi</em></p>"
+    )
