@@ -40,7 +40,7 @@ from .serializers_catalog import (
     StoreDownloadSerializer,
 )
 from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
-from .services.catalog import catalog_document
+from .services.catalog import catalog_etags, catalog_fetch, catalog_meta
 from .services.downloads import download_client_hash, download_info_for, download_record, download_target
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
@@ -264,8 +264,12 @@ class CatalogView(PublicView):
         summary="The catalog document: every listed app (and disabled ones, flagged) for extension managers",
     )
     def get(self, request):
-        document = store_cache_fetch(kind="list", parts=("catalog",), build=catalog_document)
-        return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
+        # A 304 reads only the small meta key; the body is fetched for a 200 alone.
+        meta = catalog_meta()
+        etags = catalog_etags(meta)
+        if etags.matches(request.META.get("HTTP_IF_NONE_MATCH")):
+            return cached_json_response(request, etags, max_age=CATALOG_MAX_AGE)
+        return cached_json_response(request, catalog_fetch(meta), max_age=CATALOG_MAX_AGE)
 
 
 class MetricsTokenAuthentication(authentication.BaseAuthentication):
