@@ -14,7 +14,7 @@ time-based value so an evicted counter can never come back to an old number and 
 Round trips (production, Redis): a hit is **one** — a Lua script reads the generation counters, derives
 the document key from them, ``GET``s it and counts the hit or miss, all server-side — so there is no
 per-process memo and no staleness window: an invalidation is seen by every process on its next read. A miss
-adds one pipelined ``SET`` + registry update (plus a counter ``add`` the first time a package is seen).
+adds one pipelined ``SET`` + registry update; a missing generation counter is created inside the script.
 
 Hits and misses are counted in Redis as they happen (exact, never batched); entries are tracked per kind in a registry so
 ``/v1/cache/stats`` can report them: Redis sorted sets in production (atomic, O(log n)), a dict in the
@@ -200,12 +200,17 @@ def _entry_registry():
 
 
 # One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
-# KEYS = generation keys..., hits, misses; ARGV = [raw key base, count?]. Returns {generations, value} or
-# {} when a generation counter is missing (the caller then creates it the slow way).
+# KEYS = generation keys..., hits, misses; ARGV = [raw key base, count?, a fresh time-based generation for
+# counters that are missing]. Returns {generations, value}.
 _LOOKUP = """
 local n = #KEYS - 2
 local gens = redis.call('MGET', unpack(KEYS, 1, n))
-for i = 1, n do if not gens[i] then return {} end end
+for i = 1, n do
+  if not gens[i] then
+    redis.call('SET', KEYS[i], ARGV[3])
+    gens[i] = ARGV[3]
+  end
+end
 local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
 if ARGV[2] == '1' then
   if value then redis.call('INCR', KEYS[n + 1]) else redis.call('INCR', KEYS[n + 2]) end
@@ -227,12 +232,16 @@ def _lookup(base: str, package_id: str | None, *, count: bool) -> tuple[str, obj
         ]
         client = backend._cache.get_client(write=True)
         found = client.eval(
-            _LOOKUP, len(keys), *keys, backend.make_and_validate_key(base), "1" if count else "0"
+            _LOOKUP,
+            len(keys),
+            *keys,
+            backend.make_and_validate_key(base),
+            "1" if count else "0",
+            str(time.time_ns()),
         )
-        if found:
-            gens, raw = found
-            key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
-            return key, (None if raw is None else backend._cache._serializer.loads(raw))
+        gens, raw = found
+        key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
+        return key, (None if raw is None else backend._cache._serializer.loads(raw))
     gens = _generations(package_id)
     key = base + ":" + ":".join(str(g) for g in gens)
     stored = cache.get(key)

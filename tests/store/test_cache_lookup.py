@@ -56,3 +56,7 @@ def test_a_redis_hit_is_one_round_trip(monkeypatch):
     monkeypatch.setattr(redis.Redis, "execute_command", counting)
     _fetch(builds)
     assert commands == ["EVAL"] and len(builds) == 1
+    commands.clear()
+    _fetch(builds, package_id="com.example.never-seen")  # a miss that also creates the package's counter
+    assert commands == ["EVAL"] and len(builds) == 2  # + the pipelined store (not a single command)
+    assert b'"n":2' in _fetch(builds, package_id="com.example.never-seen").body
