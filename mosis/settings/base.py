@@ -109,6 +109,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mosis"}}
 STORE_CACHE_TTL = env.int("STORE_CACHE_TTL", default=300)
+# The catalog document is rebuilt by a Celery task at most once per debounce period after a change; each
+# web process re-reads its small ETag key at most once per memo period (docs/api/store.md, Catalog).
+CATALOG_REBUILD_DEBOUNCE = env.int("CATALOG_REBUILD_DEBOUNCE", default=30)
+CATALOG_META_MEMO_SECONDS = env.float("CATALOG_META_MEMO_SECONDS", default=1.0)
 
 # --- Auth ------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

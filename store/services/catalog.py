@@ -305,7 +305,7 @@ def catalog_mark_stale() -> bool:
     """
     if cache.get(_META) is None and cache.get(_FIRST_BUILD_LOCK) is None:
         return False  # nothing built yet: the first request builds from current rows
-    debounce = getattr(settings, "CATALOG_REBUILD_DEBOUNCE", 30)
+    debounce = settings.CATALOG_REBUILD_DEBOUNCE
     timeout = debounce + settings.CELERY_TASK_TIME_LIMIT  # a lost task only delays the next rebuild
     if not cache.add(_REBUILD_LOCK, time.time(), timeout=timeout):
         return False
@@ -324,7 +324,7 @@ _meta_memo: list = [0.0, None]  # [monotonic expiry, meta]: this process's last 
 
 
 def _memo_seconds() -> float:
-    return getattr(settings, "CATALOG_META_MEMO_SECONDS", 1.0)
+    return settings.CATALOG_META_MEMO_SECONDS
 
 
 def catalog_meta() -> dict:

@@ -135,3 +135,20 @@ def test_listing_rows_without_stored_html_are_rendered_on_read(api_client):
         api_client.get(f"/v1/store/apps/{app.package_id}").json()["long_description_html"]
         == "<p><em>hi</em></p>"
     )
+
+
+@pytest.mark.django_db
+def test_migration_backfills_rendered_html_of_listings_that_predate_it():
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    app = make_published_app(long_description="# Title\n\n<script>alert(1)</script> **bold**")
+    AppListing.objects.filter(app=app).update(long_description_html="")  # as rows were before 0004
+
+    importlib.import_module("store.migrations.0005_backfill_listing_rendered_html").backfill(
+        django_apps, None
+    )
+
+    html = AppListing.objects.get(app=app).long_description_html
+    assert "<strong>bold</strong>" in html and "<script>" not in html
