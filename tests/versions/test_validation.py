@@ -267,7 +267,16 @@ def test_sweep_uploads_command_deletes_abandoned_uploads(
 
 
 def test_beat_schedule_is_registered():
+    """The data migration's function, run directly: rows it made at migrate time do not survive the table
+    flush of transactional tests that may run earlier in the same worker."""
+    import importlib
+
+    from django.apps import apps as django_apps
     from django_celery_beat.models import PeriodicTask
+
+    migration = importlib.import_module("versions.migrations.0003_sweep_uploads_schedule")
+    migration.create_schedule(django_apps, None)
+    migration.create_schedule(django_apps, None)  # idempotent: re-running registers nothing twice
 
     task = PeriodicTask.objects.get(task="versions.tasks.sweep_uploads_task")
     assert task.enabled
