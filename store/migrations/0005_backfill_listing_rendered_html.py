@@ -9,10 +9,9 @@ def backfill(apps, schema_editor):
     from store.services.listing import render_long_description
 
     AppListing = apps.get_model("store", "AppListing")
-    pending = (
-        AppListing.objects.filter(long_description_html="")
-        .exclude(app__long_description="")
-        .values_list("pk", "app__long_description")
+    # NULL means "never rendered" (the serializer then renders per read); "" is a rendered empty text.
+    pending = AppListing.objects.filter(long_description_html__isnull=True).values_list(
+        "pk", "app__long_description"
     )
     batch = []
     for pk, text in pending.iterator(chunk_size=BATCH):

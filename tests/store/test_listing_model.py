@@ -144,7 +144,7 @@ def test_migration_backfills_rendered_html_of_listings_that_predate_it():
     from django.apps import apps as django_apps
 
     app = make_published_app(long_description="# Title\n\n<script>alert(1)</script> **bold**")
-    AppListing.objects.filter(app=app).update(long_description_html="")  # as rows were before 0004
+    AppListing.objects.filter(app=app).update(long_description_html=None)  # as rows were before 0004
 
     importlib.import_module("store.migrations.0005_backfill_listing_rendered_html").backfill(
         django_apps, None
