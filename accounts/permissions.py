@@ -49,10 +49,6 @@ class IsDevice(BasePermission):
         return isinstance(request.auth, Device)
 
 
-def developer_or_device(request) -> bool:
-    return isinstance(request.auth, Device) or bool(request.user and request.user.is_authenticated)
-
-
 class IsDeveloper(BasePermission):
     """A developer's credential (JWT, API key or browser session).
 

@@ -39,8 +39,3 @@ def can_review_version(user, version) -> bool:
 
 def can_set_app_status(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
-
-
-def ensure(condition: bool, message: str = "You may not do this.") -> None:
-    if not condition:
-        raise ApplicationError(ErrorCode.FORBIDDEN, message)

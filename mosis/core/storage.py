@@ -9,7 +9,6 @@ Both sides hand out URLs the client uses directly:
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -207,7 +206,3 @@ def check_health() -> dict:
         return {"enabled": True, "healthy": True, "error": None}
     except Exception as exc:  # noqa: BLE001 - health reports any failure
         return {"enabled": True, "healthy": False, "error": str(exc)[:200]}
-
-
-def copy_stream(src, dst) -> None:
-    shutil.copyfileobj(src, dst, CHUNK)
