@@ -151,6 +151,8 @@ def start_gunicorn(args) -> subprocess.Popen:
     ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads_per_worker)]
+    if args.worker_connections:
+        command += ["--worker-connections", str(args.worker_connections)]
     log(f"starting: {' '.join(command[1:])}")
     # Own process group, so stopping it stops its workers too and nothing else.
     return subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
@@ -353,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers (2 per core)")
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads-per-worker", type=int, default=4, help="with --worker-class gthread")
+    parser.add_argument(
+        "--worker-connections", type=int, default=0, help="gunicorn --worker-connections (0: its default)"
+    )
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))

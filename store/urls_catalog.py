@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+from mosis.core.fastpath import fast_view
+
 from . import views_catalog as views
 
 urlpatterns = [
     path("store/apps", views.StoreAppListView.as_view(), name="store-apps"),
     path("store/categories", views.StoreCategoryListView.as_view(), name="store-categories"),
-    path("store/catalog", views.CatalogView.as_view(), name="store-catalog"),
+    path("store/catalog", fast_view(views.CatalogView, views.catalog_response), name="store-catalog"),
     path("store/apps/<str:package_id>", views.StoreAppDetailView.as_view(), name="store-app"),
     path(
         "store/apps/<str:package_id>/versions",

@@ -55,7 +55,8 @@ class CategoryRateThrottle(BaseThrottle):
                 group=f"rl:{category}",
                 key=lambda group, _request: client_key(group, request),
                 rate=rate,
-                increment=True,
+                # mosis.core.fastpath already counted a request it then handed to DRF
+                increment=not getattr(request._request, "fastpath_counted", False),
             )
         except Exception:  # noqa: BLE001 - a cache outage must not take the API down with it
             logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)

@@ -1,0 +1,87 @@
+"""Answering the hottest anonymous GETs without DRF's request cycle, while the view stays a DRF ``APIView``.
+
+DRF's dispatch (``Request`` wrapping, authentication, permission and throttle classes, content negotiation,
+``Response`` rendering) costs about as much as a whole cached answer on the store's hot reads (measured in
+``docs/performance.md``). ``fast_view(ViewClass, answer)`` returns the URL callback: a plain Django view
+that first offers the request to ``answer(request, **kwargs)``; when that returns an ``HttpResponse`` it
+is sent, when it returns ``None`` the request goes through ``ViewClass.as_view()`` unchanged. So:
+
+- the OpenAPI schema is generated from ``ViewClass`` (the callback carries ``cls`` and ``initkwargs`` the
+  way ``APIView.as_view()`` does), and the fast answer must be byte-for-byte what the DRF path sends;
+- anything unusual — another method, credentials, query parameters the fast answer does not parse, a cache
+  miss it does not want to build, any error — returns ``None`` and DRF answers it, with its validation and
+  the SPEC §3 error body;
+- rate limits still apply: the fast path counts the request in the same django-ratelimit counter as
+  ``CategoryRateThrottle`` (anonymous client = IP) and sets the ``X-RateLimit-*`` headers; a client over
+  its limit falls through to DRF, which answers the 429.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import get_usage
+
+from .ratelimit import _headers, category_for
+
+logger = logging.getLogger("mosis.fastpath")
+
+# A session or credentials make the request someone's: DRF authenticates it (and counts it per user).
+_PERSONAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
+
+
+def is_anonymous(request: HttpRequest) -> bool:
+    """No credentials and no session cookie: the fast path may answer it as an anonymous client."""
+    if any(request.META.get(name) for name in _PERSONAL_HEADERS):
+        return False
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
+def _within_rate_limit(request: HttpRequest, view_class) -> bool:
+    """Count this anonymous request like ``CategoryRateThrottle`` would; False when over the limit."""
+    if not settings.RATE_LIMITS_ENABLED:
+        return True
+    category = category_for(request, view_class)
+    rate = settings.RATE_LIMITS[category]
+    try:
+        usage = get_usage(
+            request,
+            group=f"rl:{category}",
+            key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
+            rate=rate,
+            increment=True,
+        )
+    except Exception:  # noqa: BLE001 - same fail-open rule as the throttle
+        logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)
+        return True
+    if usage is None:
+        return True
+    request.ratelimit_headers = _headers(rate, usage)
+    return not usage["should_limit"]
+
+
+def fast_view(view_class, answer: Callable[..., HttpResponse | None]):
+    """The URL callback for ``view_class``: ``answer`` first for anonymous GETs, DRF for everything else."""
+    drf_view = view_class.as_view()
+
+    def view(request: HttpRequest, *args, **kwargs):
+        if request.method == "GET" and is_anonymous(request):
+            if not _within_rate_limit(request, view_class):
+                return drf_view(request, *args, **kwargs)  # DRF's throttle answers the 429
+            response = answer(request, *args, **kwargs)
+            if response is not None:
+                return response
+            if getattr(request, "ratelimit_headers", None) is not None:
+                request.fastpath_counted = True  # DRF's throttle must not count this request twice
+        return drf_view(request, *args, **kwargs)
+
+    view.cls = view_class
+    view.initkwargs = drf_view.initkwargs
+    view.csrf_exempt = True
+    view.__name__ = drf_view.__name__
+    view.__doc__ = view_class.__doc__
+    view.__module__ = view_class.__module__
+    return view
