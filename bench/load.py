@@ -153,6 +153,8 @@ def start_gunicorn(args) -> subprocess.Popen:
         command += ["--threads", str(args.threads_per_worker)]
     if args.worker_connections:
         command += ["--worker-connections", str(args.worker_connections)]
+    if args.reuse_port:
+        command += ["--reuse-port"]  # a listening socket per worker: the kernel spreads connections
     log(f"starting: {' '.join(command[1:])}")
     # Own process group, so stopping it stops its workers too and nothing else.
     return subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
@@ -358,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-connections", type=int, default=0, help="gunicorn --worker-connections (0: its default)"
     )
+    parser.add_argument("--reuse-port", action="store_true", help="gunicorn --reuse-port")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -419,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     server = f"{args.worker_class} x{args.workers}" + (
         f" x{args.threads_per_worker} threads" if args.worker_class == "gthread" else ""
     )
+    if args.worker_connections:
+        server += f", {args.worker_connections} connections per worker"
+    if args.reuse_port:
+        server += ", reuse-port"
     cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
     print(
         f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
