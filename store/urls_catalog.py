@@ -18,12 +18,12 @@ urlpatterns = [
     ),
     path(
         "store/apps/<str:package_id>/download",
-        views.StoreLatestDownloadView.as_view(),
+        fast_view(views.StoreLatestDownloadView, views.download_response),
         name="store-app-download",
     ),
     path(
         "store/apps/<str:package_id>/versions/<int:version_code>/download",
-        views.StoreVersionDownloadView.as_view(),
+        fast_view(views.StoreVersionDownloadView, views.download_response),
         name="store-version-download",
     ),
     path("cache/stats", views.CacheStatsView.as_view(), name="cache-stats"),

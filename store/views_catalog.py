@@ -12,19 +12,21 @@ import re
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.crypto import constant_time_compare
 from django.utils.http import content_disposition_header
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import authentication, permissions
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework import authentication, permissions, serializers
+from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
+from versions.constants import mosis_version_number
 
 from . import selectors
 from .serializers_catalog import (
@@ -41,7 +43,12 @@ from .serializers_catalog import (
 )
 from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
 from .services.catalog import catalog_etags, catalog_fetch, catalog_meta
-from .services.downloads import download_client_hash, download_info_for, download_record, download_target
+from .services.downloads import (
+    anonymous_client_hash,
+    download_client_hash,
+    download_info_for,
+    download_resolve,
+)
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
@@ -196,15 +203,20 @@ class _DownloadView(PublicView):
 
     authentication_classes = APIView.authentication_classes
 
-    def respond(self, request, version):
+    def respond(self, request, *, package_id: str, selector: tuple, build):
         params = _query(DownloadQuerySerializer, request)
-        download_record(version=version, client_hash=download_client_hash(request))
-        info = download_info_for(version=version, request=request)
-        if params.get("redirect"):
-            response = HttpResponseRedirect(info["download_url"])
-            response["Cache-Control"] = "no-store"
-            return response
-        return _json(StoreDownloadSerializer(info).data)
+        target = download_resolve(
+            package_id=package_id, selector=selector, build=build, client_hash=download_client_hash(request)
+        )
+        return _download_answer(download_info_for(version=target), redirect=params.get("redirect"))
+
+
+def _download_answer(info: dict, *, redirect: bool) -> HttpResponse:
+    if redirect:
+        response = HttpResponseRedirect(info["download_url"])
+        response["Cache-Control"] = "no-store"
+        return response
+    return _json(StoreDownloadSerializer(info).data)
 
 
 def _json(data) -> HttpResponse:
@@ -219,6 +231,25 @@ DOWNLOAD_PARAMS = [DownloadQuerySerializer]
 REDIRECT = OpenApiResponse(description="Redirect to download_url (with ?redirect=1)")
 
 
+def _latest_build(package_id: str, mosis_version: int | None):
+    def build():
+        app = selectors.listed_app_for_package(package_id)
+        version = selectors.latest_compatible_version(app=app, mosis_version=mosis_version)
+        if version is None:
+            raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
+        return version
+
+    return build
+
+
+def _version_build(package_id: str, version_code: int):
+    def build():
+        app = selectors.listed_app_for_package(package_id)
+        return selectors.version_for_download(app=app, version_code=version_code)
+
+    return build
+
+
 class StoreLatestDownloadView(_DownloadView):
     @extend_schema(
         operation_id="store_app_download_latest",
@@ -227,18 +258,13 @@ class StoreLatestDownloadView(_DownloadView):
         summary="Download the latest (or newest compatible) version",
     )
     def get(self, request, package_id: str):
-        params = _query(DownloadQuerySerializer, request)
-        mosis_version = params.get("mosis_version") or None
-
-        def build():
-            app = selectors.listed_app_for_package(package_id)
-            version = selectors.latest_compatible_version(app=app, mosis_version=mosis_version)
-            if version is None:
-                raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
-            return version
-
-        target = download_target(package_id=package_id, selector=("latest", mosis_version), build=build)
-        return self.respond(request, target)
+        mosis_version = _query(DownloadQuerySerializer, request).get("mosis_version") or None
+        return self.respond(
+            request,
+            package_id=package_id,
+            selector=("latest", mosis_version),
+            build=_latest_build(package_id, mosis_version),
+        )
 
 
 class StoreVersionDownloadView(_DownloadView):
@@ -249,12 +275,73 @@ class StoreVersionDownloadView(_DownloadView):
         summary="Download one published version (yanked versions stay downloadable)",
     )
     def get(self, request, package_id: str, version_code: int):
-        def build():
-            app = selectors.listed_app_for_package(package_id)
-            return selectors.version_for_download(app=app, version_code=version_code)
+        return self.respond(
+            request,
+            package_id=package_id,
+            selector=("code", version_code),
+            build=_version_build(package_id, version_code),
+        )
 
-        target = download_target(package_id=package_id, selector=("code", version_code), build=build)
-        return self.respond(request, target)
+
+_BOOL_TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinstance(v, str))
+_BOOL_FALSE = frozenset(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
+_PLAIN_MOSIS_VERSION = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}")
+_DOWNLOAD_PARAM_NAMES = frozenset({"redirect", "mosis_version"})
+_download_allow: str | None = None
+
+
+def _download_query(request) -> tuple[bool, int | None] | None:
+    """(redirect, mosis_version number) exactly as ``DownloadQuerySerializer`` validates them, or None for
+    anything it would read differently or reject (unknown or repeated names, blanks, spaces, bad values)."""
+    query = request.GET
+    if not query:
+        return False, None
+    if not _DOWNLOAD_PARAM_NAMES.issuperset(query) or any(len(query.getlist(name)) != 1 for name in query):
+        return None
+    redirect, mosis_version = False, None
+    if "redirect" in query:
+        value = query["redirect"]
+        if value in _BOOL_TRUE:
+            redirect = True
+        elif value not in _BOOL_FALSE:
+            return None
+    if "mosis_version" in query:
+        value = query["mosis_version"]
+        if not _PLAIN_MOSIS_VERSION.fullmatch(value):
+            return None
+        mosis_version = mosis_version_number(value)
+    return redirect, mosis_version
+
+
+def download_response(request, package_id: str, version_code: int | None = None) -> HttpResponse | None:
+    """The fast answer (``fast_view``) for both download URLs, anonymous GETs only: the same bytes and
+    headers as the DRF views. None (DRF answers) for query strings it does not parse exactly like
+    ``DownloadQuerySerializer`` and for anything that is not a found, listed download (404 and friends)."""
+    global _download_allow
+    params = _download_query(request)
+    if params is None:
+        return None
+    redirect, mosis_version = params
+    if version_code is None:
+        selector, build = ("latest", mosis_version), _latest_build(package_id, mosis_version)
+    else:
+        selector, build = ("code", version_code), _version_build(package_id, version_code)
+    try:
+        target = download_resolve(
+            package_id=package_id, selector=selector, build=build, client_hash=anonymous_client_hash(request)
+        )
+    except (ApplicationError, Http404, APIException):
+        return None  # nothing was counted: DRF answers the error with its SPEC §3 body
+    info = download_info_for(version=target)
+    if redirect:
+        response = HttpResponseRedirect(info["download_url"])
+    else:
+        response = HttpResponse(JSONRenderer().render(info), content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    if _download_allow is None:
+        _download_allow = ", ".join(StoreVersionDownloadView().allowed_methods)
+    response["Allow"] = _download_allow  # what DRF's finalize_response adds to every answer
+    return response
 
 
 class CatalogView(PublicView):

@@ -2,16 +2,24 @@
 
 Counting is once per (client, version, UTC day): client = the device, else the signed-in user, else a
 salted SHA-256 of IP + User-Agent (``DOWNLOAD_CLIENT_SALT``), so retries and simple bots do not inflate
-figures and no raw IP is stored. Each counted download is one ``DownloadEvent`` insert with
-``ON CONFLICT DO NOTHING`` — no shared counter row, so concurrent downloads never serialize. The rollup
-turns pending events into ``DownloadDaily`` upserts and recomputes the listing totals with set-based queries.
+figures and no raw IP is stored. Two stores, same public results:
+
+- **Redis** (production: the default cache is Redis): a ``SET NX`` dedupe marker and, on first sight, an
+  ``HINCRBY`` of the per-day hash of distinct clients per version (``downloads_redis``); a warm download is
+  one Redis round trip in all (target lookup + count in one script) and no SQL.
+- **Database** (embedded local-memory cache, SQLite dev): one ``DownloadEvent`` insert with ``ON CONFLICT
+  DO NOTHING`` — no shared counter row, so concurrent downloads never serialize.
+
+The rollup upserts ``DownloadDaily`` from both (absolute counts, so re-runs never double count) and
+recomputes the listing totals with set-based queries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -56,8 +64,8 @@ def download_info_for(*, version: AppVersion | DownloadTarget, request=None) -> 
 class DownloadTarget:
     """What a download needs of a version, without its heavy columns; cached per package (see below)."""
 
-    pk: int
-    app_id: int
+    pk: uuid.UUID
+    app_id: uuid.UUID
     package_id: str
     version_name: str
     version_code: int
@@ -94,7 +102,7 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
     """
     from store.services.cache import store_cache_value
 
-    if not package_id or len(package_id) > 150 or "\x00" in package_id:
+    if not _valid_package_id(package_id):
         return DownloadTarget.of(build(), package_id=package_id)  # build() answers 404: no cache key
 
     def make():
@@ -113,16 +121,80 @@ def download_client_hash(request) -> str:
     elif user is not None and user.is_authenticated:
         ident = f"user:{user.pk}"
     else:
-        ip = request.META.get("REMOTE_ADDR", "")
-        agent = request.META.get("HTTP_USER_AGENT", "")[:512]
-        ident = f"anon:{ip}\n{agent}"
+        return anonymous_client_hash(request)
+    return _salted(ident)
+
+
+def anonymous_client_hash(request) -> str:
+    """``download_client_hash`` of a request with no device and no signed-in user: salted IP + User-Agent."""
+    ip = request.META.get("REMOTE_ADDR", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")[:512]
+    return _salted(f"anon:{ip}\n{agent}")
+
+
+def _salted(ident: str) -> str:
     return hashlib.sha256(f"{settings.DOWNLOAD_CLIENT_SALT}\n{ident}".encode()).hexdigest()
+
+
+def _utc_today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+def _valid_package_id(package_id: str) -> bool:
+    return bool(package_id) and len(package_id) <= 150 and "\x00" not in package_id
+
+
+def download_resolve(*, package_id: str, selector: tuple, build, client_hash: str) -> DownloadTarget:
+    """The version a download request resolves to (see ``download_target``), counted for ``client_hash``.
+
+    Redis: one round trip when the target is cached (lookup and count in one script), two on a miss, no
+    SQL either way. Otherwise the target comes from the store cache and the count is a DownloadEvent insert.
+    ``build`` raising (404) counts nothing.
+    """
+    from store.services.cache import _redis_backend
+
+    backend = _redis_backend()
+    if backend is None or not _valid_package_id(package_id):
+        target = download_target(package_id=package_id, selector=selector, build=build)
+        download_record(version=target, client_hash=client_hash)
+        return target
+    from store.services import downloads_redis
+
+    return downloads_redis.resolve_and_count(
+        backend,
+        package_id=package_id,
+        selector=selector,
+        build=lambda: DownloadTarget.of(build(), package_id=package_id),
+        client_hash=client_hash,
+        day=_utc_today(),
+    )
 
 
 def download_record(
     *, version: AppVersion | DownloadTarget, client_hash: str, day: dt.date | None = None
 ) -> None:
     """Count one download (a no-op if this client already downloaded this version that UTC day).
+
+    In Redis when the cache is Redis (``downloads_redis.count``), else ``download_record_event``.
+    """
+    from store.services.cache import _redis_backend
+
+    day = day or _utc_today()
+    backend = _redis_backend()
+    if backend is not None:
+        from store.services import downloads_redis
+
+        downloads_redis.count(
+            backend, version_id=version.pk, app_id=version.app_id, client_hash=client_hash, day=day
+        )
+        return
+    download_record_event(version=version, client_hash=client_hash, day=day)
+
+
+def download_record_event(
+    *, version: AppVersion | DownloadTarget, client_hash: str, day: dt.date | None = None
+) -> None:
+    """Count one download as a ``DownloadEvent`` row (the database store; no-op on a repeat).
 
     On PostgreSQL, when not inside a caller's transaction, the insert is one statement that is its own
     transaction and first sets ``synchronous_commit`` off for that transaction only (``set_config(...,
@@ -152,44 +224,115 @@ ROLLUP_BATCH = 50_000
 EVENT_RETENTION_DAYS = 2  # rolled-up events older than this are deleted (only today's events ever arrive)
 
 
-@transaction.atomic
-def downloads_rollup(*, today: dt.date | None = None) -> int:
-    """Fold pending DownloadEvents into DownloadDaily and refresh listing totals. Returns events folded.
+@dataclass(frozen=True)
+class Rollup:
+    """What a rollup did: downloads newly counted (events folded + Redis counts that grew) and their apps."""
 
-    Idempotent and safe to overlap with downloads and with another rollup: pending rows are claimed with
-    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; each touched (version, day) gets its *absolute* distinct-client
-    count upserted (so a retried or concurrent rollup can never double count); then listings whose totals
-    can have moved are recomputed set-based. ``today`` fixes the end of the 7-day window (default: UTC today).
+    downloads: int = 0
+    app_ids: frozenset = field(default_factory=frozenset)
+
+
+def downloads_rollup(*, today: dt.date | None = None) -> int:
+    """``downloads_fold`` returning only the number of downloads newly counted."""
+    return downloads_fold(today=today).downloads
+
+
+@transaction.atomic
+def downloads_fold(*, today: dt.date | None = None) -> Rollup:
+    """Fold new downloads into DownloadDaily and refresh listing totals.
+
+    Two sources, both upserted as *absolute* distinct-client counts per (version, day), so a retried or
+    concurrent rollup can never double count:
+
+    - pending DownloadEvents (the database store, and leftovers from before Redis was configured), claimed
+      with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL;
+    - with Redis, the day hashes of the ``OPEN_DAYS`` days up to ``today`` (today, yesterday — downloads
+      counted just before midnight — and one more), upserted with ``count = GREATEST(stored, redis)``: a
+      re-run changes nothing, and a Redis restart (hashes lost or restarted from zero) never lowers a figure.
+
+    Then the listings of the apps whose counts moved (plus those with recent downloads, whose window may
+    have moved) are recomputed set-based. ``today`` fixes the end of the 7-day window (default: UTC today).
     """
-    today = today or timezone.now().astimezone(dt.UTC).date()
+    today = today or _utc_today()
+    folded, touched_apps = _fold_events()
+    DownloadEvent.objects.filter(
+        rolled_up=True, day__lt=today - dt.timedelta(days=EVENT_RETENTION_DAYS)
+    ).delete()
+    from store.services.cache import _redis_backend
+
+    backend = _redis_backend()
+    if backend is not None:
+        grown, redis_apps = _fold_redis_counts(backend, today=today)
+        folded += grown
+        touched_apps |= redis_apps
+    listing_downloads_recompute(today=today, app_ids=touched_apps)
+    return Rollup(downloads=folded, app_ids=frozenset(touched_apps))
+
+
+def _fold_events() -> tuple[int, set]:
     pending = DownloadEvent.objects.filter(rolled_up=False).order_by("pk")
     if settings.IS_POSTGRES:
         pending = pending.select_for_update(skip_locked=True)
     ids = list(pending.values_list("pk", flat=True)[:ROLLUP_BATCH])
-    touched_apps: set = set()
-    if ids:
-        pairs = set(DownloadEvent.objects.filter(pk__in=ids).values_list("version_id", "day").distinct())
-        counts = (
-            DownloadEvent.objects.filter(version_id__in={v for v, _ in pairs}, day__in={d for _, d in pairs})
-            .values_list("version_id", "app_id", "day")
-            .annotate(n=Count("pk"))
-            .order_by()
+    if not ids:
+        return 0, set()
+    pairs = set(DownloadEvent.objects.filter(pk__in=ids).values_list("version_id", "day").distinct())
+    counts = (
+        DownloadEvent.objects.filter(version_id__in={v for v, _ in pairs}, day__in={d for _, d in pairs})
+        .values_list("version_id", "app_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    rows = [
+        DownloadDaily(version_id=version_id, app_id=app_id, day=day, count=n)
+        for version_id, app_id, day, n in counts
+        if (version_id, day) in pairs
+    ]
+    DownloadDaily.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["version", "day"], update_fields=["count"]
+    )
+    DownloadEvent.objects.filter(pk__in=ids).update(rolled_up=True)
+    return len(ids), {row.app_id for row in rows}
+
+
+UPSERT_BATCH = 500
+
+
+def _fold_redis_counts(backend, *, today: dt.date) -> tuple[int, set]:
+    """Upsert the Redis day counts that exceed the stored ones; (downloads added, apps whose counts grew)."""
+    from store.services import downloads_redis
+
+    days = [today - dt.timedelta(days=n) for n in range(downloads_redis.OPEN_DAYS)]
+    counts = downloads_redis.day_counts(backend, days)
+    if not counts:
+        return 0, set()
+    live = set(  # a version deleted since its download has nothing to count against
+        AppVersion.objects.filter(pk__in={v for v, _, _ in counts}).values_list("pk", flat=True)
+    )
+    stored = {
+        (v, d): n
+        for v, d, n in DownloadDaily.objects.filter(version_id__in=live, day__in=days).values_list(
+            "version_id", "day", "count"
         )
-        rows = [
-            DownloadDaily(version_id=version_id, app_id=app_id, day=day, count=n)
-            for version_id, app_id, day, n in counts
-            if (version_id, day) in pairs
-        ]
-        DownloadDaily.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["version", "day"], update_fields=["count"]
-        )
-        touched_apps = {row.app_id for row in rows}
-        DownloadEvent.objects.filter(pk__in=ids).update(rolled_up=True)
-    DownloadEvent.objects.filter(
-        rolled_up=True, day__lt=today - dt.timedelta(days=EVENT_RETENTION_DAYS)
-    ).delete()
-    listing_downloads_recompute(today=today, app_ids=touched_apps)
-    return len(ids)
+    }
+    rows = [(v, a, d, n) for (v, a, d), n in counts.items() if v in live and n > stored.get((v, d), 0)]
+    table = connection.ops.quote_name(DownloadDaily._meta.db_table)
+    fields = [DownloadDaily._meta.get_field(name) for name in ("version", "app", "day", "count")]
+    for start in range(0, len(rows), UPSERT_BATCH):
+        batch = rows[start : start + UPSERT_BATCH]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO {table} ("version_id", "app_id", "day", "count") VALUES '  # noqa: S608
+                + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                + ' ON CONFLICT ("version_id", "day") DO UPDATE SET "count" = EXCLUDED."count"'
+                + f' WHERE {table}."count" < EXCLUDED."count"',
+                [
+                    f.get_db_prep_save(value, connection)
+                    for row in batch
+                    for f, value in zip(fields, row, strict=True)
+                ],
+            )
+    return sum(n - stored.get((v, d), 0) for v, _, d, n in rows), {a for _, a, _, _ in rows}
 
 
 def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> None:
