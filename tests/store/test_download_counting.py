@@ -1,0 +1,269 @@
+"""How downloads are counted: the Redis store (production) and the database store give the same figures;
+the fast answer of the download URLs is byte-for-byte DRF's; the rollup is idempotent and never lowers."""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from store import views_catalog
+from store.models import AppListing, DownloadDaily
+from store.services import downloads
+from store.services.cache import _redis_backend
+from store.services.downloads import download_record, downloads_rollup
+
+from .conftest import make_published_app, make_version
+
+pytestmark = pytest.mark.django_db
+
+requires_redis = pytest.mark.skipif(
+    _redis_backend() is None, reason="needs Redis as the cache (set REDIS_URL=redis://...)"
+)
+FIXED_URL = "https://files.example.test/pkg.mpk?sig=abc"
+TODAY = dt.date(2026, 3, 10)
+
+
+@pytest.fixture
+def on_day(monkeypatch):
+    """Pin the UTC day downloads are counted on (and the rollup's default 'today')."""
+    state = {"day": TODAY}
+    monkeypatch.setattr(downloads, "_utc_today", lambda: state["day"])
+
+    def set_day(day):
+        state["day"] = day
+
+    return set_day
+
+
+@pytest.fixture
+def fixed_url(monkeypatch):
+    """A deterministic download URL, so two answers can be compared byte for byte."""
+    monkeypatch.setattr(downloads.storage, "presigned_download", lambda *a, **k: FIXED_URL)
+
+
+def _figures(app):
+    listing = AppListing.objects.get(app=app)
+    return listing.downloads_total, listing.downloads_recent
+
+
+def _daily(app):
+    return {
+        (str(v), d): n
+        for v, d, n in DownloadDaily.objects.filter(app=app).values_list("version", "day", "count")
+    }
+
+
+# --- Same public results on both stores (Redis when REDIS_URL is set, the database otherwise) ----------
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_api_downloads_dedupe_per_client_version_and_day_and_fill_the_seven_day_window(api_client, on_day):
+    app = make_published_app(versions=1)
+    make_version(app, code=2)
+    latest = f"/v1/store/apps/{app.package_id}/download"
+    first = f"/v1/store/apps/{app.package_id}/versions/1/download"
+    for day_offset, clients in [(0, ("10.0.0.1", "10.0.0.2")), (1, ("10.0.0.1",)), (7, ("10.0.0.3",))]:
+        on_day(TODAY + dt.timedelta(days=day_offset))
+        for ip in clients:
+            for _ in range(3):  # retries the same day: one download
+                assert api_client.get(latest, {"redirect": "1"}, REMOTE_ADDR=ip).status_code == 302
+        downloads_rollup()
+    on_day(TODAY + dt.timedelta(days=7))
+    assert api_client.get(first, REMOTE_ADDR="10.0.0.3").status_code == 200  # other version: counted
+    downloads_rollup()
+    v1, v2 = (str(pk) for pk in app.versions.order_by("version_code").values_list("pk", flat=True))
+    assert _daily(app) == {
+        (v2, TODAY): 2,
+        (v2, TODAY + dt.timedelta(days=1)): 1,
+        (v2, TODAY + dt.timedelta(days=7)): 1,
+        (v1, TODAY + dt.timedelta(days=7)): 1,
+    }
+    # Day 7's window is days 1..7: the two day-0 downloads dropped out of "recent".
+    assert _figures(app) == (5, 3)
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_rollup_twice_gives_the_same_figures(api_client, on_day):
+    app = make_published_app()
+    for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        api_client.get(f"/v1/store/apps/{app.package_id}/download", REMOTE_ADDR=ip)
+    assert downloads_rollup() == 3
+    figures, daily = _figures(app), _daily(app)
+    assert downloads_rollup() == 0
+    assert (_figures(app), _daily(app)) == (figures, daily) and figures == (3, 3)
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_rollup_task_invalidates_only_apps_whose_counts_moved(api_client, on_day):
+    from store.tasks import rollup_downloads
+
+    touched, idle = make_published_app(), make_published_app()
+    api_client.get(f"/v1/store/apps/{touched.package_id}/download")
+    with mock.patch("store.tasks.store_cache_invalidate") as invalidate:
+        assert rollup_downloads.apply().get() == 1
+        assert rollup_downloads.apply().get() == 0  # nothing moved: nothing invalidated again
+    assert invalidate.call_args_list == [mock.call(package_id=touched.package_id)]
+    assert _figures(idle) == (0, 0)
+
+
+# --- The fast answer (anonymous GETs) is DRF's answer --------------------------------------------------
+
+
+def _comparable(response):
+    headers = {
+        k: v for k, v in response.headers.items() if k != "X-Request-ID" and not k.startswith("X-RateLimit")
+    }
+    return response.status_code, headers, response.content
+
+
+@pytest.mark.usefixtures("no_ratelimits", "fixed_url")
+@pytest.mark.parametrize("query", ["", "?redirect=1", "?redirect=true&mosis_version=1.5", "?redirect=no"])
+@pytest.mark.parametrize("versioned", [False, True])
+def test_fast_answer_is_byte_for_byte_the_drf_answer(api_client, query, versioned):
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/" + ("versions/1/download" if versioned else "download")
+    view = views_catalog.StoreVersionDownloadView if versioned else views_catalog.StoreLatestDownloadView
+    with mock.patch.object(view, "get", side_effect=AssertionError("DRF must not answer")):
+        fast = api_client.get(url + query)
+    separator = "&" if query else "?"
+    drf = api_client.get(f"{url}{query}{separator}unknown=1")  # a parameter the fast answer leaves to DRF
+    assert _comparable(fast) == _comparable(drf)
+    assert fast.status_code == (302 if "redirect=1" in query or "true" in query else 200)
+    assert fast["Cache-Control"] == "no-store"
+
+
+@pytest.mark.usefixtures("no_ratelimits", "fixed_url")
+def test_fast_answer_matches_an_authenticated_device_answer(api_client):
+    from accounts.models import Device
+    from accounts.tokens import hash_secret
+
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    token = "md_" + "e" * 40
+    Device.objects.create(platform="mosis-os", mosis_version="1.5", token_hash=hash_secret(token))
+    device = type(api_client)()
+    device.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert _comparable(api_client.get(url)) == _comparable(device.get(url))
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ("?redirect=", 200),  # blank: DRF's default (False)
+        ("?redirect=maybe", 400),
+        ("?mosis_version=x", 400),
+        ("?mosis_version=%201.5", 200),  # DRF trims it
+        ("?mosis_version=", 200),
+        ("?redirect=1&redirect=0", 200),  # repeated: DRF reads the last
+        ("?mosis_version=0.5", 404),
+    ],
+)
+def test_queries_the_fast_answer_leaves_to_drf_get_drf_answers(api_client, query, status):
+    app = make_published_app(versions=0)
+    make_version(app, code=1, min_mosis="1.0")
+    response = api_client.get(f"/v1/store/apps/{app.package_id}/download{query}")
+    assert response.status_code == status
+    if status >= 400:
+        assert "error" in response.json()
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_not_found_falls_back_to_drf_and_counts_nothing(api_client):
+    app = make_published_app(versions=1)
+    base = f"/v1/store/apps/{app.package_id}"
+    for url in (f"{base}/versions/9/download", "/v1/store/apps/no.such.app/download"):
+        response = api_client.get(url)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+    assert api_client.get(f"{base}/versions/99999999999999999999/download").status_code == 404
+    assert downloads_rollup() == 0
+
+
+def test_fast_answer_still_counts_the_rate_limit(api_client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "read": "2/h"}
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    first, second, third = (api_client.get(url, {"redirect": "1"}) for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (302, 302, 429)
+    assert (first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]) == ("1", "0")
+    assert third.json()["error"]["code"] == "RATE_LIMITED"
+
+
+# --- The Redis store ----------------------------------------------------------------------------------
+
+
+@requires_redis
+@pytest.mark.usefixtures("no_ratelimits")
+def test_warm_redirect_runs_no_sql_on_redis(api_client):
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    api_client.get(url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.1")  # cold: builds and stores the target
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 302
+    assert queries.captured_queries == []
+    assert downloads_rollup() == 2
+
+
+@requires_redis
+def test_redis_counts_once_per_client_version_and_day():
+    from store.services import downloads_redis
+
+    app = make_published_app(versions=2)
+    v1, v2 = app.versions.order_by("version_code")
+    for version, client, day in [(v1, "a", TODAY), (v1, "a", TODAY), (v1, "b", TODAY), (v2, "a", TODAY)]:
+        download_record(version=version, client_hash=client, day=day)
+    download_record(version=v1, client_hash="a", day=TODAY - dt.timedelta(days=1))
+    counts = downloads_redis.day_counts(_redis_backend(), [TODAY, TODAY - dt.timedelta(days=1)])
+    assert counts == {
+        (v1.pk, app.pk, TODAY): 2,
+        (v2.pk, app.pk, TODAY): 1,
+        (v1.pk, app.pk, TODAY - dt.timedelta(days=1)): 1,
+    }
+
+
+@requires_redis
+def test_rollup_never_lowers_a_figure_when_redis_lost_its_counts():
+    from django.core.cache import cache
+
+    app = make_published_app()
+    version = app.versions.get()
+    for client in ("a", "b", "c"):
+        download_record(version=version, client_hash=client, day=TODAY)
+    assert downloads_rollup(today=TODAY) == 3
+    cache.clear()  # Redis restarted empty
+    download_record(version=version, client_hash="d", day=TODAY)
+    assert downloads_rollup(today=TODAY) == 0
+    assert DownloadDaily.objects.get(version=version, day=TODAY).count == 3
+    assert _figures(app) == (3, 3)
+    for client in ("e", "f", "g"):  # once Redis's figure passes the stored one it wins again
+        download_record(version=version, client_hash=client, day=TODAY)
+    assert downloads_rollup(today=TODAY) == 1
+    assert _figures(app) == (4, 4)
+
+
+@requires_redis
+def test_downloads_just_before_midnight_are_folded_the_next_day():
+    app = make_published_app()
+    version = app.versions.get()
+    yesterday = TODAY - dt.timedelta(days=1)
+    download_record(version=version, client_hash="a", day=yesterday)
+    assert downloads_rollup(today=yesterday) == 1
+    download_record(version=version, client_hash="b", day=yesterday)  # after yesterday's last rollup
+    download_record(version=version, client_hash="a", day=TODAY)
+    assert downloads_rollup(today=TODAY) == 2
+    assert DownloadDaily.objects.get(version=version, day=yesterday).count == 2
+    assert _figures(app) == (3, 3)
+
+
+@requires_redis
+def test_redis_counts_of_a_deleted_version_are_skipped():
+    app = make_published_app(versions=2)
+    v1, v2 = app.versions.order_by("version_code")
+    download_record(version=v1, client_hash="a", day=TODAY)
+    download_record(version=v2, client_hash="a", day=TODAY)
+    v1.delete()
+    assert downloads_rollup(today=TODAY) == 1
+    assert list(DownloadDaily.objects.values_list("version_id", "count")) == [(v2.pk, 1)]
