@@ -7,8 +7,6 @@ the client accepts it; ``If-None-Match`` answers 304.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 import re
 
@@ -43,7 +41,7 @@ from .serializers_catalog import (
     PublicVersionSerializer,
     StoreDownloadSerializer,
 )
-from .services.cache import GZIP_MIN_BYTES, CachedDocument, store_cache_fetch, store_cache_stats
+from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
 from .services.catalog import catalog_etags, catalog_fetch, catalog_meta
 from .services.downloads import (
     anonymous_client_hash,
@@ -51,7 +49,6 @@ from .services.downloads import (
     download_info_for,
     download_resolve,
 )
-from .services.listing import listing_document_for, listing_refresh
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
@@ -151,15 +148,6 @@ class StoreAppDetailView(PublicView):
     def get(self, request, package_id: str):
         params = _query(MosisVersionQuerySerializer, request)
         mosis_num = params.get("mosis_version") or None
-        if mosis_num is None:  # the stored default listing, the same bytes as the fast answer
-            response = listing_response(request, package_id)
-            if response is None:
-                app = selectors.listed_app_for_package(package_id)  # 404 for unknown or hidden apps
-                listing_refresh(app_id=app.pk)  # no row or no document yet: render and store it now
-                response = listing_response(request, package_id)
-            if response is None:
-                raise ApplicationError(ErrorCode.NOT_FOUND, "App not found.")
-            return response
 
         def build():
             app = selectors.listed_app_for_package(package_id)
@@ -180,29 +168,6 @@ class StoreAppDetailView(PublicView):
             kind="metadata", parts=("listing", package_id, mosis_num), build=build, package_id=package_id
         )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
-
-
-def listing_response(request, package_id: str) -> HttpResponse | None:
-    """The default listing (no ``mosis_version``) for DRF and for the fast path alike: one SELECT, the
-    stored document with the row's live figures (``listing_document_for``); None when there is none."""
-    body = listing_document_for(package_id)
-    if body is None:
-        return None
-    etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'  # render_document's rule
-    gzipped = None
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
-        if CachedDocument(body, None, etag).matches(request.META.get("HTTP_IF_NONE_MATCH")):
-            gzipped = b""  # a 304: no body is sent, only the gzip ETag
-        else:
-            gzipped = gzip.compress(body, compresslevel=6, mtime=0)
-    return cached_json_response(request, CachedDocument(body, gzipped, etag), max_age=READ_MAX_AGE)
-
-
-def listing_answer(request, package_id: str) -> HttpResponse | None:
-    """Fast answer for ``GET /v1/store/apps/{package_id}`` without query parameters (else DRF)."""
-    if request.GET:
-        return None
-    return listing_response(request, package_id)
 
 
 class StoreAppVersionsView(PaginatedListMixin, PublicView):
