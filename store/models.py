@@ -28,6 +28,10 @@ class AppListing(models.Model):
     last_published_at = models.DateTimeField(null=True, blank=True)
     # Sanitized HTML of App.long_description, rendered by listing_refresh (None: not rendered yet).
     long_description_html = models.TextField(null=True, blank=True)
+    # The default listing (no mosis_version) as JSON, pre-rendered by listing_refresh for reachable apps,
+    # minus the figures that move without it (downloads, ratings: spliced in from this row at read time,
+    # see store.services.listing.listing_document_body). None: not rendered (hidden app, or not yet filled).
+    listing_document = models.TextField(null=True, blank=True)
     downloads_total = models.BigIntegerField(default=0)
     downloads_recent = models.BigIntegerField(default=0)  # last 7 UTC days
     rating_count = models.IntegerField(default=0)

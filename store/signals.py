@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
+from apps.models import Category
 from mosis.core.signals import catalog_changed
 
+from .models import AppListing
 from .services.cache import store_cache_invalidate
 from .services.catalog import catalog_mark_stale
 from .services.listing import listing_refresh, listing_refresh_ratings
@@ -34,3 +38,18 @@ def on_catalog_changed(sender, *, app_id=None, reason: str = "", **kwargs) -> No
     finally:
         store_cache_invalidate(app_id=app_id)
         catalog_mark_stale()
+
+
+@receiver(post_save, sender=Category, dispatch_uid="store.on_category_saved")
+@receiver(pre_delete, sender=Category, dispatch_uid="store.on_category_deleted")
+def on_category_changed(sender, instance: Category, **kwargs) -> None:
+    """A category was added, renamed or removed (admin): its slug is in its apps' stored listing documents,
+    in every list page and in the catalog. The documents are dropped (the next read renders them again, see
+    ``StoreAppDetailView``) rather than re-rendered here, since a category may hold thousands of apps."""
+    AppListing.objects.filter(category_id=instance.pk).update(listing_document=None)
+    transaction.on_commit(_invalidate_everything)
+
+
+def _invalidate_everything() -> None:
+    store_cache_invalidate()
+    catalog_mark_stale()

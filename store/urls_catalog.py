@@ -7,13 +7,21 @@ from mosis.core.fastpath import fast_view
 from . import views_catalog as views
 
 urlpatterns = [
-    path("store/apps", views.StoreAppListView.as_view(), name="store-apps"),
-    path("store/categories", views.StoreCategoryListView.as_view(), name="store-categories"),
+    path("store/apps", fast_view(views.StoreAppListView, views.store_apps_answer), name="store-apps"),
+    path(
+        "store/categories",
+        fast_view(views.StoreCategoryListView, views.store_categories_answer),
+        name="store-categories",
+    ),
     path("store/catalog", fast_view(views.CatalogView, views.catalog_response), name="store-catalog"),
-    path("store/apps/<str:package_id>", views.StoreAppDetailView.as_view(), name="store-app"),
+    path(
+        "store/apps/<str:package_id>",
+        fast_view(views.StoreAppDetailView, views.listing_answer),
+        name="store-app",
+    ),
     path(
         "store/apps/<str:package_id>/versions",
-        views.StoreAppVersionsView.as_view(),
+        fast_view(views.StoreAppVersionsView, views.store_versions_answer),
         name="store-app-versions",
     ),
     path(

@@ -7,6 +7,8 @@ the client accepts it; ``If-None-Match`` answers 304.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 import re
 
@@ -41,7 +43,13 @@ from .serializers_catalog import (
     PublicVersionSerializer,
     StoreDownloadSerializer,
 )
-from .services.cache import CachedDocument, store_cache_fetch, store_cache_stats
+from .services.cache import (
+    GZIP_MIN_BYTES,
+    CachedDocument,
+    store_cache_fetch,
+    store_cache_lookup,
+    store_cache_stats,
+)
 from .services.catalog import catalog_etags, catalog_fetch, catalog_meta
 from .services.downloads import (
     anonymous_client_hash,
@@ -49,6 +57,7 @@ from .services.downloads import (
     download_info_for,
     download_resolve,
 )
+from .services.listing import listing_changelog, listing_document_for, listing_refresh
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
@@ -97,9 +106,7 @@ class StoreAppListView(PaginatedListMixin, PublicView):
         summary="Browse and search listed apps",
     )
     def get(self, request):
-        params = _query(BrowseQuerySerializer, request)
-        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
-        parts = ("browse", tuple(sorted((k, str(v)) for k, v in params.items())), paging)
+        params = _query(BrowseQuerySerializer, request)  # only a valid query is ever built and stored
 
         def build():
             queryset = selectors.store_browse(
@@ -114,8 +121,40 @@ class StoreAppListView(PaginatedListMixin, PublicView):
             page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
             return paginator.envelope(PublicAppSerializer(page, many=True).data)
 
-        document = store_cache_fetch(kind="list", parts=parts, build=build)
+        document = store_cache_fetch(
+            kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)), build=build
+        )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+PAGING_PARAMS = frozenset({"page", "limit", "offset"})
+BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseQuerySerializer().fields)
+
+
+def raw_query(request, names: frozenset = PAGING_PARAMS) -> tuple:
+    """The query string as the cache keys a list document: the parameters the view reads (``names``; any
+    other is ignored by the view, so it must not make a new entry), sorted, each with its values in order.
+
+    Keyed by the raw parameters rather than the validated ones, so the DRF view (validate, build, store) and
+    its fast answer (look up only) share entries; a value's order is kept because the last one wins.
+    """
+    return tuple((name, tuple(values)) for name, values in sorted(request.GET.lists()) if name in names)
+
+
+def _stored_answer(request, *, kind: str, parts: tuple, package_id: str | None = None) -> HttpResponse | None:
+    """The stored document as the DRF view would send it, or None on a miss (DRF validates and builds)."""
+    document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id)
+    return None if document is None else cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+def store_apps_answer(request) -> HttpResponse | None:
+    """Fast answer for ``GET /v1/store/apps`` (browse and search): a stored page for this exact query."""
+    return _stored_answer(request, kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)))
+
+
+def store_categories_answer(request) -> HttpResponse | None:
+    """Fast answer for ``GET /v1/store/categories``: a stored page for this exact query."""
+    return _stored_answer(request, kind="list", parts=("categories", raw_query(request)))
 
 
 class StoreCategoryListView(PaginatedListMixin, PublicView):
@@ -127,14 +166,12 @@ class StoreCategoryListView(PaginatedListMixin, PublicView):
         summary="Categories with their number of listed apps",
     )
     def get(self, request):
-        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
-
         def build():
             paginator = StandardPagination()
             page = paginator.paginate_queryset(selectors.store_categories(), request, view=self)
             return paginator.envelope(CategorySerializer(page, many=True).data)
 
-        document = store_cache_fetch(kind="list", parts=("categories", paging), build=build)
+        document = store_cache_fetch(kind="list", parts=("categories", raw_query(request)), build=build)
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
 
 
@@ -148,26 +185,49 @@ class StoreAppDetailView(PublicView):
     def get(self, request, package_id: str):
         params = _query(MosisVersionQuerySerializer, request)
         mosis_num = params.get("mosis_version") or None
+        if mosis_num is None:  # the stored default listing, the same bytes as the fast answer
+            response = listing_response(request, package_id)
+            if response is None:
+                app = selectors.listed_app_for_package(package_id)  # 404 for unknown or hidden apps
+                listing_refresh(app_id=app.pk)  # no row or no document yet: render and store it now
+                response = listing_response(request, package_id)
+            if response is None:
+                raise ApplicationError(ErrorCode.NOT_FOUND, "App not found.")
+            return response
 
         def build():
             app = selectors.listed_app_for_package(package_id)
             listing = selectors.listing_for_app(app=app)
-            listing.shown_version = (
-                selectors.latest_compatible_version(app=app, mosis_version=mosis_num)
-                if mosis_num is not None
-                else listing.latest_version
-            )
-            changelog = list(
-                selectors.published_versions(app=app).only(
-                    "version_name", "version_code", "published_at", "release_notes", "yanked_at"
-                )
-            )
-            return ListingSerializer(listing, context={"changelog": changelog}).data
+            listing.shown_version = selectors.latest_compatible_version(app=app, mosis_version=mosis_num)
+            return ListingSerializer(listing, context={"changelog": listing_changelog(app.pk)}).data
 
         document = store_cache_fetch(
             kind="metadata", parts=("listing", package_id, mosis_num), build=build, package_id=package_id
         )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+def listing_response(request, package_id: str) -> HttpResponse | None:
+    """The default listing (no ``mosis_version``) for DRF and for the fast path alike: one SELECT, the
+    stored document with the row's live figures (``listing_document_for``); None when there is none."""
+    body = listing_document_for(package_id)
+    if body is None:
+        return None
+    etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'  # render_document's rule
+    gzipped = None
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+        if CachedDocument(body, None, etag).matches(request.META.get("HTTP_IF_NONE_MATCH")):
+            gzipped = b""  # a 304: no body is sent, only the gzip ETag
+        else:
+            gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    return cached_json_response(request, CachedDocument(body, gzipped, etag), max_age=READ_MAX_AGE)
+
+
+def listing_answer(request, package_id: str) -> HttpResponse | None:
+    """Fast answer for ``GET /v1/store/apps/{package_id}`` without query parameters (else DRF)."""
+    if request.GET:
+        return None
+    return listing_response(request, package_id)
 
 
 class StoreAppVersionsView(PaginatedListMixin, PublicView):
@@ -179,8 +239,6 @@ class StoreAppVersionsView(PaginatedListMixin, PublicView):
         summary="Published versions of an app (yanked ones flagged), newest first",
     )
     def get(self, request, package_id: str):
-        paging = tuple(request.query_params.get(name, "") for name in ("page", "limit", "offset"))
-
         def build():
             app = selectors.listed_app_for_package(package_id)
             paginator = StandardPagination()
@@ -190,9 +248,19 @@ class StoreAppVersionsView(PaginatedListMixin, PublicView):
             return paginator.envelope(PublicVersionSerializer(page, many=True).data)
 
         document = store_cache_fetch(
-            kind="version", parts=("versions", package_id, paging), build=build, package_id=package_id
+            kind="version",
+            parts=("versions", package_id, raw_query(request)),
+            build=build,
+            package_id=package_id,
         )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+def store_versions_answer(request, package_id: str) -> HttpResponse | None:
+    """Fast answer for ``GET /v1/store/apps/{package_id}/versions``: a stored page for this exact query."""
+    return _stored_answer(
+        request, kind="version", parts=("versions", package_id, raw_query(request)), package_id=package_id
+    )
 
 
 class _DownloadView(PublicView):

@@ -63,19 +63,31 @@ def _within_rate_limit(request: HttpRequest, view_class) -> bool:
     return not usage["should_limit"]
 
 
+def allow_header(view_class) -> str:
+    """The ``Allow`` header DRF's ``finalize_response`` puts on every answer of ``view_class``."""
+    instance = view_class()
+    if hasattr(instance, "get") and not hasattr(instance, "head"):
+        instance.head = instance.get  # as View.setup() does
+    return ", ".join(instance.allowed_methods)
+
+
 def fast_view(view_class, answer: Callable[..., HttpResponse | None]):
     """The URL callback for ``view_class``: ``answer`` first for anonymous GETs, DRF for everything else."""
     drf_view = view_class.as_view()
+    allow = allow_header(view_class)
 
     def view(request: HttpRequest, *args, **kwargs):
         if request.method == "GET" and is_anonymous(request):
-            if not _within_rate_limit(request, view_class):
+            within = _within_rate_limit(request, view_class)
+            if getattr(request, "ratelimit_headers", None) is not None:
+                request.fastpath_counted = True  # counted: DRF's throttle must not count it a second time
+            if not within:
                 return drf_view(request, *args, **kwargs)  # DRF's throttle answers the 429
             response = answer(request, *args, **kwargs)
             if response is not None:
+                if not response.has_header("Allow"):
+                    response["Allow"] = allow  # what DRF's finalize_response adds to every answer
                 return response
-            if getattr(request, "ratelimit_headers", None) is not None:
-                request.fastpath_counted = True  # DRF's throttle must not count this request twice
         return drf_view(request, *args, **kwargs)
 
     view.cls = view_class

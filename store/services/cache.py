@@ -200,8 +200,8 @@ def _entry_registry():
 
 
 # One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
-# KEYS = generation keys..., hits, misses; ARGV = [raw key base, count?, a fresh time-based generation for
-# counters that are missing]. Returns {generations, value}.
+# KEYS = generation keys..., hits, misses; ARGV = [raw key base, what to count ('1' hits and misses, 'h' hits
+# only, '0' nothing), a fresh time-based generation for counters that are missing]. Returns {generations, value}.
 _LOOKUP = """
 local n = #KEYS - 2
 local gens = redis.call('MGET', unpack(KEYS, 1, n))
@@ -212,8 +212,10 @@ for i = 1, n do
   end
 end
 local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
-if ARGV[2] == '1' then
-  if value then redis.call('INCR', KEYS[n + 1]) else redis.call('INCR', KEYS[n + 2]) end
+if value and ARGV[2] ~= '0' then
+  redis.call('INCR', KEYS[n + 1])
+elseif not value and ARGV[2] == '1' then
+  redis.call('INCR', KEYS[n + 2])
 end
 return {gens, value}
 """
@@ -223,8 +225,13 @@ def _gen_keys(package_id: str | None) -> list[str]:
     return [_GEN_ALL, _GEN_LIST] + ([_gen_pkg(package_id)] if package_id else [])
 
 
-def _lookup(base: str, package_id: str | None, *, count: bool) -> tuple[str, object]:
-    """(entry key, stored value or None) for the entry ``base`` under the current generations."""
+def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool = True) -> tuple[str, object]:
+    """(entry key, stored value or None) for the entry ``base`` under the current generations.
+
+    ``count`` counts the hit or the miss in the ``/v1/cache/stats`` counters; with ``count_miss=False`` only a
+    hit is counted (a lookup whose miss is handed to a path that looks up again and counts it).
+    """
+    mode = ("1" if count_miss else "h") if count else "0"
     backend = _redis_backend()
     if backend is not None:
         keys = [
@@ -236,7 +243,7 @@ def _lookup(base: str, package_id: str | None, *, count: bool) -> tuple[str, obj
             len(keys),
             *keys,
             backend.make_and_validate_key(base),
-            "1" if count else "0",
+            mode,
             str(time.time_ns()),
         )
         gens, raw = found
@@ -245,7 +252,7 @@ def _lookup(base: str, package_id: str | None, *, count: bool) -> tuple[str, obj
     gens = _generations(package_id)
     key = base + ":" + ":".join(str(g) for g in gens)
     stored = cache.get(key)
-    if count:
+    if count and (stored is not None or count_miss):
         _count(_STATS_HITS if stored is not None else _STATS_MISSES)
     return key, stored
 
@@ -267,6 +274,22 @@ def _store(kind: str, key: str, value, package_id: str | None, timeout: int) -> 
     pipe.execute()
 
 
+def _document_base(kind: str, parts: tuple, package_id: str | None) -> tuple[str, str | None]:
+    """(key base, package whose generation it depends on) of the document cached for ``parts``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown cache kind {kind!r}")
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    return f"{PREFIX}:doc:{kind}:{package_id or '-'}:{digest}", (package_id if kind != "list" else None)
+
+
+def store_cache_lookup(*, kind: str, parts: tuple, package_id: str | None = None) -> CachedDocument | None:
+    """The document ``store_cache_fetch`` stored for the same arguments, or None; never builds (the fast
+    path's read, ``mosis.core.fastpath``). One round trip; a hit is counted, a miss is not — the caller
+    hands it to ``store_cache_fetch``, which looks up again and counts it there, once."""
+    _key, stored = _lookup(*_document_base(kind, parts, package_id), count=True, count_miss=False)
+    return None if stored is None else CachedDocument(*stored)
+
+
 def store_cache_fetch(
     *, kind: str, parts: tuple, build: Callable[[], object], package_id: str | None = None
 ) -> CachedDocument:
@@ -275,14 +298,7 @@ def store_cache_fetch(
     ``kind`` is one of ``list`` (depends on every app), ``metadata`` or ``version`` (depend on
     ``package_id``'s app and are keyed by it). Exceptions from ``build`` propagate and cache nothing.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown cache kind {kind!r}")
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
-    key, stored = _lookup(
-        f"{PREFIX}:doc:{kind}:{package_id or '-'}:{digest}",
-        package_id if kind != "list" else None,
-        count=True,
-    )
+    key, stored = _lookup(*_document_base(kind, parts, package_id), count=True)
     if stored is not None:
         return CachedDocument(*stored)
     document = render_document(build())

@@ -7,12 +7,15 @@ the download rollup.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
-from apps.constants import LISTED_STATUSES
+from apps.constants import LISTED_STATUSES, REACHABLE_STATUSES
 from apps.models import App
 from store.models import AppListing, Review
 from versions.constants import VersionStatus, mosis_version_number
@@ -68,6 +71,152 @@ def _set_search_vector(listing: AppListing, app: App) -> None:
     AppListing.objects.filter(pk=listing.pk).update(search_vector=vector)
 
 
+# --- the stored listing document ----------------------------------------------------------------------
+# Listing fields that move without listing_refresh (the download rollup's set-based UPDATE,
+# listing_refresh_ratings): left out of the stored document and spliced in from the same row at read time.
+LISTING_LIVE_FIELDS = (
+    "download_count",
+    "downloads_recent",
+    "rating",
+    "rating_count",
+    "downloads_total",
+    "ratings",
+)
+# The columns a read needs: the stored document, then the live figures in listing_document_body's order.
+LISTING_DOCUMENT_COLUMNS = (
+    "listing_document",
+    "downloads_total",
+    "downloads_recent",
+    "rating_count",
+    "rating_sum",
+    "ratings_1",
+    "ratings_2",
+    "ratings_3",
+    "ratings_4",
+    "ratings_5",
+)
+_CHANGELOG_COLUMNS = ("app_id", "version_name", "version_code", "published_at", "release_notes", "yanked_at")
+
+
+def listing_changelog(app_id) -> list[AppVersion]:
+    """Every published version of the app (yanked included), newest first: the listing's changelog."""
+    return list(
+        AppVersion.objects.filter(app_id=app_id, status=VersionStatus.PUBLISHED)
+        .order_by("-version_code")
+        .only(*_CHANGELOG_COLUMNS)
+    )
+
+
+def render_listing_document(listing: AppListing, changelog: list[AppVersion]) -> str | None:
+    """The default listing (``ListingSerializer``, latest version shown) as compact JSON without
+    ``LISTING_LIVE_FIELDS``; None for an app not reachable by package id (it is never served).
+
+    ``listing`` needs ``app`` and ``category`` loaded and ``latest_version`` set.
+    """
+    from store.serializers_catalog import ListingSerializer
+
+    if listing.app.status not in REACHABLE_STATUSES:
+        return None
+    listing.shown_version = listing.latest_version
+    data = ListingSerializer(listing, context={"changelog": changelog}).data
+    for name in LISTING_LIVE_FIELDS:
+        del data[name]
+    return JSONRenderer().render(data).decode()
+
+
+def listing_document_body(
+    document: str,
+    downloads_total: int,
+    downloads_recent: int,
+    rating_count: int,
+    rating_sum: int,
+    *ratings: int,
+) -> bytes:
+    """The listing's JSON bytes: the stored document with the row's live figures spliced in.
+
+    Arguments are a row of ``LISTING_DOCUMENT_COLUMNS``. The values are what ``ListingSerializer`` gives
+    (``rating`` = the average rounded to 2 decimals, null without ratings); only the key order differs.
+    """
+    rating = repr(round(rating_sum / rating_count, 2)) if rating_count else "null"
+    r1, r2, r3, r4, r5 = ratings
+    return (
+        f'{document[:-1]},"download_count":{downloads_total},"downloads_recent":{downloads_recent},'
+        f'"rating":{rating},"rating_count":{rating_count},"downloads_total":{downloads_total},'
+        f'"ratings":[{r1},{r2},{r3},{r4},{r5}]}}'
+    ).encode()
+
+
+_SQL_PROBE = "\x00probe"
+
+
+@functools.cache
+def _document_sql() -> str:
+    """The listing lookup's SQL, compiled by the ORM once per process (compiling it per request cost more
+    than running it). Parameters: the package id, then ``REACHABLE_STATUSES``."""
+    query = (
+        AppListing.objects.filter(app__package_id=_SQL_PROBE, app__status__in=REACHABLE_STATUSES)
+        .values_list(*LISTING_DOCUMENT_COLUMNS)[:1]
+        .query
+    )
+    sql, params = query.sql_with_params()
+    if list(params) != [_SQL_PROBE, *REACHABLE_STATUSES]:  # pragma: no cover - a Django change
+        raise RuntimeError(f"unexpected listing lookup parameters {params!r}")
+    return sql
+
+
+def listing_document_for(package_id: str) -> bytes | None:
+    """The default listing of the app reachable by ``package_id``: one SELECT, no serializer.
+
+    None when there is nothing to serve from the row: unknown or hidden app (same rule as
+    ``selectors.listed_app_for_package``), no listing row, or a document not rendered yet.
+    """
+    if not package_id or len(package_id) > 150 or "\x00" in package_id:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_document_sql(), [package_id, *REACHABLE_STATUSES])
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return listing_document_body(*row)
+
+
+def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500) -> int:
+    """Render ``listing_document`` for reachable apps' rows in batches (a deploy or dataset backfill;
+    ``listing_refresh`` keeps it current afterwards). Returns the number of rows written.
+
+    Each batch is one SELECT of rows (joined), one of their changelogs and one bulk UPDATE. Rows missing
+    their rendered HTML get it too.
+    """
+    pending = (
+        AppListing.objects.filter(app__status__in=REACHABLE_STATUSES)
+        .select_related("app", "category", "latest_version")
+        .defer("search_vector")
+        .order_by("pk")
+    )
+    if only_missing:
+        pending = pending.filter(listing_document__isnull=True)
+    written, last_pk = 0, None
+    while True:
+        batch = list((pending.filter(pk__gt=last_pk) if last_pk is not None else pending)[:batch_size])
+        if not batch:
+            return written
+        last_pk = batch[-1].pk
+        changelogs: dict = {}
+        versions = (
+            AppVersion.objects.filter(app_id__in=[row.pk for row in batch], status=VersionStatus.PUBLISHED)
+            .order_by("app_id", "-version_code")
+            .only(*_CHANGELOG_COLUMNS)
+        )
+        for version in versions:
+            changelogs.setdefault(version.app_id, []).append(version)
+        for listing in batch:
+            if listing.long_description_html is None:
+                listing.long_description_html = render_long_description(listing.app.long_description)
+            listing.listing_document = render_listing_document(listing, changelogs.get(listing.pk, []))
+        AppListing.objects.bulk_update(batch, ["listing_document", "long_description_html"])
+        written += len(batch)
+
+
 @transaction.atomic
 def listing_refresh(*, app_id) -> AppListing | None:
     """Recompute the app's AppListing row (listed flag, latest version, denormalised fields, search vector).
@@ -87,6 +236,7 @@ def listing_refresh(*, app_id) -> AppListing | None:
         .first()
     )
     owner = app.owner
+    changelog = listing_changelog(app.pk)
     fields = {
         "listed": app.status in LISTED_STATUSES and latest is not None,
         "package_id": app.package_id,
@@ -98,6 +248,10 @@ def listing_refresh(*, app_id) -> AppListing | None:
         "last_published_at": last_published_at,
         "long_description_html": render_long_description(app.long_description),
     }
+    fields["listing_document"] = render_listing_document(
+        AppListing(app=app, category=app.category, **{k: v for k, v in fields.items() if k != "category_id"}),
+        changelog,
+    )
     listing, _ = AppListing.objects.update_or_create(app=app, defaults=fields)
     _set_search_vector(listing, app)
     return listing

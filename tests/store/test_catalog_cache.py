@@ -152,7 +152,9 @@ def test_cache_stats_count_entries_hits_and_misses(api_client, staff_client):
     app = make_published_app()
     api_client.get("/v1/store/apps")
     api_client.get("/v1/store/apps")
+    # The default listing is the row's stored document (no cache entry); by Mosis version it is cached.
     api_client.get(f"/v1/store/apps/{app.package_id}")
+    api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.5")
     api_client.get(f"/v1/store/apps/{app.package_id}/versions")
     stats = staff_client.get("/v1/cache/stats").json()
     assert (stats["metadata_entries"], stats["version_entries"]) == (1, 1)
@@ -167,8 +169,8 @@ def test_cache_stats_entries_drop_when_an_app_changes(api_client, staff_client, 
     app = make_published_app()
     other = make_published_app()
     api_client.get("/v1/store/apps")
-    api_client.get(f"/v1/store/apps/{app.package_id}")
-    api_client.get(f"/v1/store/apps/{other.package_id}")
+    api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.5")
+    api_client.get(f"/v1/store/apps/{other.package_id}?mosis_version=1.5")
     changed(app, "metadata")
     stats = staff_client.get("/v1/cache/stats").json()
     assert (stats["list_entries"], stats["metadata_entries"]) == (0, 1)
@@ -201,7 +203,7 @@ def test_invalidating_everything_empties_the_store_cache(api_client, staff_clien
 
     app = make_published_app()
     api_client.get("/v1/store/apps")
-    api_client.get(f"/v1/store/apps/{app.package_id}")
+    api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.5")
     store_cache_invalidate()
     stats = staff_client.get("/v1/cache/stats").json()
     assert stats["total_entries"] == 0 and stats["misses"] >= 2

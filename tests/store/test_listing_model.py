@@ -128,13 +128,16 @@ def test_listing_refresh_stores_the_sanitized_long_description_html(api_client, 
 
 
 def test_listing_rows_without_stored_html_are_rendered_on_read(api_client):
+    """Rows from before 0004/0006 (nothing rendered) are rendered by the first read, then stored."""
     app = make_published_app()
     type(app).objects.filter(pk=app.pk).update(long_description="*hi*")
-    AppListing.objects.filter(app=app).update(long_description_html=None)
+    AppListing.objects.filter(app=app).update(long_description_html=None, listing_document=None)
     assert (
         api_client.get(f"/v1/store/apps/{app.package_id}").json()["long_description_html"]
         == "<p><em>hi</em></p>"
     )
+    stored = AppListing.objects.get(app=app)
+    assert stored.long_description_html == "<p><em>hi</em></p>" and stored.listing_document is not None
 
 
 @pytest.mark.django_db
