@@ -638,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  {label:<44} {seconds:7.1f} s  {count:>10,} rows  {count / max(seconds, 1e-6):>9,.0f} rows/s")
     for label, sql in listing_sql():
         run_sql(label, sql)
+    run_sql("ANALYZE", "ANALYZE")  # fresh statistics, so the fill's batch SELECTs join from the listings
     # The stored listing documents (and Markdown HTML) the listing read serves, rendered by the store's own
     # code (ListingSerializer): what `manage.py render_listings` does after a bulk load.
     step_started = time.perf_counter()

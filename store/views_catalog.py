@@ -56,6 +56,7 @@ from .services.downloads import (
     download_client_hash,
     download_info_for,
     download_resolve,
+    download_target_lookup,
 )
 from .services.listing import listing_changelog, listing_document_for, listing_refresh
 
@@ -301,19 +302,22 @@ REDIRECT = OpenApiResponse(description="Redirect to download_url (with ?redirect
 
 def _latest_build(package_id: str, mosis_version: int | None):
     def build():
-        app = selectors.listed_app_for_package(package_id)
-        version = selectors.latest_compatible_version(app=app, mosis_version=mosis_version)
-        if version is None:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
-        return version
+        target = download_target_lookup(package_id=package_id, mosis_num=mosis_version)
+        if target is not None:
+            return target
+        selectors.listed_app_for_package(package_id)  # 404 "App not found." for an unknown or hidden app
+        raise ApplicationError(ErrorCode.NOT_FOUND, "No compatible published version.")
 
     return build
 
 
 def _version_build(package_id: str, version_code: int):
     def build():
-        app = selectors.listed_app_for_package(package_id)
-        return selectors.version_for_download(app=app, version_code=version_code)
+        target = download_target_lookup(package_id=package_id, version_code=version_code)
+        if target is not None:
+            return target
+        app = selectors.listed_app_for_package(package_id)  # 404 "App not found."
+        return selectors.version_for_download(app=app, version_code=version_code)  # 404 "Version not found."
 
     return build
 

@@ -194,6 +194,18 @@ def _redis_backend():
     return backend if isinstance(backend, RedisCache) else None
 
 
+_scripts: dict[str, object] = {}
+
+
+def redis_script(backend, text: str):
+    """The registered ``Script`` for ``text`` (EVALSHA, loaded on first use and again after a Redis restart):
+    sending the script's text with EVAL on every call cost more than the lookup it does."""
+    script = _scripts.get(text)
+    if script is None:
+        script = _scripts[text] = backend._cache.get_client(write=True).register_script(text)
+    return script
+
+
 def _entry_registry():
     backend = _redis_backend()
     return _RedisRegistry(backend) if backend is not None else _DictRegistry()
@@ -237,14 +249,8 @@ def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool 
         keys = [
             backend.make_and_validate_key(k) for k in (*_gen_keys(package_id), _STATS_HITS, _STATS_MISSES)
         ]
-        client = backend._cache.get_client(write=True)
-        found = client.eval(
-            _LOOKUP,
-            len(keys),
-            *keys,
-            backend.make_and_validate_key(base),
-            mode,
-            str(time.time_ns()),
+        found = redis_script(backend, _LOOKUP)(
+            keys=keys, args=[backend.make_and_validate_key(base), mode, str(time.time_ns())]
         )
         gens, raw = found
         key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)

@@ -76,7 +76,9 @@ class DownloadTarget:
     signing_key_fingerprint: str
 
     @classmethod
-    def of(cls, version: AppVersion, *, package_id: str) -> DownloadTarget:
+    def of(cls, version: AppVersion | DownloadTarget, *, package_id: str) -> DownloadTarget:
+        if isinstance(version, DownloadTarget):
+            return version
         return cls(
             pk=version.pk,
             app_id=version.app_id,
@@ -89,6 +91,61 @@ class DownloadTarget:
             signature=version.signature or "",
             signing_key_fingerprint=version.signing_key_fingerprint or "",
         )
+
+
+_TARGET_COLUMNS = (
+    "pk",
+    "app_id",
+    "version_name",
+    "version_code",
+    "package_key",
+    "package_size",
+    "sha256",
+    "signature",
+    "signing_key_fingerprint",
+)
+
+
+def download_target_lookup(
+    *, package_id: str, mosis_num: int | None = None, version_code: int | None = None
+) -> DownloadTarget | None:
+    """The download target in one narrow SELECT (a cold download): the newest installable version
+    (compatible with ``mosis_num`` when given, the app's staff cap included), or the published version
+    ``version_code`` (yanked ones stay downloadable), of the app reachable by ``package_id``.
+
+    None when there is none; the caller then finds out which 404 it is (unknown app or no such version)
+    with the selectors, which only a failing request pays for.
+    """
+    from apps.constants import REACHABLE_STATUSES
+    from store.selectors import compatible_filter, mosis_cap_number
+    from versions.constants import VersionStatus
+
+    if not _valid_package_id(package_id):
+        return None
+    versions = AppVersion.objects.filter(
+        app__package_id=package_id, app__status__in=REACHABLE_STATUSES, status=VersionStatus.PUBLISHED
+    )
+    if version_code is not None:
+        if not 1 <= version_code <= 2_147_483_647:
+            return None
+        versions = versions.filter(version_code=version_code)
+    else:
+        versions = versions.filter(yanked_at__isnull=True)
+        if mosis_num is not None:
+            versions = versions.filter(compatible_filter(mosis_num))
+    row = versions.order_by("-version_code").values_list(*_TARGET_COLUMNS, "app__max_mosis_version_override")
+    row = row.first()
+    if row is None:
+        return None
+    *values, cap = row
+    if version_code is None and mosis_num is not None:
+        cap_num = mosis_cap_number(cap)
+        if cap_num is not None and mosis_num > cap_num:
+            return None
+    target = dict(zip(_TARGET_COLUMNS, values, strict=True))
+    target["signature"] = target["signature"] or ""
+    target["signing_key_fingerprint"] = target["signing_key_fingerprint"] or ""
+    return DownloadTarget(package_id=package_id, **target)
 
 
 def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarget:

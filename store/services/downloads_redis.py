@@ -24,7 +24,7 @@ import uuid
 
 from django.conf import settings
 
-from .cache import PREFIX, _gen_keys
+from .cache import PREFIX, _gen_keys, redis_script
 
 SEEN_TTL = 2 * 86_400 + 3_600  # a dedupe marker only has to outlive its UTC day
 DAY_HASH_TTL = 4 * 86_400  # the rollup (every 5 minutes) reads the last OPEN_DAYS days
@@ -63,16 +63,6 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
 end
 return 0
 """
-
-_scripts: dict[str, object] = {}
-
-
-def _script(backend, text: str):
-    """The registered ``Script`` for ``text``: called with ``client=``, it runs EVALSHA (loaded on first use)."""
-    script = _scripts.get(text)
-    if script is None:
-        script = _scripts[text] = _client(backend).register_script(text)
-    return script
 
 
 def _client(backend):
@@ -127,7 +117,7 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
     gen_keys = [backend.make_and_validate_key(k) for k in _gen_keys(package_id)]
     base = _target_base(backend, package_id, selector)
     hash_key = day_key(backend, day)
-    gens, raw = _script(backend, _RESOLVE)(
+    gens, raw = redis_script(backend, _RESOLVE)(
         keys=[*gen_keys, hash_key],
         args=[base, str(time.time_ns()), _seen_prefix(backend, day), client_hash, SEEN_TTL, DAY_HASH_TTL],
         client=client,
@@ -145,7 +135,7 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
 
 
 def _queue_count(backend, client, version_id, app_id, client_hash: str, day: dt.date) -> None:
-    _script(backend, _COUNT)(
+    redis_script(backend, _COUNT)(
         keys=[f"{_seen_prefix(backend, day)}{version_id}:{client_hash}", day_key(backend, day)],
         args=[f"{version_id}:{app_id}", SEEN_TTL, DAY_HASH_TTL],
         client=client,

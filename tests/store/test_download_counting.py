@@ -267,3 +267,51 @@ def test_redis_counts_of_a_deleted_version_are_skipped():
     v1.delete()
     assert downloads_rollup(today=TODAY) == 1
     assert list(DownloadDaily.objects.values_list("version_id", "count")) == [(v2.pk, 1)]
+
+
+# --- The cold download: one narrow SELECT, the same 404s as before ---------------------------------------
+
+
+def test_download_target_lookup_is_one_query_and_follows_the_rules(django_assert_num_queries):
+    from store.services.downloads import download_target_lookup
+    from versions.constants import mosis_version_number
+
+    app = make_published_app(versions=0, max_mosis_version_override="1.8")
+    make_version(app, code=1, min_mosis="1.0")
+    make_version(app, code=2, min_mosis="1.5")
+    make_version(app, code=3, yanked=True)
+    with django_assert_num_queries(1):
+        target = download_target_lookup(package_id=app.package_id)
+    assert (target.version_code, target.package_id, target.app_id) == (2, app.package_id, app.pk)
+    assert (
+        download_target_lookup(package_id=app.package_id, mosis_num=mosis_version_number("1.2")).version_code
+        == 1
+    )
+    assert (
+        download_target_lookup(package_id=app.package_id, mosis_num=mosis_version_number("1.9")) is None
+    )  # cap
+    assert (
+        download_target_lookup(package_id=app.package_id, version_code=3).version_code == 3
+    )  # yanked: by code
+    assert download_target_lookup(package_id=app.package_id, version_code=9) is None
+    assert download_target_lookup(package_id="no.such.app") is None
+    type(app).objects.filter(pk=app.pk).update(status="disabled")
+    assert download_target_lookup(package_id=app.package_id) is None
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("/v1/store/apps/no.such.app/download", "App not found."),
+        ("/v1/store/apps/{pkg}/download?mosis_version=0.5", "No compatible published version."),
+        ("/v1/store/apps/{pkg}/versions/9/download", "Version not found."),
+        ("/v1/store/apps/no.such.app/versions/1/download", "App not found."),
+    ],
+)
+def test_download_404s_say_what_is_missing(api_client, path, message):
+    app = make_published_app(versions=0)
+    make_version(app, code=1, min_mosis="1.0")
+    response = api_client.get(path.format(pkg=app.package_id))
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == message
