@@ -359,7 +359,6 @@ _BOOL_TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinst
 _BOOL_FALSE = frozenset(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
 _PLAIN_MOSIS_VERSION = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}")
 _DOWNLOAD_PARAM_NAMES = frozenset({"redirect", "mosis_version"})
-_download_allow: str | None = None
 
 
 def _download_query(request) -> tuple[bool, int | None] | None:
@@ -389,7 +388,6 @@ def download_response(request, package_id: str, version_code: int | None = None)
     """The fast answer (``fast_view``) for both download URLs, anonymous GETs only: the same bytes and
     headers as the DRF views. None (DRF answers) for query strings it does not parse exactly like
     ``DownloadQuerySerializer`` and for anything that is not a found, listed download (404 and friends)."""
-    global _download_allow
     params = _download_query(request)
     if params is None:
         return None
@@ -410,12 +408,7 @@ def download_response(request, package_id: str, version_code: int | None = None)
     else:
         response = HttpResponse(JSONRenderer().render(info), content_type="application/json")
     response["Cache-Control"] = "no-store"
-    if _download_allow is None:
-        drf_view = StoreVersionDownloadView()
-        drf_view.head = drf_view.get  # as View.setup() does for a view without head()
-        _download_allow = ", ".join(drf_view.allowed_methods)
-    response["Allow"] = _download_allow  # what DRF's finalize_response adds to every answer
-    return response
+    return response  # fast_view adds DRF's Allow header
 
 
 class CatalogView(PublicView):
