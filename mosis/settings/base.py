@@ -94,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# The hottest single-row reads as prepared statements (mosis.core.db); False behind a transaction-pooling
+# PgBouncer, which cannot keep them.
+DB_PREPARED_READS = env.bool("DB_PREPARED_READS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------------------

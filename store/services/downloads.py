@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Device
 from mosis.core import storage
+from mosis.core.db import CompiledQuery
 from store.models import AppListing, DownloadDaily, DownloadEvent
 from versions.models import AppVersion
 
@@ -104,37 +105,71 @@ _TARGET_COLUMNS = (
     "signature",
     "signing_key_fingerprint",
 )
+_PROBE_PACKAGE = "\x00probe:package_id"
+_PROBE_MOSIS = (
+    2_147_480_001  # within the (positive) integer columns' range: Django drops out-of-range lookups
+)
+_PROBE_CODE = 2_147_480_002
+
+
+def _target_versions(package_id: str, *, mosis_num: int | None = None, version_code: int | None = None):
+    from apps.constants import REACHABLE_STATUSES
+    from store.selectors import compatible_filter
+    from versions.constants import VersionStatus
+
+    versions = AppVersion.objects.filter(
+        app__package_id=package_id, app__status__in=REACHABLE_STATUSES, status=VersionStatus.PUBLISHED
+    )
+    if version_code is not None:
+        versions = versions.filter(version_code=version_code)
+    else:
+        versions = versions.filter(yanked_at__isnull=True)
+        if mosis_num is not None:
+            versions = versions.filter(compatible_filter(mosis_num))
+    columns = (*_TARGET_COLUMNS, "app__max_mosis_version_override")
+    return versions.order_by("-version_code").values_list(*columns)[:1]
+
+
+# The three shapes of the lookup, each compiled once per process (mosis.core.db).
+_TARGET_LATEST = CompiledQuery(_target_versions, package_id=_PROBE_PACKAGE)
+_TARGET_COMPATIBLE = CompiledQuery(
+    lambda package_id, mosis_num: _target_versions(package_id, mosis_num=mosis_num),
+    package_id=_PROBE_PACKAGE,
+    mosis_num=_PROBE_MOSIS,
+)
+_TARGET_BY_CODE = CompiledQuery(
+    lambda package_id, version_code: _target_versions(package_id, version_code=version_code),
+    package_id=_PROBE_PACKAGE,
+    version_code=_PROBE_CODE,
+)
+
+
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))  # SQLite returns text
 
 
 def download_target_lookup(
     *, package_id: str, mosis_num: int | None = None, version_code: int | None = None
 ) -> DownloadTarget | None:
-    """The download target in one narrow SELECT (a cold download): the newest installable version
+    """The download target in one narrow prepared SELECT (a cold download): the newest installable version
     (compatible with ``mosis_num`` when given, the app's staff cap included), or the published version
     ``version_code`` (yanked ones stay downloadable), of the app reachable by ``package_id``.
 
     None when there is none; the caller then finds out which 404 it is (unknown app or no such version)
     with the selectors, which only a failing request pays for.
     """
-    from apps.constants import REACHABLE_STATUSES
-    from store.selectors import compatible_filter, mosis_cap_number
-    from versions.constants import VersionStatus
+    from store.selectors import mosis_cap_number
 
     if not _valid_package_id(package_id):
         return None
-    versions = AppVersion.objects.filter(
-        app__package_id=package_id, app__status__in=REACHABLE_STATUSES, status=VersionStatus.PUBLISHED
-    )
     if version_code is not None:
         if not 1 <= version_code <= 2_147_483_647:
             return None
-        versions = versions.filter(version_code=version_code)
+        row = _TARGET_BY_CODE.fetch_one(package_id=package_id, version_code=version_code)
+    elif mosis_num is not None:
+        row = _TARGET_COMPATIBLE.fetch_one(package_id=package_id, mosis_num=mosis_num)
     else:
-        versions = versions.filter(yanked_at__isnull=True)
-        if mosis_num is not None:
-            versions = versions.filter(compatible_filter(mosis_num))
-    row = versions.order_by("-version_code").values_list(*_TARGET_COLUMNS, "app__max_mosis_version_override")
-    row = row.first()
+        row = _TARGET_LATEST.fetch_one(package_id=package_id)
     if row is None:
         return None
     *values, cap = row
@@ -143,6 +178,7 @@ def download_target_lookup(
         if cap_num is not None and mosis_num > cap_num:
             return None
     target = dict(zip(_TARGET_COLUMNS, values, strict=True))
+    target["pk"], target["app_id"] = _as_uuid(target["pk"]), _as_uuid(target["app_id"])
     target["signature"] = target["signature"] or ""
     target["signing_key_fingerprint"] = target["signing_key_fingerprint"] or ""
     return DownloadTarget(package_id=package_id, **target)

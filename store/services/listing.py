@@ -7,16 +7,15 @@ the download rollup.
 
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from apps.constants import LISTED_STATUSES, REACHABLE_STATUSES
 from apps.models import App
+from mosis.core.db import CompiledQuery
 from store.models import AppListing, Review
 from versions.constants import VersionStatus, mosis_version_number
 from versions.models import AppVersion
@@ -146,35 +145,23 @@ def listing_document_body(
     ).encode()
 
 
-_SQL_PROBE = "\x00probe"
-
-
-@functools.cache
-def _document_sql() -> str:
-    """The listing lookup's SQL, compiled by the ORM once per process (compiling it per request cost more
-    than running it). Parameters: the package id, then ``REACHABLE_STATUSES``."""
-    query = (
-        AppListing.objects.filter(app__package_id=_SQL_PROBE, app__status__in=REACHABLE_STATUSES)
-        .values_list(*LISTING_DOCUMENT_COLUMNS)[:1]
-        .query
-    )
-    sql, params = query.sql_with_params()
-    if list(params) != [_SQL_PROBE, *REACHABLE_STATUSES]:  # pragma: no cover - a Django change
-        raise RuntimeError(f"unexpected listing lookup parameters {params!r}")
-    return sql
+_LISTING_LOOKUP = CompiledQuery(
+    lambda package_id: AppListing.objects.filter(
+        app__package_id=package_id, app__status__in=REACHABLE_STATUSES
+    ).values_list(*LISTING_DOCUMENT_COLUMNS)[:1],
+    package_id="\x00probe:package_id",
+)
 
 
 def listing_document_for(package_id: str) -> bytes | None:
-    """The default listing of the app reachable by ``package_id``: one SELECT, no serializer.
+    """The default listing of the app reachable by ``package_id``: one prepared SELECT, no serializer.
 
     None when there is nothing to serve from the row: unknown or hidden app (same rule as
     ``selectors.listed_app_for_package``), no listing row, or a document not rendered yet.
     """
     if not package_id or len(package_id) > 150 or "\x00" in package_id:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_document_sql(), [package_id, *REACHABLE_STATUSES])
-        row = cursor.fetchone()
+    row = _LISTING_LOOKUP.fetch_one(package_id=package_id)
     if row is None or row[0] is None:
         return None
     return listing_document_body(*row)

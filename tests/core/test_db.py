@@ -1,0 +1,62 @@
+"""mosis.core.db: a queryset compiled once with probe values, run as a prepared statement on PostgreSQL."""
+
+import pytest
+from django.db import connection
+
+from apps.models import Category
+from mosis.core.db import CompiledQuery, fetch_one
+from tests.conftest import requires_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+def _categories(slug, position):
+    return Category.objects.filter(slug=slug, position__gte=position).values_list("name", "position")[:1]
+
+
+LOOKUP = CompiledQuery(_categories, slug="\x00probe:slug", position=32_101)  # within a small integer column
+
+
+def test_compiled_query_substitutes_each_probe_and_keeps_the_other_parameters():
+    assert sorted(map(str, LOOKUP.params(slug="tools", position=3))) == ["3", "tools"]
+    compiled_once = LOOKUP.sql
+    LOOKUP.params(slug="other", position=1)
+    assert LOOKUP.sql is compiled_once
+    with pytest.raises(TypeError):
+        LOOKUP.params(slug="tools")  # every probe needs its value
+
+
+def test_compiled_query_reads_the_same_row_as_the_orm():
+    Category.objects.create(name="Tools", slug="tools", position=5)
+    assert LOOKUP.fetch_one(slug="tools", position=5) == tuple(_categories("tools", 5)[0])
+    assert LOOKUP.fetch_one(slug="tools", position=6) is None
+    assert LOOKUP.fetch_one(slug="nope", position=0) is None
+
+
+def test_queries_being_logged_go_through_djangos_cursor(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        LOOKUP.fetch_one(slug="tools", position=0)
+
+
+@requires_postgres
+def test_postgres_reads_are_prepared_on_djangos_connection(settings):
+    settings.DB_PREPARED_READS = True
+    Category.objects.create(name="Prepared", slug="prepared", position=1)
+    for _ in range(2):
+        assert LOOKUP.fetch_one(slug="prepared", position=1) == ("Prepared", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%apps_category%"]
+        )
+        assert cursor.fetchone()[0] >= 1
+
+
+@requires_postgres
+def test_prepared_reads_can_be_turned_off(settings):
+    settings.DB_PREPARED_READS = False
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert fetch_one("SELECT %s::int + 1", [41]) == (42,)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0
