@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.constants import AppStatus
 from mosis.core import storage
+from mosis.core.signals import send_catalog_changed
 from store.services.listing import listing_refresh
 from tests.factories import AppFactory
 from versions.constants import VersionStatus, mosis_version_number
@@ -73,3 +74,14 @@ def make_published_app(*, versions: int = 1, status=AppStatus.PUBLISHED, refresh
 @pytest.fixture
 def published_app(db):
     return make_published_app()
+
+
+@pytest.fixture
+def changed(django_capture_on_commit_callbacks):
+    """Send catalog_changed as writers do (after commit) and run the receivers: ``changed(app, reason)``."""
+
+    def send(app, reason):
+        with django_capture_on_commit_callbacks(execute=True):
+            send_catalog_changed(app_id=app.pk, reason=reason)
+
+    return send

@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.constants import AppStatus
-from mosis.core.signals import send_catalog_changed
 from store.models import AppListing
 from store.services import catalog
 from store.services.listing import listing_refresh
@@ -23,15 +22,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 def _no_catalog_meta_memo(settings):
     """Tests clear the cache between them; the in-process memo of the catalog's meta would outlive that."""
     settings.CATALOG_META_MEMO_SECONDS = 0
-
-
-@pytest.fixture
-def changed(django_capture_on_commit_callbacks):
-    def send(app, reason):
-        with django_capture_on_commit_callbacks(execute=True):
-            send_catalog_changed(app_id=app.pk, reason=reason)
-
-    return send
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.constants import AppStatus
-from mosis.core.signals import send_catalog_changed
 from store.models import Review
 from tests.factories import UserFactory
 
@@ -21,17 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 def _no_catalog_meta_memo(settings):
     """Tests clear the cache between them; the in-process memo of the catalog's meta would outlive that."""
     settings.CATALOG_META_MEMO_SECONDS = 0
-
-
-@pytest.fixture
-def changed(django_capture_on_commit_callbacks):
-    """Send catalog_changed as writers do (after commit) and run the receivers."""
-
-    def send(app, reason):
-        with django_capture_on_commit_callbacks(execute=True):
-            send_catalog_changed(app_id=app.pk, reason=reason)
-
-    return send
 
 
 def test_catalog_lists_listed_apps_and_flags_disabled_ones(api_client):

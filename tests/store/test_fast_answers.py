@@ -12,7 +12,6 @@ from django.core.cache import cache
 
 from apps.constants import AppStatus
 from apps.models import Category
-from mosis.core.signals import send_catalog_changed
 from store import views_catalog
 from store.models import AppListing, Review
 from store.serializers_catalog import ListingSerializer
@@ -34,15 +33,6 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def changed(django_capture_on_commit_callbacks):
-    def send(app, reason):
-        with django_capture_on_commit_callbacks(execute=True):
-            send_catalog_changed(app_id=app.pk, reason=reason)
-
-    return send
 
 
 def _comparable(response):
