@@ -522,7 +522,7 @@ def local_download(request, token: str):
     if request.method not in ("GET", "HEAD"):
         return error_json_response(ErrorCode.METHOD_NOT_ALLOWED)
     try:
-        claims = storage.read_download_token(token, max_age=settings.DOWNLOAD_URL_TTL)
+        claims = storage.read_download_token(token)
     except signing.BadSignature:  # includes SignatureExpired
         return error_json_response(ErrorCode.NOT_FOUND, "Download link is invalid or expired.")
     key = claims.get("k", "")

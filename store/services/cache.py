@@ -3,9 +3,11 @@
 Every cached document is stored rendered: JSON bytes, their gzip form and a strong ETag, so a hit costs one
 cache round trip and a 304 costs no rendering at all. Keys embed generation counters:
 
-- ``all``  — bumped by ``store_cache_invalidate()`` (everything stale);
-- ``list`` — bumped on any app change (browse pages, categories, catalog document);
-- ``pkg:<package_id>`` — bumped when that app changes (its listing and versions list).
+- ``all``  — bumped by ``store_cache_invalidate()`` (everything stale; also on any category change);
+- ``list`` — bumped on any app change: browse pages, categories and the catalog document depend on it;
+- ``pkg:<package_id>`` — bumped when that app changes: its listing, versions list and download targets
+  depend on it and on ``all`` only (they hold nothing of another app), so one app's change or review
+  leaves every other app's documents cached.
 
 Reading the generations before building means a document built from data older than an invalidation is
 stored under a key nobody asks for again; it just expires (``STORE_CACHE_TTL``). Counters start at a
@@ -20,6 +22,10 @@ Hits and misses are counted in Redis as they happen (exact, never batched); entr
 ``/v1/cache/stats`` can report them: Redis sorted sets in production (atomic, O(log n)), a dict in the
 cache for the embedded local-memory cache (single process; a lost concurrent update only undercounts).
 The registry never decides freshness — the generations do.
+
+Redis keys are made with ``backend.make_key`` (prefix and version), not ``make_and_validate_key``: the
+validation only warns about keys memcached would refuse, and its per-character scan showed up on the hot
+reads' profile; the keys here are built from a fixed prefix, hex digests and bounded package ids.
 """
 
 from __future__ import annotations
@@ -79,7 +85,7 @@ def render_document(data) -> CachedDocument:
 
 
 def _generations(package_id: str | None) -> tuple:
-    keys = [_GEN_ALL, _GEN_LIST] + ([_gen_pkg(package_id)] if package_id else [])
+    keys = _gen_keys(package_id)
     found = cache.get_many(keys)
     values = []
     for key in keys:
@@ -234,7 +240,10 @@ return {gens, value}
 
 
 def _gen_keys(package_id: str | None) -> list[str]:
-    return [_GEN_ALL, _GEN_LIST] + ([_gen_pkg(package_id)] if package_id else [])
+    """The generations an entry depends on: a list page or the catalog on ``all`` and ``list`` (any app's
+    change), one package's documents (listing, versions, download targets) on ``all`` and that package's
+    own counter only, so a review or a publish elsewhere leaves them cached."""
+    return [_GEN_ALL, _gen_pkg(package_id)] if package_id else [_GEN_ALL, _GEN_LIST]
 
 
 def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool = True) -> tuple[str, object]:
@@ -246,11 +255,9 @@ def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool 
     mode = ("1" if count_miss else "h") if count else "0"
     backend = _redis_backend()
     if backend is not None:
-        keys = [
-            backend.make_and_validate_key(k) for k in (*_gen_keys(package_id), _STATS_HITS, _STATS_MISSES)
-        ]
+        keys = [backend.make_key(k) for k in (*_gen_keys(package_id), _STATS_HITS, _STATS_MISSES)]
         found = redis_script(backend, _LOOKUP)(
-            keys=keys, args=[backend.make_and_validate_key(base), mode, str(time.time_ns())]
+            keys=keys, args=[backend.make_key(base), mode, str(time.time_ns())]
         )
         gens, raw = found
         key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
@@ -272,7 +279,7 @@ def _store(kind: str, key: str, value, package_id: str | None, timeout: int) -> 
         return
     registry = _RedisRegistry(backend)
     pipe = registry._client().pipeline(transaction=False)
-    pipe.set(backend.make_and_validate_key(key), backend._cache._serializer.dumps(value), ex=timeout)
+    pipe.set(backend.make_key(key), backend._cache._serializer.dumps(value), ex=timeout)
     pipe.zadd(registry._zkey(kind), {key: time.time() + timeout})
     if package_id:
         pipe.sadd(registry._pkey(package_id), f"{kind}|{key}")

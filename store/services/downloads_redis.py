@@ -54,6 +54,18 @@ end
 return {gens, value}
 """
 
+# KEYS = [target key, dedupe marker, day hash]; ARGV = [encoded target, its TTL (0: do not store), field,
+# seen TTL, hash TTL]. A cold download's second and last round trip: store the target, count the download.
+_STORE_AND_COUNT = """
+if ARGV[2] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then
+  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+end
+"""
+
 # KEYS = [dedupe marker, day hash]; ARGV = [field, seen TTL, hash TTL]. Returns 1 when counted.
 _COUNT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
@@ -70,15 +82,15 @@ def _client(backend):
 
 
 def day_key(backend, day: dt.date) -> str:
-    return backend.make_and_validate_key(f"{PREFIX}:dl:day:{day.isoformat()}")
+    return backend.make_key(f"{PREFIX}:dl:day:{day.isoformat()}")
 
 
 def _seen_prefix(backend, day: dt.date) -> str:
-    return backend.make_and_validate_key(f"{PREFIX}:dl:seen:{day.isoformat()}") + ":"
+    return backend.make_key(f"{PREFIX}:dl:seen:{day.isoformat()}") + ":"
 
 
 def _target_base(backend, package_id: str, selector: tuple) -> str:
-    return backend.make_and_validate_key(f"{PREFIX}:dl:t:{package_id}:" + ":".join(map(str, selector)))
+    return backend.make_key(f"{PREFIX}:dl:t:{package_id}:" + ":".join(map(str, selector)))
 
 
 def encode_target(target) -> bytes:
@@ -111,10 +123,11 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
     """The cached target, counted for ``client_hash`` on ``day``: one round trip when warm.
 
     On a miss ``build()`` (a ``DownloadTarget``; raising caches and counts nothing) is stored and the
-    download counted in one more pipelined round trip.
+    download counted by one more script call (one round trip: a pipeline holding a script would first ask
+    Redis ``SCRIPT EXISTS``, one round trip more).
     """
     client = _client(backend)
-    gen_keys = [backend.make_and_validate_key(k) for k in _gen_keys(package_id)]
+    gen_keys = [backend.make_key(k) for k in _gen_keys(package_id)]
     base = _target_base(backend, package_id, selector)
     hash_key = day_key(backend, day)
     gens, raw = redis_script(backend, _RESOLVE)(
@@ -126,25 +139,27 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
         return decode_target(raw)
     target = build()
     key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
-    pipe = client.pipeline(transaction=False)
-    if settings.STORE_CACHE_TTL > 0:
-        pipe.set(key, encode_target(target), ex=settings.STORE_CACHE_TTL)
-    _queue_count(backend, pipe, target.pk, target.app_id, client_hash, day)
-    pipe.execute()
-    return target
-
-
-def _queue_count(backend, client, version_id, app_id, client_hash: str, day: dt.date) -> None:
-    redis_script(backend, _COUNT)(
-        keys=[f"{_seen_prefix(backend, day)}{version_id}:{client_hash}", day_key(backend, day)],
-        args=[f"{version_id}:{app_id}", SEEN_TTL, DAY_HASH_TTL],
+    redis_script(backend, _STORE_AND_COUNT)(
+        keys=[key, f"{_seen_prefix(backend, day)}{target.pk}:{client_hash}", hash_key],
+        args=[
+            encode_target(target),
+            max(settings.STORE_CACHE_TTL, 0),
+            f"{target.pk}:{target.app_id}",
+            SEEN_TTL,
+            DAY_HASH_TTL,
+        ],
         client=client,
     )
+    return target
 
 
 def count(backend, *, version_id, app_id, client_hash: str, day: dt.date) -> None:
     """Count one download (no-op when this client already downloaded this version on ``day``)."""
-    _queue_count(backend, _client(backend), version_id, app_id, client_hash, day)
+    redis_script(backend, _COUNT)(
+        keys=[f"{_seen_prefix(backend, day)}{version_id}:{client_hash}", day_key(backend, day)],
+        args=[f"{version_id}:{app_id}", SEEN_TTL, DAY_HASH_TTL],
+        client=_client(backend),
+    )
 
 
 def day_counts(backend, days) -> dict[tuple[uuid.UUID, uuid.UUID, dt.date], int]:

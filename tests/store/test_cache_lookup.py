@@ -3,7 +3,13 @@
 import pytest
 from django.core.cache import cache
 
-from store.services.cache import _GEN_LIST, _gen_pkg, store_cache_fetch, store_cache_stats, store_cache_value
+from store.services.cache import (
+    _gen_pkg,
+    store_cache_fetch,
+    store_cache_invalidate,
+    store_cache_stats,
+    store_cache_value,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +27,12 @@ def test_a_counter_bumped_elsewhere_is_seen_on_the_next_read():
     assert _fetch(builds).body == _fetch(builds).body and len(builds) == 1
     cache.incr(_gen_pkg("com.example.cached"))  # another process's invalidation: no local state to clear
     assert b'"n":2' in _fetch(builds).body
-    cache.incr(_GEN_LIST)
+    store_cache_invalidate(package_id="com.example.other")  # another app: this package's entries stay
+    assert b'"n":2' in _fetch(builds).body
+    store_cache_invalidate()
     assert b'"n":3' in _fetch(builds).body
     stats = store_cache_stats()
-    assert (stats["hits"], stats["misses"]) == (1, 3)
+    assert (stats["hits"], stats["misses"]) == (2, 3)
 
 
 def test_values_are_cached_per_package_and_not_counted():

@@ -164,6 +164,26 @@ def test_cache_stats_entries_drop_when_an_app_changes(api_client, staff_client, 
     assert (stats["list_entries"], stats["metadata_entries"]) == (0, 1)
 
 
+def test_one_apps_change_leaves_other_apps_documents_cached(api_client, staff_client, changed):
+    """A publish or a review of one app bumps its own generation and the list pages', not its neighbours':
+    their listings, versions lists and download targets stay cached (hits), while its own are rebuilt."""
+    app, other = make_published_app(), make_published_app()
+    paths = ["/v1/store/apps/{}?mosis_version=1.5", "/v1/store/apps/{}/versions"]
+    for package_id in (app.package_id, other.package_id):
+        for path in paths:
+            api_client.get(path.format(package_id))
+    before = staff_client.get("/v1/cache/stats").json()
+    Review.objects.create(app=app, user=UserFactory(), rating=4)
+    changed(app, "review")
+    for path in paths:
+        assert api_client.get(path.format(other.package_id)).status_code == 200
+    after = staff_client.get("/v1/cache/stats").json()
+    assert (after["hits"] - before["hits"], after["misses"] - before["misses"]) == (2, 0)
+    assert (after["metadata_entries"], after["version_entries"]) == (1, 1)  # the reviewed app's are gone
+    assert api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.5").json()["rating_count"] == 1
+    assert staff_client.get("/v1/cache/stats").json()["misses"] == after["misses"] + 1
+
+
 def test_cache_stats_needs_staff_or_metrics_token(api_client, auth_client, settings):
     assert api_client.get("/v1/cache/stats").status_code == 401
     response = auth_client.get("/v1/cache/stats")

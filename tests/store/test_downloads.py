@@ -2,10 +2,12 @@
 
 import datetime as dt
 import hashlib
+import time
 
 import pytest
 
 from apps.constants import AppStatus
+from mosis.core import storage
 from store.models import AppListing, DownloadDaily, DownloadEvent
 from store.services.downloads import download_record, download_record_event, downloads_rollup
 from versions.constants import VersionStatus
@@ -124,6 +126,57 @@ def test_tampered_file_token_is_not_found(api_client):
     response = api_client.get("/v1/files/not-a-token")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def _token_of(url: str) -> str:
+    return url.rsplit("/v1/files/", 1)[1]
+
+
+@pytest.mark.parametrize("part", [0, 1, 2])
+def test_file_token_with_any_part_altered_is_not_found(api_client, part):
+    """Changing the payload (another file), the expiry (a longer life) or the MAC breaks the signature."""
+    app, version = _app_with_file()
+    token = _token_of(api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["download_url"])
+    pieces = token.split(".")
+    other = storage.download_token("packages/someone-else.mpk", filename="x.mpk", expires=3600).split(".")
+    pieces[part] = other[part] if part != 1 else f"{int(pieces[1], 16) + 86_400:x}"
+    response = api_client.get(f"/v1/files/{'.'.join(pieces)}")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Download link is invalid or expired."
+    assert api_client.get(f"/v1/files/{token}").status_code == 200  # the untouched token still works
+
+
+def test_file_token_expires_after_download_url_ttl(api_client, settings):
+    app, version = _app_with_file()
+    made = time.time() - settings.DOWNLOAD_URL_TTL - 1
+    expired = storage.download_token(
+        version.package_key, filename="a.mpk", expires=settings.DOWNLOAD_URL_TTL, now=made
+    )
+    response = api_client.get(f"/v1/files/{expired}")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+    fresh = storage.download_token(version.package_key, filename="a.mpk", expires=settings.DOWNLOAD_URL_TTL)
+    response = api_client.get(f"/v1/files/{fresh}")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PACKAGE
+    assert response["Content-Disposition"] == 'attachment; filename="a.mpk"'
+
+
+def test_file_token_survives_secret_rotation_through_fallbacks(api_client, settings):
+    app, version = _app_with_file()
+    url = api_client.get(f"/v1/store/apps/{app.package_id}/download").json()["download_url"]
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-test-0123456789"
+    assert api_client.get(url).status_code == 404  # signed with a key the server no longer knows
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert api_client.get(url).status_code == 200
+
+
+def test_file_token_of_another_purpose_is_refused(api_client):
+    """An upload token (another salt and format) never opens a download."""
+    app, version = _app_with_file()
+    upload = storage.presigned_upload(
+        version.package_key, content_type="application/octet-stream", content_length=None, expires=3600
+    )
+    assert api_client.get(f"/v1/files/{upload.url.rsplit('/', 1)[1]}").status_code == 404
 
 
 def test_download_counted_once_per_client_per_day(api_client):
