@@ -5,11 +5,14 @@ Usage (from the repository root, after bench/dataset.py; see docs/performance.md
     .venv/bin/python bench/load.py                      # every target, 15 s each, 32 connections
     .venv/bin/python bench/load.py --only floor,listing --duration 5
 
-It starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production``, rate limits off, ``BENCH_ENDPOINTS=1``
-so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database and Redis), waits for
-``/v1/health``, checks that each target answers its expected status, runs a short warm-up and then
-``wrk --latency`` per target, parses the output and prints req/s, p50, p99 and the ratio to the floor next to
-the issue 4 goals, then stops gunicorn. Only 127.0.0.1 is contacted; every step has a time bound.
+Each round starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production``, rate limits off,
+``BENCH_ENDPOINTS=1`` so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database,
+Redis under a fresh key namespace, so every round starts with a cold store cache), waits for ``/v1/health``,
+checks that each target answers its expected status, then per target measures the floor right before it
+(``--paired``, the default: the ratio compares two runs seconds apart, which the host's drift cannot skew),
+runs a short warm-up and ``wrk --latency``, and stops gunicorn. After ``--rounds`` rounds it prints the
+medians of req/s, p50, p99 and of the ratio to the floor, each round's ratio, and the issue 4 goals. Only
+127.0.0.1 is contacted; every step has a time bound.
 Needs ``wrk`` (Debian package ``wrk``).
 """
 
@@ -21,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +88,10 @@ class Result:
     socket_errors: str = ""
     floor_ratio: float | None = None
     goals: list = field(default_factory=list)
+    floor_runs: list = field(default_factory=list)  # req/s of the floor runs paired with this target
+    rps_runs: list = field(default_factory=list)  # combined: req/s of every round (floor: every floor run)
+    p99_runs: list = field(default_factory=list)
+    ratio_runs: list = field(default_factory=list)
     skipped: str = ""
 
 
@@ -155,6 +163,8 @@ def start_gunicorn(args) -> subprocess.Popen:
         command += ["--worker-connections", str(args.worker_connections)]
     if args.reuse_port:
         command += ["--reuse-port"]  # a listening socket per worker: the kernel spreads connections
+    if args.gunicorn_config:
+        command += ["--config", args.gunicorn_config]
     log(f"starting: {' '.join(command[1:])}")
     # Own process group, so stopping it stops its workers too and nothing else.
     return subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
@@ -217,7 +227,8 @@ def listed_package_ids(database_url: str, limit: int) -> list[str]:
     return [row[0] for row in rows]
 
 
-def build_targets(args, base: str, ids: list[str]) -> list[Target]:
+def target_list(args) -> list[Target]:
+    """Every target with its goal, in measuring order (``--only`` applied; the floor always comes first)."""
     targets = [
         Target("floor", "/v1/_bench/floor", 200),
         Target("browse popular", "/v1/store/apps?sort=popular", 200, goal_p99_ms=50),
@@ -227,9 +238,21 @@ def build_targets(args, base: str, ids: list[str]) -> list[Target]:
         Target("catalog 304", "/v1/store/catalog", 304, goal_floor_ratio=0.8),
         Target("download redirect", "/v1/store/apps/{id}/download?redirect=1", 302, goal_floor_ratio=0.5),
     ]
-    catalog = next(t for t in targets if t.name == "catalog 304")
-    catalog.headers = {"Accept-Encoding": "gzip"}
-    if not args.only or "catalog" in args.only:
+    next(t for t in targets if t.name == "catalog 304").headers = {"Accept-Encoding": "gzip"}
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        targets = [t for t in targets if t.name.split()[0] in wanted or t.name in wanted]
+        if not any(t.name == "floor" for t in targets):
+            targets.insert(0, Target("floor", "/v1/_bench/floor", 200))
+    return targets
+
+
+def build_targets(args, base: str) -> list[Target]:
+    """``target_list``; the catalog's first request builds the whole document (its time is reported) and
+    gives the ETag its 304 run sends."""
+    targets = target_list(args)
+    catalog = next((t for t in targets if t.name == "catalog 304"), None)
+    if catalog is not None:
         # The first request builds the whole document; its time is reported, and a 304 run needs its ETag.
         started = time.monotonic()
         try:
@@ -243,11 +266,6 @@ def build_targets(args, base: str, ids: list[str]) -> list[Target]:
         log(f"catalog: first answer {status} after {time.monotonic() - started:.1f} s, {len(body):,} bytes")
         if status == 200 and etag:
             catalog.headers["If-None-Match"] = etag
-    if args.only:
-        wanted = {name.strip() for name in args.only.split(",")}
-        targets = [t for t in targets if t.name.split()[0] in wanted or t.name in wanted]
-        if not any(t.name == "floor" for t in targets):
-            targets.insert(0, Target("floor", "/v1/_bench/floor", 200))
     return targets
 
 
@@ -323,23 +341,120 @@ def judge(result: Result, target: Target) -> None:
 
 
 def print_table(results: list[Result], out=sys.stdout) -> None:
-    header = f"| {'target':<18} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs floor':>8} | goals"
-    print(header, file=out)
+    """Medians over the rounds; "ratios" lists each round's ratio to its floor, so the spread is visible."""
     print(
-        "|" + "-" * 20 + "|" + "-" * 10 + "|" + "-" * 9 + "|" + "-" * 9 + "|" + "-" * 10 + "|------", file=out
+        f"| {'target':<18} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs floor':>8} | "
+        f"{'ratios':<17} | goals",
+        file=out,
+    )
+    print(
+        "|"
+        + "-" * 20
+        + "|"
+        + "-" * 10
+        + "|"
+        + "-" * 9
+        + "|"
+        + "-" * 9
+        + "|"
+        + "-" * 10
+        + "|"
+        + "-" * 19
+        + "|------",
+        file=out,
     )
     for r in results:
         if r.skipped:
             print(
-                f"| {r.name:<18} | {'-':>8} | {'-':>7} | {'-':>7} | {'-':>8} | skipped: {r.skipped}", file=out
+                f"| {r.name:<18} | {'-':>8} | {'-':>7} | {'-':>7} | {'-':>8} | {'-':<17} | skipped: {r.skipped}",
+                file=out,
             )
             continue
         ratio = f"{r.floor_ratio:.0%}" if r.floor_ratio is not None else "-"
+        runs = " ".join(f"{x:.0%}" for x in r.ratio_runs) or "-"
         print(
             f"| {r.name:<18} | {r.requests_per_s:>8.0f} | {r.p50_ms:>7.2f} | {r.p99_ms:>7.2f} | {ratio:>8} | "
-            + ", ".join(r.goals),
+            f"{runs:<17} | " + ", ".join(r.goals),
             file=out,
         )
+
+
+def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> list[Result]:
+    """One round on a fresh server and cache namespace (so every round starts as cold as the first): each
+    target after its warm-up, with the floor measured right before it when ``--paired`` (its ratio is then
+    to that floor run, which the machine's drift over a round cannot skew)."""
+    args.cache_prefix = f"mosis-bench-{time.time_ns()}"
+    results: list[Result] = []
+    process = start_gunicorn(args)
+    try:
+        wait_healthy(base, process)
+        targets = build_targets(args, base)
+        floor_target = next(t for t in targets if t.name == "floor")
+        floor_rps = None
+        floor_warm = False
+        for target in targets:
+            result = Result(name=target.name, path=target.path)
+            results.append(result)
+            result.skipped = check_target(base, target, ids)
+            if result.skipped:
+                log(f"skip {target.name}: {result.skipped}")
+                continue
+            if args.paired and target is not floor_target:
+                if not floor_warm and args.warmup:
+                    run_wrk(args, base, floor_target, ids_file, lua_file, args.warmup)
+                floor_warm = True
+                log(f"measuring floor before {target.name} ({args.duration} s)")
+                paired = parse_wrk(
+                    run_wrk(args, base, floor_target, ids_file, lua_file, args.duration),
+                    Result(name="floor", path=floor_target.path),
+                )
+                floor_rps = paired.requests_per_s
+                result.floor_runs.append(paired.requests_per_s)
+            if args.warmup and not (target is floor_target and floor_warm):
+                run_wrk(args, base, target, ids_file, lua_file, args.warmup)
+            log(f"measuring {target.name} ({args.duration} s)")
+            parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
+            if target is floor_target:
+                floor_warm = True
+                floor_rps = result.requests_per_s
+            elif floor_rps:
+                result.floor_ratio = result.requests_per_s / floor_rps
+    finally:
+        stop_gunicorn(process)
+        log(f"dropped {drop_cache_namespace(args.redis_url, args.cache_prefix)} cache keys of this round")
+    return results
+
+
+def combine(rounds: list[list[Result]], args) -> list[Result]:
+    """Per target, the median over rounds of req/s, p50, p99 and ratio to the floor, with the ratios' range;
+    the floor's row takes every floor run (its own and the paired ones)."""
+    combined = []
+    targets = {t.name: t for t in target_list(args)}
+    for position, first in enumerate(rounds[0]):
+        runs = [r[position] for r in rounds if not r[position].skipped]
+        result = Result(name=first.name, path=first.path, skipped=first.skipped if not runs else "")
+        combined.append(result)
+        if not runs:
+            continue
+        result.requests = sum(r.requests for r in runs)
+        result.bad_status = sum(r.bad_status for r in runs)
+        result.socket_errors = "; ".join(r.socket_errors for r in runs if r.socket_errors)
+        rps = [r.requests_per_s for r in runs]
+        if first.name == "floor":
+            rps += [x for round_ in rounds for r in round_ for x in r.floor_runs]
+        result.requests_per_s = statistics.median(rps)
+        result.rps_runs = rps
+        result.p50_ms = statistics.median(r.p50_ms for r in runs)
+        result.p90_ms = statistics.median(r.p90_ms for r in runs)
+        result.p99_ms = statistics.median(r.p99_ms for r in runs)
+        result.p99_runs = [r.p99_ms for r in runs]
+        ratios = [r.floor_ratio for r in runs if r.floor_ratio is not None]
+        if ratios:
+            result.floor_ratio = statistics.median(ratios)
+            result.ratio_runs = ratios
+        if first.name in targets:
+            judge(result, targets[first.name])
+    return combined
 
 
 # --- main ----------------------------------------------------------------------------------------------
@@ -361,6 +476,16 @@ def main(argv: list[str] | None = None) -> int:
         "--worker-connections", type=int, default=0, help="gunicorn --worker-connections (0: its default)"
     )
     parser.add_argument("--reuse-port", action="store_true", help="gunicorn --reuse-port")
+    parser.add_argument("--gunicorn-config", default="", help="gunicorn --config (a Python config file)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds, each on a fresh server and cache; medians are reported"
+    )
+    parser.add_argument(
+        "--paired",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the floor right before each target and take the ratio to that run",
+    )
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -379,7 +504,6 @@ def main(argv: list[str] | None = None) -> int:
         help="STORE_CACHE_TTL for the server; 0 measures the database path (every read a cache miss)",
     )
     args = parser.parse_args(argv)
-    args.cache_prefix = f"mosis-bench-{int(time.time())}"
 
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
@@ -388,37 +512,16 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{len(ids)} listed package ids from {args.database_url.rsplit('/', 1)[-1]}")
 
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    results: list[Result] = []
-    process = start_gunicorn(args)
-    try:
-        with tempfile.TemporaryDirectory(prefix="mosis-bench-") as tmp:
-            ids_file = os.path.join(tmp, "ids.txt")
-            Path(ids_file).write_text("\n".join(ids) + "\n")
-            lua_file = os.path.join(tmp, "random_ids.lua")
-            Path(lua_file).write_text(RANDOM_IDS_LUA)
-            wait_healthy(base, process)
-            targets = build_targets(args, base, ids)
-            floor_rps = None
-            for target in targets:
-                result = Result(name=target.name, path=target.path)
-                results.append(result)
-                result.skipped = check_target(base, target, ids)
-                if result.skipped:
-                    log(f"skip {target.name}: {result.skipped}")
-                    continue
-                if args.warmup:
-                    run_wrk(args, base, target, ids_file, lua_file, args.warmup)
-                log(f"measuring {target.name} ({args.duration} s)")
-                parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
-                if target.name == "floor":
-                    floor_rps = result.requests_per_s
-                elif floor_rps:
-                    result.floor_ratio = result.requests_per_s / floor_rps
-                judge(result, target)
-    finally:
-        stop_gunicorn(process)
-        log(f"dropped {drop_cache_namespace(args.redis_url, args.cache_prefix)} cache keys of this run")
-
+    rounds: list[list[Result]] = []
+    with tempfile.TemporaryDirectory(prefix="mosis-bench-") as tmp:
+        ids_file = os.path.join(tmp, "ids.txt")
+        Path(ids_file).write_text("\n".join(ids) + "\n")
+        lua_file = os.path.join(tmp, "random_ids.lua")
+        Path(lua_file).write_text(RANDOM_IDS_LUA)
+        for number in range(1, args.rounds + 1):
+            log(f"round {number} of {args.rounds}")
+            rounds.append(run_round(args, base, ids, ids_file, lua_file))
+    results = combine(rounds, args)
     server = f"{args.worker_class} x{args.workers}" + (
         f" x{args.threads_per_worker} threads" if args.worker_class == "gthread" else ""
     )
@@ -426,13 +529,15 @@ def main(argv: list[str] | None = None) -> int:
         server += f", {args.worker_connections} connections per worker"
     if args.reuse_port:
         server += ", reuse-port"
+    if args.gunicorn_config:
+        server += f", config {args.gunicorn_config}"
     cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
     print(
         f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
     )
-    print(
-        f"{args.duration} s per target after {args.warmup} s warm-up, {cache}, load average {load_before}\n"
-    )
+    print(f"{args.duration} s per target after {args.warmup} s warm-up, {cache}, load average {load_before}")
+    pairing = "the floor measured right before each target" if args.paired else "one floor run per round"
+    print(f"median of {args.rounds} round(s), each on a fresh server and cache namespace, {pairing}\n")
     print_table(results)
     if args.json:
         payload = {
@@ -442,8 +547,11 @@ def main(argv: list[str] | None = None) -> int:
             "duration": args.duration,
             "store_cache_ttl": args.store_cache_ttl,
             "load_average_before": load_before,
+            "rounds": args.rounds,
+            "paired": args.paired,
         }
         payload["results"] = [asdict(r) for r in results]
+        payload["per_round"] = [[asdict(r) for r in round_] for round_ in rounds]
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
 

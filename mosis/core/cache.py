@@ -8,7 +8,10 @@ Two changes to Django's ``RedisCache``:
 - Django builds a new ``redis.Redis`` object around the (shared) connection pool for every cache call;
   with redis-py 8 that constructor fills a table of ~170 response callbacks, about 0.5 ms of CPU, more than
   the round trip itself. The client is built once per pool and reused (a ``redis.Redis`` is thread-safe,
-  and Django keeps one backend instance per thread anyway).
+  and Django keeps one backend instance per thread anyway), and it holds one connection
+  (``single_connection_client``): checking a connection out of the pool takes a lock, polls the socket and
+  updates redis-py's bookkeeping on every command, about 30 µs of a 70 µs ``GET``. A dropped connection
+  is reopened by redis-py's retry on the next command.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -28,7 +31,11 @@ class RedisCacheClient(DjangoRedisCacheClient):
         if client is None:
             if index not in self._pools:  # as Django's _get_connection_pool, for this index
                 self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-            client = self._clients[index] = self._client(connection_pool=self._pools[index])
+            # One connection held for this client: Django keeps a backend (so a client) per thread, and a
+            # held connection skips the pool's lock, liveness poll and bookkeeping on every command.
+            client = self._clients[index] = self._client(
+                connection_pool=self._pools[index], single_connection_client=True
+            )
         return client
 
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 
 class CompiledQuery:
@@ -91,20 +91,44 @@ def _contains(params, probe) -> bool:
 
 def fetch_one(sql: str, params: list) -> tuple | None:
     """The first row of ``sql``: a prepared statement on PostgreSQL (see the module docstring), else (and
-    while queries are logged) through Django's cursor."""
-    if connection.vendor == "postgresql" and settings.DB_PREPARED_READS and not connection.queries_logged:
-        import psycopg
+    while queries are logged) through Django's cursor.
 
-        connection.ensure_connection()
-        raw = connection.connection
-        if raw.prepare_threshold is None:
-            # Django turns preparing off (prepare_threshold=None), which also refuses prepare=True. Its own
-            # queries run on client-side binding cursors, which never prepare; so a threshold no query
-            # reaches leaves only these explicit prepares.
-            raw.prepare_threshold = sys.maxsize
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
+    ``CONN_HEALTH_CHECKS`` is kept without its extra round trip: Django would send ``SELECT 1`` before the
+    request's first query on a reused connection; here the read itself is that check. If it fails on a
+    connection not yet checked in this request (the server restarted, the connection was dropped while
+    idle), the connection is reopened and the read sent once more, so the client never sees that failure.
+    """
+    if connection.vendor == "postgresql" and settings.DB_PREPARED_READS and not connection.queries_logged:
+        unchecked = (
+            connection.connection is not None
+            and connection.health_check_enabled
+            and not connection.health_check_done
+            and not connection.in_atomic_block
+        )
+        try:
+            row = _fetch_prepared(sql, params)
+        except (OperationalError, InterfaceError):
+            if not unchecked:
+                raise
+            connection.close()
+            row = _fetch_prepared(sql, params)
+        connection.health_check_done = True
+        return row
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _fetch_prepared(sql: str, params: list) -> tuple | None:
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns preparing off (prepare_threshold=None), which also refuses prepare=True. Its own
+        # queries run on client-side binding cursors, which never prepare; so a threshold no query
+        # reaches leaves only these explicit prepares.
+        raw.prepare_threshold = sys.maxsize
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()

@@ -108,7 +108,7 @@ def presigned_download(key: str, *, filename: str, expires: int) -> str:
 
 def _local_download_prefix() -> str:
     """The absolute URL of ``/v1/files/`` (reverse() once per site URL, script prefix and URLconf)."""
-    memo_key = (settings.SITE_URL, get_script_prefix(), get_urlconf())
+    memo_key = (settings.SITE_URL, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     prefix = _download_prefixes.get(memo_key)
     if prefix is None:
         placeholder = "T"

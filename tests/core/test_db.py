@@ -60,3 +60,39 @@ def test_prepared_reads_can_be_turned_off(settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 0
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_while_idle_is_reopened_without_failing_the_read(settings):
+    """What CONN_HEALTH_CHECKS promises, without its SELECT 1: the server ended the connection between two
+    requests (a restart, an idle timeout); the next request's read reconnects and answers."""
+    import psycopg
+
+    settings.DB_PREPARED_READS = True
+    connection.ensure_connection()
+    connection.health_check_enabled = True
+    assert fetch_one("SELECT %s::int + 1", [1]) == (2,)
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.health_check_done = False  # as at the start of the next request
+    assert fetch_one("SELECT %s::int + 1", [41]) == (42,)
+    assert connection.connection.info.backend_pid != pid and connection.health_check_done
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_mid_request_is_an_error(settings):
+    """Once the request has used the connection, a failure is real: no silent retry."""
+    import psycopg
+    from django.db import OperationalError
+
+    settings.DB_PREPARED_READS = True
+    connection.ensure_connection()
+    assert fetch_one("SELECT 1", []) == (1,)
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    with pytest.raises(OperationalError):
+        fetch_one("SELECT 1", [])
+    connection.close()

@@ -71,7 +71,8 @@ def test_a_redis_hit_is_one_round_trip(monkeypatch):
 
 
 def test_the_redis_client_is_built_once_per_backend():
-    """Django builds a redis.Redis per cache call (about 0.3–0.5 ms each); ours is reused."""
+    """Django builds a redis.Redis per cache call (about 0.3–0.5 ms each); ours is reused, and holds its
+    connection (Django keeps a backend per thread, so a client is never shared)."""
     from django.core.cache import caches
 
     from mosis.core.cache import RedisCache
@@ -82,7 +83,12 @@ def test_the_redis_client_is_built_once_per_backend():
     first = backend._cache.get_client(write=True)
     assert backend._cache.get_client(write=True) is first
     assert backend._cache.get_client(write=False) is first  # one server: reads use it too
+    held = first.connection
+    assert held is not None  # one connection held: no pool checkout (lock, liveness poll) per command
     backend.set("mosis-test-client-reuse", 1, timeout=5)
+    assert backend.get("mosis-test-client-reuse") == 1
+    assert first.connection is held
+    held.disconnect()  # Redis restarted or dropped the idle connection: the next command reconnects
     assert backend.get("mosis-test-client-reuse") == 1
 
 

@@ -1,0 +1,66 @@
+"""bench/load.py's report: wrk output parsing and the medians over rounds with paired floor ratios."""
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location("bench_load", Path(__file__).parents[2] / "bench" / "load.py")
+load = importlib.util.module_from_spec(SPEC)
+sys.modules["bench_load"] = load  # dataclasses look their module up while the class is built
+SPEC.loader.exec_module(load)
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8099/v1/_bench/floor
+  2 threads and 32 connections
+  Latency Distribution
+     50%   13.04ms
+     75%   20.11ms
+     90%   31.50ms
+     99%  154.56ms
+  22860 requests in 10.00s, 50.03MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   2286.00
+"""
+
+
+def test_parse_wrk_reads_rate_percentiles_and_bad_statuses():
+    result = load.parse_wrk(WRK_OUTPUT, load.Result(name="floor", path="/"))
+    assert result.requests_per_s == 2286.0
+    assert (result.p50_ms, result.p90_ms, result.p99_ms) == (13.04, 31.5, 154.56)
+    assert (result.requests, result.bad_status) == (22860, 3)
+
+
+def _round(floor_rps, download_rps, paired_floor, p99):
+    floor = load.Result(name="floor", path="/v1/_bench/floor", requests_per_s=floor_rps, p99_ms=p99)
+    download = load.Result(
+        name="download redirect", path="/d", requests_per_s=download_rps, p99_ms=p99, requests=100
+    )
+    download.floor_runs = [paired_floor]
+    download.floor_ratio = download_rps / paired_floor
+    return [floor, download]
+
+
+def test_combine_takes_medians_and_judges_the_median_ratio():
+    args = argparse.Namespace(only="download", word="w", typo="t")
+    rounds = [_round(2000, 900, 2000, 80), _round(1000, 600, 1000, 40), _round(1800, 1000, 1600, 60)]
+    floor, download = load.combine(rounds, args)
+    assert floor.requests_per_s == 1700  # median of the 3 own runs and the 3 paired runs
+    assert download.requests_per_s == 900 and download.p99_ms == 60
+    assert download.ratio_runs == [0.45, 0.6, 0.625]
+    assert download.floor_ratio == pytest.approx(0.6)
+    assert download.goals == [">=50% floor met"]
+    assert download.requests == 300
+
+
+def test_combine_keeps_a_target_skipped_in_every_round_skipped():
+    args = argparse.Namespace(only="listing", word="w", typo="t")
+    rounds = [
+        [
+            load.Result(name="floor", path="/f", requests_per_s=1000),
+            load.Result(name="listing", path="/l", skipped="no apps"),
+        ]
+    ]
+    floor, listing = load.combine(rounds, args)
+    assert listing.skipped == "no apps" and listing.goals == []
