@@ -96,3 +96,86 @@ def test_a_connection_dropped_mid_request_is_an_error(settings):
     with pytest.raises(OperationalError):
         fetch_one("SELECT 1", [])
     connection.close()
+
+
+TYPED = (
+    "SELECT %s::uuid, %s::int, %s::text, %s::bool, NULL::text, %s::jsonb, now() > %s::timestamptz, '100%%'"
+)
+
+
+def _typed_params():
+    import datetime as dt
+    import uuid
+
+    return [uuid.UUID(int=7), 5, "naïve ünïcode", True, '{"a": [1]}', dt.datetime(2020, 1, 1, tzinfo=dt.UTC)]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_prepared_reads_give_exactly_what_a_cursor_gives(settings):
+    """In autocommit (production's state between queries) the read goes through libpq's prepare/exec with
+    psycopg's own adapters: every type comes back as Django's cursor returns it, a literal %% stays one."""
+    from psycopg import pq
+
+    settings.DB_PREPARED_READS = True
+    connection.ensure_connection()
+    assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    with connection.cursor() as cursor:
+        cursor.execute(TYPED, _typed_params())
+        expected = cursor.fetchone()
+    for _ in range(2):  # prepared by the first, reused by the second
+        assert fetch_one(TYPED, _typed_params()) == expected
+    assert expected[4] is None and expected[7] == "100%"
+    assert fetch_one("SELECT 1 WHERE %s::int > 1", [1]) is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s", ["%now() >%"])
+        assert [row[0] for row in cursor.fetchall()] == [f"mosis_{_sha(TYPED)}"]
+
+
+def _sha(sql):
+    import hashlib
+
+    return hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_deallocated_on_the_session_is_prepared_again(settings):
+    settings.DB_PREPARED_READS = True
+    assert fetch_one("SELECT %s::int * 2", [4]) == (8,)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert fetch_one("SELECT %s::int * 2", [5]) == (10,)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_prepared_read_raises_djangos_error_and_leaves_the_connection_usable(settings):
+    from django.db import DataError, ProgrammingError
+
+    settings.DB_PREPARED_READS = True
+    with pytest.raises(DataError):
+        fetch_one("SELECT %s::int", ["not a number"])
+    with pytest.raises(ProgrammingError):
+        fetch_one("SELECT * FROM no_such_table WHERE id = %s", [1])
+    assert fetch_one("SELECT %s::int", [3]) == (3,)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_prepared_reads_inside_an_atomic_block_see_its_writes(settings):
+    """Before the block's BEGIN is sent the read takes psycopg's cursor (which sends it); once the
+    transaction is open, the prepared read runs in it and sees its uncommitted rows."""
+    from django.db import transaction
+
+    settings.DB_PREPARED_READS = True
+    with transaction.atomic():
+        assert LOOKUP.fetch_one(slug="atomic", position=0) is None  # first statement: BEGIN goes first
+        Category.objects.create(name="Atomic", slug="atomic", position=2)
+        assert LOOKUP.fetch_one(slug="atomic", position=0) == ("Atomic", 2)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM apps_category WHERE slug = 'atomic'")
+            assert cursor.fetchone()[0] == 1
+        transaction.set_rollback(True)
+    assert not Category.objects.filter(slug="atomic").exists()
+    assert LOOKUP.fetch_one(slug="atomic", position=0) is None
