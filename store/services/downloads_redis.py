@@ -24,7 +24,7 @@ import uuid
 
 from django.conf import settings
 
-from .cache import PREFIX, _gen_keys, redis_script
+from .cache import PREFIX, _gen_keys, run_script
 
 SEEN_TTL = 2 * 86_400 + 3_600  # a dedupe marker only has to outlive its UTC day
 DAY_HASH_TTL = 4 * 86_400  # the rollup (every 5 minutes) reads the last OPEN_DAYS days
@@ -126,20 +126,22 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
     download counted by one more script call (one round trip: a pipeline holding a script would first ask
     Redis ``SCRIPT EXISTS``, one round trip more).
     """
-    client = _client(backend)
     gen_keys = [backend.make_key(k) for k in _gen_keys(package_id)]
     base = _target_base(backend, package_id, selector)
     hash_key = day_key(backend, day)
-    gens, raw = redis_script(backend, _RESOLVE)(
+    gens, raw = run_script(
+        backend,
+        _RESOLVE,
         keys=[*gen_keys, hash_key],
         args=[base, str(time.time_ns()), _seen_prefix(backend, day), client_hash, SEEN_TTL, DAY_HASH_TTL],
-        client=client,
     )
     if raw is not None:
         return decode_target(raw)
     target = build()
     key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
-    redis_script(backend, _STORE_AND_COUNT)(
+    run_script(
+        backend,
+        _STORE_AND_COUNT,
         keys=[key, f"{_seen_prefix(backend, day)}{target.pk}:{client_hash}", hash_key],
         args=[
             encode_target(target),
@@ -148,17 +150,17 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
             SEEN_TTL,
             DAY_HASH_TTL,
         ],
-        client=client,
     )
     return target
 
 
 def count(backend, *, version_id, app_id, client_hash: str, day: dt.date) -> None:
     """Count one download (no-op when this client already downloaded this version on ``day``)."""
-    redis_script(backend, _COUNT)(
+    run_script(
+        backend,
+        _COUNT,
         keys=[f"{_seen_prefix(backend, day)}{version_id}:{client_hash}", day_key(backend, day)],
         args=[f"{version_id}:{app_id}", SEEN_TTL, DAY_HASH_TTL],
-        client=_client(backend),
     )
 
 

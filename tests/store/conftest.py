@@ -85,3 +85,43 @@ def changed(django_capture_on_commit_callbacks):
             send_catalog_changed(app_id=app.pk, reason=reason)
 
     return send
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The commands each write to Redis carried, as a list per round trip (a pipeline is one round trip
+    holding several): counted on the wire, under redis-py's client layers and the lean script calls alike.
+    Skips on the embedded local-memory cache."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the embedded local-memory cache has no round trips")
+    from redis.connection import AbstractConnection
+
+    trips: list[list[str]] = []
+    real = AbstractConnection.send_packed_command
+
+    def sending(self, command, *args, **kwargs):
+        packet = b"".join(command) if isinstance(command, list | tuple) else command
+        trips.append(_command_names(bytes(packet)))
+        return real(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", sending)
+    return trips
+
+
+def _command_names(packet: bytes) -> list[str]:
+    """The first word of each RESP array in ``packet`` (``*<n>\\r\\n$<len>\\r\\n<NAME>\\r\\n...``)."""
+    names, position = [], 0
+    while position < len(packet) and packet[position : position + 1] == b"*":
+        count_end = packet.index(b"\r\n", position)
+        count = int(packet[position + 1 : count_end])
+        position = count_end + 2
+        for index in range(count):
+            length_end = packet.index(b"\r\n", position)
+            length = int(packet[position + 1 : length_end])
+            if index == 0:
+                names.append(packet[length_end + 2 : length_end + 2 + length].decode().upper())
+            position = length_end + 2 + length + 2
+    return names

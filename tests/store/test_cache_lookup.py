@@ -44,29 +44,16 @@ def test_values_are_cached_per_package_and_not_counted():
     assert (store_cache_stats()["hits"], store_cache_stats()["misses"]) == (0, 0)
 
 
-def test_a_redis_hit_is_one_round_trip(monkeypatch):
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    if not isinstance(caches["default"], RedisCache):
-        pytest.skip("the embedded local-memory cache has no round trips")
-    import redis
-
+def test_a_redis_hit_is_one_round_trip(redis_round_trips):
     builds = []
     _fetch(builds)
-    commands = []
-    real = redis.Redis.execute_command
-
-    def counting(self, *args, **kwargs):
-        commands.append(args[0])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    redis_round_trips.clear()
     _fetch(builds)
-    assert commands == ["EVALSHA"] and len(builds) == 1  # the registered script, not its text
-    commands.clear()
+    assert redis_round_trips == [["EVALSHA"]] and len(builds) == 1  # the registered script, not its text
+    redis_round_trips.clear()
     _fetch(builds, package_id="com.example.never-seen")  # a miss that also creates the package's counter
-    assert commands == ["EVALSHA"] and len(builds) == 2  # + the pipelined store (not a single command)
+    assert redis_round_trips[0] == ["EVALSHA"] and len(builds) == 2
+    assert redis_round_trips[1][0] == "SET" and len(redis_round_trips) == 2  # + the pipelined store
     assert b'"n":2' in _fetch(builds, package_id="com.example.never-seen").body
 
 
@@ -104,3 +91,20 @@ def test_lookups_survive_a_script_flush():
     caches["default"]._cache.get_client(write=True).script_flush()
     _fetch(builds)
     assert len(builds) == 1  # still a hit
+
+
+def test_lookups_survive_redis_dropping_the_held_connection(redis_round_trips):
+    """Redis closed the connection (restart, timeout, CLIENT KILL): the lean script call fails, and the
+    lookup is answered through redis-py's retry on a new connection, never an error."""
+    import redis
+    from django.conf import settings
+    from django.core.cache import caches
+
+    builds = []
+    _fetch(builds)
+    client = caches["default"]._cache.get_client(write=True)
+    held_id = client.client_id()
+    with redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]) as other:
+        assert other.client_kill_filter(_id=held_id) == 1
+    assert b'"n":1' in _fetch(builds).body and len(builds) == 1  # still the cached hit
+    assert client.client_id() != held_id

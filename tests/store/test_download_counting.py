@@ -209,27 +209,17 @@ def test_warm_redirect_runs_no_sql_on_redis(api_client):
 
 @requires_redis
 @pytest.mark.usefixtures("no_ratelimits")
-def test_redis_round_trips_are_one_warm_and_two_cold(api_client, monkeypatch):
+def test_redis_round_trips_are_one_warm_and_two_cold(api_client, redis_round_trips):
     """Cold: the lookup script misses, then one script stores the target and counts (a pipeline holding a
     script would ask SCRIPT EXISTS first). Warm: the lookup script finds and counts. Each counts once."""
-    import redis
-
     app = make_published_app(versions=1)
     url = f"/v1/store/apps/{app.package_id}/download"
-    commands = []
-    real = redis.Redis.execute_command
-
-    def counting(self, *args, **kwargs):
-        commands.append(args[0])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    redis_round_trips.clear()
     assert api_client.get(url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.1").status_code == 302
-    assert commands == ["EVALSHA", "EVALSHA"]
-    commands.clear()
+    assert redis_round_trips == [["EVALSHA"], ["EVALSHA"]]
+    redis_round_trips.clear()
     assert api_client.get(url, {"redirect": "1"}, REMOTE_ADDR="10.0.0.2").status_code == 302
-    assert commands == ["EVALSHA"]
-    monkeypatch.undo()
+    assert redis_round_trips == [["EVALSHA"]]
     assert downloads_rollup() == 2
 
 
