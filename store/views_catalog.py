@@ -359,11 +359,20 @@ _BOOL_TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinst
 _BOOL_FALSE = frozenset(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
 _PLAIN_MOSIS_VERSION = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}")
 _DOWNLOAD_PARAM_NAMES = frozenset({"redirect", "mosis_version"})
+# Query strings a client sends most, read as the general parse below reads them.
+_PLAIN_DOWNLOAD_QUERIES = {
+    "": (False, None),
+    **{f"redirect={value}": (True, None) for value in _BOOL_TRUE},
+    **{f"redirect={value}": (False, None) for value in _BOOL_FALSE},
+}
 
 
 def _download_query(request) -> tuple[bool, int | None] | None:
     """(redirect, mosis_version number) exactly as ``DownloadQuerySerializer`` validates them, or None for
     anything it would read differently or reject (unknown or repeated names, blanks, spaces, bad values)."""
+    known = _PLAIN_DOWNLOAD_QUERIES.get(request.META.get("QUERY_STRING", ""))
+    if known is not None:
+        return known  # the usual ``?redirect=1`` without building a QueryDict
     query = request.GET
     if not query:
         return False, None

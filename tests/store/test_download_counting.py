@@ -331,3 +331,13 @@ def test_download_404s_say_what_is_missing(api_client, path, message):
     response = api_client.get(path.format(pkg=app.package_id))
     assert response.status_code == 404
     assert response.json()["error"]["message"] == message
+
+
+def test_plain_download_queries_read_as_the_general_parse_reads_them(rf):
+    """The table of usual query strings answers exactly what parsing them would (a trailing ``&`` means
+    the same to the parse but misses the table)."""
+    assert {"", "redirect=1", "redirect=true", "redirect=0"} <= views_catalog._PLAIN_DOWNLOAD_QUERIES.keys()
+    for query, expected in views_catalog._PLAIN_DOWNLOAD_QUERIES.items():
+        assert views_catalog._download_query(rf.get(f"/d?{query}")) == expected
+        assert views_catalog._download_query(rf.get(f"/d?{query}&")) == expected
+    assert views_catalog._download_query(rf.get("/d?redirect=maybe")) is None
