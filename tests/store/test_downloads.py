@@ -128,6 +128,16 @@ def test_tampered_file_token_is_not_found(api_client):
     assert response.json()["error"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize(
+    "token", ["a.b.c", "é.1.ü", "x" * 3000, "...", "WyJhIiwiYiJd.zz.not-hex-expiry", "a" * 40 + ".ffffffff."]
+)
+def test_malformed_file_tokens_are_not_found(api_client, token):
+    """Odd shapes, non-ASCII and oversized tokens are a clean 404, never a 500."""
+    response = api_client.get(f"/v1/files/{token}")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Download link is invalid or expired."
+
+
 def _token_of(url: str) -> str:
     return url.rsplit("/v1/files/", 1)[1]
 
