@@ -42,4 +42,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it; default 1 — set it to ~2 x CPUs).
 # gthread workers keep connections alive: ~4x the throughput of sync workers (docs/performance.md).
 # --forwarded-allow-ips: the load balancer sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER trusts it).
-CMD ["sh", "-c", "exec gunicorn mosis.wsgi:application --bind 0.0.0.0:${PORT} --worker-class gthread --threads ${GUNICORN_THREADS:-4} --access-logfile - --forwarded-allow-ips='*' --graceful-timeout 30 --timeout 60"]
+# --config python:mosis.gunicorn_config: each worker freezes its start-up objects out of the cyclic GC, whose
+# full collections otherwise stall the worker for 100-350 ms (the p99 tail; docs/performance.md).
+CMD ["sh", "-c", "exec gunicorn mosis.wsgi:application --config python:mosis.gunicorn_config --bind 0.0.0.0:${PORT} --worker-class gthread --threads ${GUNICORN_THREADS:-4} --access-logfile - --forwarded-allow-ips='*' --graceful-timeout 30 --timeout 60"]
