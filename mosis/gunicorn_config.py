@@ -24,10 +24,14 @@ logger = logging.getLogger("mosis.gunicorn")
 
 # Sub-packages a request never imports: migrations, management commands, tests.
 _SKIPPED_PARTS = frozenset({"migrations", "management", "tests"})
+# Client libraries Django's backends import only when first used (the Redis cache imports redis-py, ~15 000
+# objects, on its first call): imported here when installed.
+_LAZY_LIBRARIES = ("redis", "redis.connection", "hiredis", "psycopg", "kombu", "botocore", "boto3")
 
 
 def import_project_modules() -> int:
-    """Import every module of the project's own apps (and the URLconf) now, not on some first request.
+    """Import every module of the project's own apps, the URLconf and the backends' client libraries now,
+    not on some first request.
 
     Returns how many modules were imported; a module that fails to import is logged and skipped (the
     request that needs it reports the error as before).
@@ -48,6 +52,12 @@ def import_project_modules() -> int:
         ):
             continue  # a third-party app: the URLconf already imported what it serves
         imported += _import_tree(config.name, config.module.__path__)
+    for name in _LAZY_LIBRARIES:
+        try:
+            importlib.import_module(name)
+            imported += 1
+        except ImportError:
+            continue  # not installed: nothing will import it later either
     return imported
 
 
