@@ -222,6 +222,35 @@ def test_upload_complete_refuses_an_unknown_signing_key(auth_client, app, no_rat
     assert "signing_key_id" in error(response)["details"]
 
 
+def test_upload_complete_refuses_a_revoked_signing_key_and_keeps_the_upload(
+    auth_client, app, user, no_ratelimits
+):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from accounts.services import signing_key_register, signing_key_revoke
+
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    key = signing_key_revoke(key=signing_key_register(user=user, name="old", public_key=pem))
+    created = create_version(auth_client, app).json()
+    upload_locally(auth_client, created, package_bytes(manifest_for(app)))
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"),
+        {"signature": "AAAA", "signing_key_id": str(key.pk)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error(response)["details"] == {"signing_key_id": ["Revoked."]}
+    version = AppVersion.objects.get(pk=created["version"]["id"])
+    assert version.status == VersionStatus.UPLOADING  # nothing lost: complete again with an active key
+    assert storage.object_size(version.package_key)
+
+
 def test_delete_removes_the_version_and_its_package(
     auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
 ):

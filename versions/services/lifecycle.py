@@ -282,7 +282,8 @@ def version_upload_complete(
     Allowed from ``uploading`` and, to retry, from a ``rejected`` version whose report has an ``INTERNAL``
     error (the package itself is immutable). 400 when no object was uploaded or its size differs from the
     declared one; 413 (and the object deleted) when it is bigger than ``MAX_PACKAGE_SIZE``; 400 when
-    ``signing_key_id`` is not one of the owner's keys.
+    ``signing_key_id`` is not one of the owner's keys or was revoked (a key revoked later, while the
+    version waits for validation, is reported by the validator).
     """
     from accounts.models import SigningKey
 
@@ -321,6 +322,12 @@ def version_upload_complete(
                         ErrorCode.VALIDATION_ERROR,
                         "Unknown signing key.",
                         {"signing_key_id": ["Not one of your signing keys."]},
+                    )
+                if signing_key.revoked_at is not None:
+                    raise ApplicationError(
+                        ErrorCode.VALIDATION_ERROR,
+                        "This signing key was revoked: sign the package with an active key.",
+                        {"signing_key_id": ["Revoked."]},
                     )
             version_transition(
                 version=locked,
