@@ -285,6 +285,22 @@ def check_target(base: str, target: Target, ids: list[str]) -> str:
     return ""
 
 
+def prime_ids(base: str, target: Target, ids: list[str], threads: int = 8) -> tuple[int, float]:
+    """Request ``target`` once for every id (``--prime``), so its run measures a warm store cache (the
+    steady state of a store whose cache has seen each of these packages) instead of a fresh one.
+    Returns (requests that got the expected status, seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(package_id: str) -> bool:
+        status, _, _ = fetch(base + target.path.replace("{id}", package_id), target.headers, timeout=30)
+        return status == target.expect
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        answered = sum(pool.map(one, ids))
+    return answered, time.monotonic() - started
+
+
 # --- wrk -----------------------------------------------------------------------------------------------
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -401,6 +417,9 @@ def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> 
             if result.skipped:
                 log(f"skip {target.name}: {result.skipped}")
                 continue
+            if args.prime and "{id}" in target.path:
+                answered, seconds = prime_ids(base, target, ids)
+                log(f"primed {target.name}: {answered} of {len(ids)} ids in {seconds:.1f} s")
             if args.paired and target is not floor_target:
                 if not floor_warm and args.warmup:
                     run_wrk(args, base, floor_target, ids_file, lua_file, args.warmup)
@@ -492,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="measure the floor right before each target and take the ratio to that run",
     )
+    parser.add_argument(
+        "--prime",
+        action="store_true",
+        help="request each id once before measuring listing and download: a warm store cache, not a fresh one",
+    )
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -538,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.gunicorn_config != PRODUCTION_GUNICORN_CONFIG:
         server += f", config {args.gunicorn_config or '(none)'}"
     cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
+    if args.prime:
+        cache += ", primed with every id before each {id} target"
     print(
         f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
     )

@@ -64,3 +64,36 @@ def test_combine_keeps_a_target_skipped_in_every_round_skipped():
     ]
     floor, listing = load.combine(rounds, args)
     assert listing.skipped == "no apps" and listing.goals == []
+
+
+def test_prime_ids_requests_every_id_once_and_counts_the_expected_answers():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen.append(self.path)
+            status = 404 if self.path.startswith("/apps/missing") else 302
+            self.send_response(status)
+            self.send_header("Location", "/file")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = load.Target(name="download redirect", path="/apps/{id}/download?redirect=1", expect=302)
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        answered, seconds = load.prime_ids(base, target, ["a", "b", "missing", "c"], threads=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answered == 3  # the 404 is not a primed entry
+    assert sorted(seen) == sorted(f"/apps/{i}/download?redirect=1" for i in ["a", "b", "missing", "c"])
+    assert seconds >= 0
