@@ -25,8 +25,9 @@ logger = logging.getLogger("mosis.gunicorn")
 # Sub-packages a request never imports: migrations, management commands, tests.
 _SKIPPED_PARTS = frozenset({"migrations", "management", "tests"})
 # Client libraries Django's backends import only when first used (the Redis cache imports redis-py, ~15 000
-# objects, on its first call): imported here when installed.
-_LAZY_LIBRARIES = ("redis", "redis.connection", "hiredis", "psycopg", "kombu", "botocore", "boto3")
+# objects, on its first call): imported here when installed. The S3 client (boto3, ~23 MB) only with S3.
+_LAZY_LIBRARIES = ("redis", "redis.connection", "hiredis", "psycopg", "kombu")
+_S3_LIBRARIES = ("botocore.client", "boto3", "storages.backends.s3")
 
 
 def import_project_modules() -> int:
@@ -52,7 +53,8 @@ def import_project_modules() -> int:
         ):
             continue  # a third-party app: the URLconf already imported what it serves
         imported += _import_tree(config.name, config.module.__path__)
-    for name in _LAZY_LIBRARIES:
+    libraries = _LAZY_LIBRARIES + (_S3_LIBRARIES if settings.STORAGE_BACKEND == "s3" else ())
+    for name in libraries:
         try:
             importlib.import_module(name)
             imported += 1

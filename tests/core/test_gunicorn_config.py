@@ -66,6 +66,21 @@ def test_import_project_modules_imports_the_project_apps_lazy_modules():
     assert "mosis.core.healthcheck" in sys.modules
 
 
+def test_the_s3_client_is_imported_only_when_packages_are_on_s3(settings, monkeypatch):
+    imported = []
+    monkeypatch.setattr(gunicorn_config, "_import_tree", lambda package, paths: 0)
+    monkeypatch.setattr(gunicorn_config.importlib, "import_module", lambda name: imported.append(name))
+
+    settings.STORAGE_BACKEND = "local"
+    gunicorn_config.import_project_modules()
+    assert "redis" in imported and "boto3" not in imported
+
+    imported.clear()
+    settings.STORAGE_BACKEND = "s3"
+    gunicorn_config.import_project_modules()
+    assert {"redis", "boto3", "storages.backends.s3"} <= set(imported)
+
+
 def test_post_worker_init_freezes_the_loaded_objects(restore_gc):
     gc.unfreeze()
     messages = []
