@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
+from accounts.models import User
 from apps.models import Category
 from mosis.core.signals import catalog_changed
 
@@ -48,6 +49,30 @@ def on_category_changed(sender, instance: Category, **kwargs) -> None:
     ``StoreAppDetailView``) rather than re-rendered here, since a category may hold thousands of apps."""
     AppListing.objects.filter(category_id=instance.pk).update(listing_document=None)
     transaction.on_commit(_invalidate_everything)
+
+
+@receiver(post_save, sender=User, dispatch_uid="store.on_user_saved")
+def on_user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
+    """A developer's name is each of their listings' ``author_name`` (list pages, listing documents, the
+    catalog). When it changed (admin, or a provider profile at sign-in), those rows take the new name and drop
+    their stored documents (the next read renders them again, as for a category rename) in one UPDATE, and
+    their cached reads are invalidated after commit. A save that names only other fields (``last_login`` at
+    every sign-in) costs nothing; any other save one indexed query that usually finds no row."""
+    if created or (update_fields is not None and "name" not in update_fields):
+        return
+    name = instance.name or ""
+    stale = AppListing.objects.filter(app__owner_id=instance.pk).exclude(author_name=name)
+    app_ids = list(stale.values_list("app_id", flat=True))
+    if not app_ids:
+        return
+    AppListing.objects.filter(app_id__in=app_ids).update(author_name=name, listing_document=None)
+
+    def invalidate() -> None:
+        for app_id in app_ids:
+            store_cache_invalidate(app_id=app_id)
+        catalog_mark_stale()
+
+    transaction.on_commit(invalidate)
 
 
 def _invalidate_everything() -> None:

@@ -155,3 +155,40 @@ def test_migration_backfills_rendered_html_of_listings_that_predate_it():
 
     html = AppListing.objects.get(app=app).long_description_html
     assert "<strong>bold</strong>" in html and "<script>" not in html
+
+
+def test_renaming_the_owner_shows_the_new_name_in_listing_list_and_catalog_rows(
+    api_client, django_capture_on_commit_callbacks
+):
+    app = make_published_app()
+    owner = app.owner
+    url = f"/v1/store/apps/{app.package_id}"
+    assert api_client.get(url).json()["author_name"] == owner.name  # rendered and cached
+    assert api_client.get("/v1/store/apps").json()["apps"][0]["author_name"] == owner.name
+
+    owner.name = "Renamed Studio"
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.save()
+
+    listing = AppListing.objects.get(app=app)
+    assert listing.author_name == "Renamed Studio"
+    assert listing.listing_document is None  # rendered again on the next read
+    assert api_client.get(url).json()["author_name"] == "Renamed Studio"
+    assert api_client.get("/v1/store/apps").json()["apps"][0]["author_name"] == "Renamed Studio"
+    assert AppListing.objects.get(app=app).listing_document  # stored again by that read
+
+
+def test_saving_an_owner_without_a_name_change_touches_no_listing(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    app = make_published_app()
+    other = make_published_app()
+    owner = app.owner
+    document = AppListing.objects.get(app=app).listing_document
+    with django_assert_num_queries(1):  # the user's own UPDATE: a sign-in's last_login save
+        owner.save(update_fields=["last_login"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        owner.save()  # same name: one lookup, nothing updated
+    assert callbacks == []
+    assert AppListing.objects.get(app=app).listing_document == document
+    assert AppListing.objects.get(app=other).author_name == other.owner.name
