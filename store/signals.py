@@ -67,12 +67,20 @@ def on_user_saved(sender, instance: User, created: bool, update_fields=None, **k
         return
     AppListing.objects.filter(app_id__in=app_ids).update(author_name=name, listing_document=None)
 
+    if len(app_ids) > _RENAME_PER_APP_LIMIT:
+        transaction.on_commit(_invalidate_everything)  # one bump instead of a round trip per app
+        return
+
     def invalidate() -> None:
         for app_id in app_ids:
             store_cache_invalidate(app_id=app_id)
         catalog_mark_stale()
 
     transaction.on_commit(invalidate)
+
+
+# Above this many apps, a developer's rename invalidates the whole store cache once (like a category change).
+_RENAME_PER_APP_LIMIT = 20
 
 
 def _invalidate_everything() -> None:

@@ -69,7 +69,7 @@ def test_import_project_modules_imports_the_project_apps_lazy_modules():
 def test_the_s3_client_is_imported_only_when_packages_are_on_s3(settings, monkeypatch):
     imported = []
     monkeypatch.setattr(gunicorn_config, "_import_tree", lambda package, paths: 0)
-    monkeypatch.setattr(gunicorn_config.importlib, "import_module", lambda name: imported.append(name))
+    monkeypatch.setattr(gunicorn_config, "importlib", SimpleNamespace(import_module=imported.append))
 
     settings.STORAGE_BACKEND = "local"
     gunicorn_config.import_project_modules()

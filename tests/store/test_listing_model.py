@@ -192,3 +192,22 @@ def test_saving_an_owner_without_a_name_change_touches_no_listing(
     assert callbacks == []
     assert AppListing.objects.get(app=app).listing_document == document
     assert AppListing.objects.get(app=other).author_name == other.owner.name
+
+
+def test_renaming_an_owner_of_many_apps_invalidates_the_store_cache_once(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from store import signals
+
+    monkeypatch.setattr(signals, "_RENAME_PER_APP_LIMIT", 1)
+    first = make_published_app()
+    owner = first.owner
+    second = make_published_app(owner=owner)
+    calls = []
+    monkeypatch.setattr(signals, "store_cache_invalidate", lambda **kwargs: calls.append(kwargs))
+    owner.name = "Many Apps Ltd"
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.save()
+    assert calls == [{}]  # everything once, not once per app
+    names = AppListing.objects.filter(app__in=[first, second]).values_list("author_name", flat=True)
+    assert set(names) == {"Many Apps Ltd"}
