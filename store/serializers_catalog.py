@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.constants import AppStatus
+from store.services.icons import store_icon_url
 from versions.constants import mosis_version_number
 
 SORT_CHOICES = ("popular", "recent", "name", "rating", "relevance")
@@ -94,7 +95,7 @@ class PublicAppSerializer(serializers.Serializer):
     description = serializers.CharField(source="app.description")
     category = serializers.SerializerMethodField()
     tags = serializers.ListField(child=serializers.CharField(), source="app.tags")
-    icon_url = serializers.CharField(source="app.icon_url")
+    icon_url = serializers.SerializerMethodField()
     author_name = serializers.CharField()
     latest_version = serializers.SerializerMethodField()
     version_code = serializers.SerializerMethodField()
@@ -112,6 +113,16 @@ class PublicAppSerializer(serializers.Serializer):
 
     def _shown(self, obj):
         return getattr(obj, "shown_version", obj.latest_version)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_icon_url(self, obj):
+        version = self._shown(obj)
+        return store_icon_url(
+            icon_url=obj.app.icon_url,
+            package_id=obj.package_id,
+            version_code=version.version_code if version else None,
+            icon_key=version.icon_key if version else None,
+        )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_latest_version(self, obj):

@@ -34,6 +34,11 @@ urlpatterns = [
         fast_view(views.StoreVersionDownloadView, views.download_response),
         name="store-version-download",
     ),
+    path(
+        "store/apps/<str:package_id>/versions/<int:version_code>/icon",
+        views.StoreVersionIconView.as_view(),
+        name="store-version-icon",
+    ),
     path("cache/stats", views.CacheStatsView.as_view(), name="cache-stats"),
     path("files/<str:token>", views.local_download, name="local-download"),
 ]

@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.utils.crypto import constant_time_compare
 from django.utils.http import content_disposition_header
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, permissions, serializers
 from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
@@ -58,6 +59,7 @@ from .services.downloads import (
     download_resolve,
     download_target_lookup,
 )
+from .services.icons import ICON_MAX_AGE, read_icon, store_icon_version
 from .services.listing import listing_changelog, listing_document_for, listing_refresh
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
@@ -353,6 +355,30 @@ class StoreVersionDownloadView(_DownloadView):
             selector=("code", version_code),
             build=_version_build(package_id, version_code),
         )
+
+
+class StoreVersionIconView(PublicView):
+    @extend_schema(
+        operation_id="store_app_version_icon",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The packaged icon (PNG)"),
+            304: NOT_MODIFIED,
+        },
+        summary="The icon packaged in one published version (what icon_url points at without a developer URL)",
+    )
+    def get(self, request, package_id: str, version_code: int):
+        version = store_icon_version(package_id=package_id, version_code=version_code)
+        etag = f'"icon-{version.pk.hex}"'
+        tags = {t.strip().removeprefix("W/") for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")}
+        if etag in tags or "*" in tags:
+            response = HttpResponse(status=304)
+        else:
+            data = read_icon(version)
+            response = HttpResponse(data, content_type="image/png")
+            response["Content-Length"] = str(len(data))
+        response["ETag"] = etag
+        response["Cache-Control"] = f"public, max-age={ICON_MAX_AGE}, immutable"
+        return response
 
 
 _BOOL_TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinstance(v, str))

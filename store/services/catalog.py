@@ -7,10 +7,10 @@ form and its SHA-256, so memory holds the output and one chunk of rows.
 
 Storage, apart from the generation-keyed store cache (``store.services.cache``):
 
-- ``catalog:meta`` — a small dict (ETag, whether a gzip form exists, the document's key): a 304 costs one
-  round trip for this key and never touches the body;
-- ``catalog:doc:<etag>`` — ``(body, gzipped, etag)``, fetched only for a 200. The previous document stays
-  reachable for ``PREVIOUS_DOC_GRACE`` seconds after a rebuild replaces it.
+- ``catalog:f<CATALOG_FORMAT>:meta`` — a small dict (ETag, whether a gzip form exists, the document's
+  key): a 304 costs one round trip for this key and never touches the body;
+- ``catalog:f<CATALOG_FORMAT>:doc:<etag>`` — ``(body, gzipped, etag)``, fetched only for a 200. The
+  previous document stays reachable for ``PREVIOUS_DOC_GRACE`` seconds after a rebuild replaces it.
 
 Changes only mark the document stale (``catalog_mark_stale``): at most one rebuild is pending at a time
 (a cache lock taken with ``add()``), enqueued ``CATALOG_REBUILD_DEBOUNCE`` seconds ahead, so a burst of
@@ -42,19 +42,25 @@ from .. import selectors
 from ..models import AppListing
 from ..serializers_catalog import CatalogSerializer
 from .cache import GZIP_MIN_BYTES, PREFIX, CachedDocument
+from .icons import store_icon_url
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000  # listing rows per chunk (and per installable-versions query)
 PREVIOUS_DOC_GRACE = 120  # seconds a replaced document stays fetchable for requests that read the old meta
 SYNC_BUILD_WAIT = 60  # seconds a request waits for another request's first build before building itself
-_META = f"{PREFIX}:catalog:meta"
-_REBUILD_LOCK = f"{PREFIX}:catalog:rebuild-pending"
-_FIRST_BUILD_LOCK = f"{PREFIX}:catalog:first-build"
+# The document's format, in every catalog key: a release that changes the catalog's fields bumps it, so
+# its servers find no document of the old format and build one (once, under the first-build lock)
+# instead of serving the old one until the next change. 2: icon_url falls back to the packaged icon.
+CATALOG_FORMAT = 2
+_CATALOG = f"{PREFIX}:catalog:f{CATALOG_FORMAT}"
+_META = f"{_CATALOG}:meta"
+_REBUILD_LOCK = f"{_CATALOG}:rebuild-pending"
+_FIRST_BUILD_LOCK = f"{_CATALOG}:first-build"
 
 
 def _doc_key(etag: str) -> str:
-    return f"{PREFIX}:catalog:doc:{etag.strip(chr(34))}"
+    return f"{_CATALOG}:doc:{etag.strip(chr(34))}"
 
 
 def catalog_document() -> dict:
@@ -83,6 +89,7 @@ _LISTING_FIELDS = (
     "latest_version__dependencies",
     "latest_version__min_mosis_version",
     "latest_version__max_mosis_version",
+    "latest_version__icon_key",
     "type",
     "downloads_total",
     "downloads_recent",
@@ -157,7 +164,12 @@ def _entry(row: dict, versions: list, dt) -> dict:
         "description": _str_or_none(row["app__description"]),
         "category": row["category__slug"] if row["category_id"] else None,
         "tags": None if tags is None else [_str_or_none(t) for t in tags],
-        "icon_url": _str_or_none(row["app__icon_url"]),
+        "icon_url": store_icon_url(
+            icon_url=row["app__icon_url"],
+            package_id=row["package_id"],
+            version_code=row["latest_version__version_code"] if has_version else None,
+            icon_key=row["latest_version__icon_key"] if has_version else None,
+        ),
         "author_name": _str_or_none(row["author_name"]),
         "latest_version": row["latest_version__version_name"] if has_version else None,
         "version_code": row["latest_version__version_code"] if has_version else None,

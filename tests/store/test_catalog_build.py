@@ -41,14 +41,22 @@ def _varied_catalog():
         category=CategoryFactory(),
     )
     make_version(rich, code=1, min_mosis="1.0", dependencies={"com.example.lib": "^1.0.0"})
-    make_version(rich, code=2, min_mosis="2.0", max_mosis="4.0", languages=["de"], permissions=["net"])
+    make_version(
+        rich,
+        code=2,
+        min_mosis="2.0",
+        max_mosis="4.0",
+        languages=["de"],
+        permissions=["net"],
+        icon_key=f"apps/{rich.pk}/2-icon.png",  # no developer icon_url: the packaged icon's URL
+    )
     make_version(rich, code=3, yanked=True)
     listing_refresh(app_id=rich.pk)
     AppListing.objects.filter(app=rich).update(
         rating_count=3, rating_sum=11, ratings_4=1, ratings_5=2, downloads_total=9, downloads_recent=4
     )
     make_published_app(status=AppStatus.DISABLED, category=None)
-    make_published_app(versions=2, tags=[])
+    make_published_app(versions=2, tags=[], icon_url="https://cdn.test/icon.png")
     make_published_app(status=AppStatus.SUSPENDED)
     make_published_app(status=AppStatus.UNLISTED)
 
@@ -62,6 +70,8 @@ def test_fast_builder_renders_exactly_what_the_serializer_does():
     for fast, slow in zip(built["apps"], reference["apps"], strict=True):
         assert list(fast) == list(slow)  # same key order within each app
     assert {a["disabled"] for a in built["apps"]} == {True, False}
+    icons = {a["icon_url"].rsplit("/", 1)[-1] for a in built["apps"]}
+    assert icons == {"", "icon.png", "icon"}  # none, the developer's, the packaged one (.../versions/2/icon)
     assert set(built) == {"generated_at", "count", "apps"}
 
 

@@ -1,8 +1,11 @@
 """``seed_demo``'s catalog: real signed packages through the real pipeline, idempotent."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from apps.models import App
 from versions.constants import VersionStatus
@@ -31,6 +34,14 @@ def test_seed_demo_publishes_a_signed_catalog_once(capsys, django_capture_on_com
     assert notes.languages == ["de", "en", "fr"]
     assert "published now" in capsys.readouterr().out
     assert mail.outbox == []  # the demo reviewer's decisions do not flood the console
+
+    # Demo apps set no icon_url of their own: the store shows each one's packaged icon, served as PNG.
+    store = {a["package_id"]: a for a in APIClient().get("/v1/store/apps?limit=100").json()["apps"]}
+    icon = urlsplit(store["com.mosis.notes"]["icon_url"]).path
+    assert icon == "/v1/store/apps/com.mosis.notes/versions/3/icon"
+    assert all(app["icon_url"] for app in store.values())
+    response = APIClient().get(icon)
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG\r\n\x1a\n")
 
     call_command("seed_demo")
     assert AppVersion.objects.filter(app__in=apps).count() == expected
