@@ -3,6 +3,7 @@ the real presigned URL over HTTP, and validation streams it back from the bucket
 
 import hashlib
 import socket
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -104,8 +105,15 @@ def test_developer_publishes_through_a_presigned_s3_put(
 
     assert auth_client.post(version_url(app, vid, "/submit")).json()["status"] == "review"
     version_review(version=AppVersion.objects.get(pk=vid), reviewer=staff_user, decision="approve", notes="")
-    published = auth_client.post(version_url(app, vid, "/publish"))
+    with django_capture_on_commit_callbacks(execute=True):
+        published = auth_client.post(version_url(app, vid, "/publish"))
     assert published.json()["status"] == "published"
+
+    # The store shows the icon packaged in it and answers it from the bucket, at a stable URL.
+    listing = auth_client.get(f"/v1/store/apps/{app.package_id}").json()
+    icon = auth_client.get(urlsplit(listing["icon_url"]).path)
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/png"
+    assert icon.content == s3_storage.get_object(Bucket=BUCKET, Key=icon_key)["Body"].read()
 
 
 def test_upload_complete_without_an_uploaded_object_is_refused(auth_client, user, s3_storage, no_ratelimits):
