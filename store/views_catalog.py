@@ -47,6 +47,7 @@ from .serializers_catalog import (
 from .services.cache import (
     GZIP_MIN_BYTES,
     CachedDocument,
+    etag_matches,
     store_cache_fetch,
     store_cache_lookup,
     store_cache_stats,
@@ -369,8 +370,7 @@ class StoreVersionIconView(PublicView):
     def get(self, request, package_id: str, version_code: int):
         version = store_icon_version(package_id=package_id, version_code=version_code)
         etag = f'"icon-{version.pk.hex}"'
-        tags = {t.strip().removeprefix("W/") for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")}
-        if etag in tags or "*" in tags:
+        if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag):
             response = HttpResponse(status=304)
         else:
             data = read_icon(version)

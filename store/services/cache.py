@@ -72,10 +72,15 @@ class CachedDocument:
 
     def matches(self, if_none_match: str | None) -> bool:
         """``If-None-Match`` names this document (either encoding, or ``*``)."""
-        if not if_none_match:
-            return False
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or self.etag in tags or self.gzip_etag in tags
+        return etag_matches(if_none_match, self.etag, self.gzip_etag)
+
+
+def etag_matches(if_none_match: str | None, *etags: str) -> bool:
+    """``If-None-Match`` (weak comparison, as RFC 9110 asks of it) names one of ``etags``, or is ``*``."""
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or any(etag in tags for etag in etags)
 
 
 def render_document(data) -> CachedDocument:
