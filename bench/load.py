@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mosis_bench"
 
+QUANTILES = 1000  # latency quantiles wrk prints per run (the Lua done() below)
+
 # Picks a random package id per request from the file given as the first script argument and substitutes
 # it for {id} in the path template given as the second.
 RANDOM_IDS_LUA = r"""
@@ -55,14 +57,29 @@ function init(args)
     ids[#ids + 1] = line
   end
   template = args[2]
+  if not string.find(template, "{id}", 1, true) then
+    fixed = wrk.format("GET", template)
+  end
   math.randomseed(os.time() + (tid or 0) * 7919)
 end
 
 function request()
+  if fixed then
+    return fixed
+  end
   local path = string.gsub(template, "{id}", ids[math.random(#ids)])
   return wrk.format("GET", path)
 end
-"""
+
+-- The latency distribution as 1000 quantiles (microseconds), so slices of one target can be pooled.
+function done(summary, latency, requests)
+  local values = {}
+  for i = 1, QUANTILES do
+    values[i] = string.format("%d", latency:percentile((i - 0.5) * 100 / QUANTILES))
+  end
+  io.write("quantiles: " .. table.concat(values, " ") .. "\n")
+end
+""".replace("QUANTILES", str(QUANTILES))
 
 
 @dataclass
@@ -93,6 +110,7 @@ class Result:
     p99_runs: list = field(default_factory=list)
     ratio_runs: list = field(default_factory=list)
     skipped: str = ""
+    quantiles_ms: list = field(default_factory=list, repr=False)  # the run's latency distribution
 
 
 def log(message: str) -> None:
@@ -329,7 +347,42 @@ def parse_wrk(output: str, result: Result) -> Result:
     result.bad_status = int(bad.group(1)) if bad else 0
     errors = re.search(r"Socket errors:\s+(.+)", output)
     result.socket_errors = errors.group(1).strip() if errors else ""
+    quantiles = re.search(r"^quantiles: ([\d ]+)$", output, re.MULTILINE)
+    result.quantiles_ms = [int(x) / 1000 for x in quantiles.group(1).split()] if quantiles else []
     return result
+
+
+def _as_json(result: Result) -> dict:
+    return {k: v for k, v in asdict(result).items() if k != "quantiles_ms"}
+
+
+def pool_slices(slices: list[Result], name: str, path: str) -> Result:
+    """One result from runs of equal length of the same target (``--slices``): req/s is their mean,
+    counts add up, and p50/p90/p99 are read from the pooled distribution (each run's 1000 quantiles
+    weighted by its number of requests), not averaged."""
+    pooled = Result(name=name, path=path)
+    pooled.requests_per_s = statistics.fmean(r.requests_per_s for r in slices)
+    pooled.requests = sum(r.requests for r in slices)
+    pooled.bad_status = sum(r.bad_status for r in slices)
+    pooled.socket_errors = "; ".join(r.socket_errors for r in slices if r.socket_errors)
+    points = sorted(
+        (value, r.requests / len(r.quantiles_ms))
+        for r in slices
+        if r.quantiles_ms
+        for value in r.quantiles_ms
+    )
+    total = sum(weight for _, weight in points)
+    for percent, attr in ((50, "p50_ms"), (90, "p90_ms"), (99, "p99_ms")):
+        if not points:
+            setattr(pooled, attr, statistics.median(getattr(r, attr) for r in slices))
+            continue
+        running, wanted = 0.0, total * percent / 100
+        for value, weight in points:
+            running += weight
+            if running >= wanted:
+                setattr(pooled, attr, value)
+                break
+    return pooled
 
 
 def run_wrk(args, base: str, target: Target, ids_file: str, lua_file: str, seconds: int) -> str:
@@ -337,10 +390,8 @@ def run_wrk(args, base: str, target: Target, ids_file: str, lua_file: str, secon
     command += ["--timeout", "10s"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
-    if "{id}" in target.path:
-        command += ["-s", lua_file, base, "--", ids_file, target.path]
-    else:
-        command.append(base + target.path)
+    # Always through the script (a fixed path too): it picks the {id}s and prints the quantiles.
+    command += ["-s", lua_file, base, "--", ids_file, target.path]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
@@ -420,21 +471,38 @@ def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> 
             if args.prime and "{id}" in target.path:
                 answered, seconds = prime_ids(base, target, ids)
                 log(f"primed {target.name}: {answered} of {len(ids)} ids in {seconds:.1f} s")
+
+            def measure(which: Target, seconds: int) -> Result:
+                return parse_wrk(
+                    run_wrk(args, base, which, ids_file, lua_file, seconds),
+                    Result(name=which.name, path=which.path),
+                )
+
             if args.paired and target is not floor_target:
                 if not floor_warm and args.warmup:
                     run_wrk(args, base, floor_target, ids_file, lua_file, args.warmup)
                 floor_warm = True
-                log(f"measuring floor before {target.name} ({args.duration} s)")
-                paired = parse_wrk(
-                    run_wrk(args, base, floor_target, ids_file, lua_file, args.duration),
-                    Result(name="floor", path=floor_target.path),
-                )
+                if args.warmup:
+                    run_wrk(args, base, target, ids_file, lua_file, args.warmup)
+                # Floor and target alternate in short slices, so the host's drift falls on both alike.
+                slices = max(1, min(args.slices, args.duration))
+                seconds = args.duration // slices
+                log(f"measuring floor and {target.name}, {slices} alternating slice(s) of {seconds} s each")
+                floors, parts = [], []
+                for _ in range(slices):
+                    floors.append(measure(floor_target, seconds))
+                    parts.append(measure(target, seconds))
+                paired = pool_slices(floors, "floor", floor_target.path)
                 floor_rps = paired.requests_per_s
                 result.floor_runs.append(paired.requests_per_s)
-            if args.warmup and not (target is floor_target and floor_warm):
-                run_wrk(args, base, target, ids_file, lua_file, args.warmup)
-            log(f"measuring {target.name} ({args.duration} s)")
-            parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
+                pooled = pool_slices(parts, target.name, target.path)
+                pooled.floor_runs = result.floor_runs
+                results[-1] = result = pooled
+            else:
+                if args.warmup and not (target is floor_target and floor_warm):
+                    run_wrk(args, base, target, ids_file, lua_file, args.warmup)
+                log(f"measuring {target.name} ({args.duration} s)")
+                parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
             if target is floor_target:
                 floor_warm = True
                 floor_rps = result.requests_per_s
@@ -512,6 +580,13 @@ def main(argv: list[str] | None = None) -> int:
         help="measure the floor right before each target and take the ratio to that run",
     )
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="with --paired: the floor and each target alternate in this many runs of duration/slices seconds "
+        "(1: the floor's whole run, then the target's)",
+    )
+    parser.add_argument(
         "--prime",
         action="store_true",
         help="request each id once before measuring listing and download: a warm store cache, not a fresh one",
@@ -582,8 +657,8 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "paired": args.paired,
         }
-        payload["results"] = [asdict(r) for r in results]
-        payload["per_round"] = [[asdict(r) for r in round_] for round_ in rounds]
+        payload["results"] = [_as_json(r) for r in results]
+        payload["per_round"] = [[_as_json(r) for r in round_] for round_ in rounds]
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
 

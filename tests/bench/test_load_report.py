@@ -2,6 +2,7 @@
 
 import argparse
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +31,39 @@ def test_parse_wrk_reads_rate_percentiles_and_bad_statuses():
     assert result.requests_per_s == 2286.0
     assert (result.p50_ms, result.p90_ms, result.p99_ms) == (13.04, 31.5, 154.56)
     assert (result.requests, result.bad_status) == (22860, 3)
+
+
+def _slice(rps: float, requests: int, latencies_us: list[int]) -> "load.Result":
+    """A slice as parse_wrk reads it: wrk's lines plus the script's 1000 quantiles."""
+    quantiles = " ".join(str(v) for v in latencies_us)
+    output = WRK_OUTPUT.replace("Requests/sec:   2286.00", f"Requests/sec:   {rps}").replace(
+        "22860 requests", f"{requests} requests"
+    )
+    return load.parse_wrk(output + f"quantiles: {quantiles}\n", load.Result(name="x", path="/"))
+
+
+def test_parse_wrk_reads_the_scripts_quantiles():
+    result = _slice(100.0, 1000, list(range(1000, 1_001_000, 1000)))
+    assert len(result.quantiles_ms) == load.QUANTILES == 1000
+    assert result.quantiles_ms[0] == 1.0 and result.quantiles_ms[-1] == 1000.0
+
+
+def test_pool_slices_reads_percentiles_from_the_pooled_distribution():
+    fast = _slice(300.0, 3000, [1000] * 1000)  # every request 1 ms
+    slow = _slice(100.0, 1000, [100_000] * 1000)  # every request 100 ms
+    pooled = load.pool_slices([fast, slow], "listing", "/l")
+    assert pooled.requests_per_s == 200.0  # slices of equal length: the mean rate
+    assert (pooled.requests, pooled.bad_status) == (4000, 6)
+    # 75 % of the requests took 1 ms: the median is 1 ms, the p90 and p99 are the slow slice's.
+    assert (pooled.p50_ms, pooled.p90_ms, pooled.p99_ms) == (1.0, 100.0, 100.0)
+    # Averaging each slice's p99 would say 50.5 ms; weighting by requests is what the pooled run saw.
+    mostly_fast = load.pool_slices([_slice(1.0, 99_000, [1000] * 1000), slow], "x", "/")
+    assert mostly_fast.p99_ms == 1.0
+
+
+def test_pool_slices_without_quantiles_takes_the_median_of_each_slice():
+    plain = [load.parse_wrk(WRK_OUTPUT, load.Result(name="x", path="/")) for _ in range(3)]
+    assert load.pool_slices(plain, "x", "/").p99_ms == 154.56
 
 
 def _round(floor_rps, download_rps, paired_floor, p99):
@@ -97,3 +131,51 @@ def test_prime_ids_requests_every_id_once_and_counts_the_expected_answers():
     assert answered == 3  # the 404 is not a primed entry
     assert sorted(seen) == sorted(f"/apps/{i}/download?redirect=1" for i in ["a", "b", "missing", "c"])
     assert seconds >= 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_the_wrk_script_fills_ids_sends_headers_and_prints_quantiles(tmp_path):
+    """The real wrk with the script, 1 s against a local HTTP/1.1 server: {id} paths, a fixed path with a
+    header (the catalog 304's If-None-Match), and 1000 quantiles that parse_wrk reads."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn's gthread worker
+
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen.append((self.path, self.headers.get("If-None-Match")))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ids_file, lua_file = tmp_path / "ids.txt", tmp_path / "ids.lua"
+    ids_file.write_text("a.one\nb.two\n")
+    lua_file.write_text(load.RANDOM_IDS_LUA)
+    args = argparse.Namespace(wrk_threads=1, connections=2)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        by_id = load.Target(name="listing", path="/apps/{id}", expect=200)
+        listing = load.parse_wrk(
+            load.run_wrk(args, base, by_id, str(ids_file), str(lua_file), 1), load.Result(name="l", path="/")
+        )
+        fixed = load.Target(name="catalog 304", path="/catalog", expect=200, headers={"If-None-Match": '"e"'})
+        catalog = load.parse_wrk(
+            load.run_wrk(args, base, fixed, str(ids_file), str(lua_file), 1), load.Result(name="c", path="/")
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {path for path, _ in seen} == {"/apps/a.one", "/apps/b.two", "/catalog"}
+    assert {tag for path, tag in seen if path == "/catalog"} == {'"e"'}
+    for result in (listing, catalog):
+        assert result.requests > 0 and len(result.quantiles_ms) == load.QUANTILES
+        assert result.quantiles_ms == sorted(result.quantiles_ms)
