@@ -8,9 +8,10 @@ Usage (from the repository root, after bench/dataset.py; see docs/performance.md
 Each round starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production``, rate limits off,
 ``BENCH_ENDPOINTS=1`` so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database,
 Redis under a fresh key namespace, so every round starts with a cold store cache), waits for ``/v1/health``,
-checks that each target answers its expected status, then per target measures the floor right before it
-(``--paired``, the default: the ratio compares two runs seconds apart, which the host's drift cannot skew),
-runs a short warm-up and ``wrk --latency``, and stops gunicorn. After ``--rounds`` rounds it prints the
+checks that each target answers its expected status, then per target runs a short warm-up and measures it
+against the floor (``--paired``, the default): the two alternate in ``--slices`` short ``wrk --latency`` runs
+(floor, target, floor, ...), pooled per side, so the shared host's drift over seconds falls on both alike;
+then it stops gunicorn. After ``--rounds`` rounds it prints the
 medians of req/s, p50, p99 and of the ratio to the floor, each round's ratio, and the issue 4 goals. Only
 127.0.0.1 is contacted; every step has a time bound.
 Needs ``wrk`` (Debian package ``wrk``).
@@ -643,7 +644,12 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
     )
     print(f"{args.duration} s per target after {args.warmup} s warm-up, {cache}, load average {load_before}")
-    pairing = "the floor measured right before each target" if args.paired else "one floor run per round"
+    if not args.paired:
+        pairing = "one floor run per round"
+    elif args.slices > 1:
+        pairing = f"the floor alternating with each target in {args.slices} slices"
+    else:
+        pairing = "the floor measured right before each target"
     print(f"median of {args.rounds} round(s), each on a fresh server and cache namespace, {pairing}\n")
     print_table(results)
     if args.json:
@@ -652,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
             "cores": cores,
             "connections": args.connections,
             "duration": args.duration,
+            "slices": args.slices if args.paired else None,
             "store_cache_ttl": args.store_cache_ttl,
             "load_average_before": load_before,
             "rounds": args.rounds,
