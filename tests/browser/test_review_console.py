@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from tests.factories import AppVersionFactory, UserFactory
 from versions.constants import VersionStatus
@@ -48,6 +49,10 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # With Playwright's event loop running in this thread, Django keeps the test's database
+            # connection per asyncio context (asgiref's Local), apart from the one the test database's
+            # teardown closes: close it here, or it keeps the database from being dropped at the end.
+            connections.close_all()
 
 
 def _sign_in(page, base_url, email):
