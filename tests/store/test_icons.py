@@ -171,3 +171,9 @@ def test_migration_drops_only_documents_whose_icon_url_now_differs(api_client):
     assert documents[own.pk] is not None and documents[bare.pk] is not None
     listing = api_client.get(f"/v1/store/apps/{packaged.package_id}").json()
     assert listing["icon_url"] == packaged_icon_url(package_id=packaged.package_id, version_code=2)
+
+
+def test_an_icon_costs_two_queries(api_client, django_assert_num_queries):
+    app = _app_with_icons()
+    with django_assert_num_queries(2):  # the reachable app, then its published version
+        assert api_client.get(f"/v1/store/apps/{app.package_id}/versions/2/icon").status_code == 200
