@@ -112,6 +112,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mosis"}}
 STORE_CACHE_TTL = env.int("STORE_CACHE_TTL", default=300)
+# What a download resolves to (version, key, size, hashes; ~0.5 KB per package and selector) is keyed by the
+# package's store generations, so it is never stale: its TTL only bounds memory. Longer than the served
+# documents' so an app downloaded every few minutes keeps the one-round-trip path (STORE_CACHE_TTL=0 turns
+# it off with the rest).
+DOWNLOAD_TARGET_TTL = env.int("DOWNLOAD_TARGET_TTL", default=3600)
 # The catalog document is rebuilt by a Celery task at most once per debounce period after a change; each
 # web process re-reads its small ETag key at most once per memo period (docs/api/store.md, Catalog).
 CATALOG_REBUILD_DEBOUNCE = env.int("CATALOG_REBUILD_DEBOUNCE", default=30)

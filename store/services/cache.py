@@ -349,19 +349,23 @@ def store_cache_fetch(
     return document
 
 
-def store_cache_value(*, parts: tuple, build: Callable[[], object], package_id: str):
+def store_cache_value(
+    *, parts: tuple, build: Callable[[], object], package_id: str, timeout: int | None = None
+):
     """A small internal value (not a served document) cached under ``package_id``'s generations.
 
     One round trip on a hit; not counted in ``/v1/cache/stats`` and not
-    registered: an invalidation makes it unreachable and it expires with ``STORE_CACHE_TTL``. Exceptions from
-    ``build`` propagate and cache nothing; ``build()`` returning None is not cached either.
+    registered: an invalidation makes it unreachable and it expires after ``timeout`` seconds
+    (``STORE_CACHE_TTL`` when None; 0 caches nothing). Exceptions from ``build`` propagate and cache
+    nothing; ``build()`` returning None is not cached either.
     """
+    timeout = settings.STORE_CACHE_TTL if timeout is None else timeout
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
     key, value = _lookup(f"{PREFIX}:val:{package_id}:{digest}", package_id, count=False)
     if value is None:
         value = build()
-        if value is not None and settings.STORE_CACHE_TTL > 0:
-            cache.set(key, value, timeout=settings.STORE_CACHE_TTL)
+        if value is not None and timeout > 0:
+            cache.set(key, value, timeout=timeout)
     return value
 
 

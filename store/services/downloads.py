@@ -184,6 +184,14 @@ def download_target_lookup(
     return DownloadTarget(package_id=package_id, **target)
 
 
+def download_target_ttl() -> int:
+    """Seconds a resolved download target stays cached (``DOWNLOAD_TARGET_TTL``); 0 (not cached) when the
+    store cache is off (``STORE_CACHE_TTL`` = 0)."""
+    if settings.STORE_CACHE_TTL <= 0:
+        return 0
+    return max(settings.DOWNLOAD_TARGET_TTL, 0)
+
+
 def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarget:
     """The version a download request resolves to, from the store cache or ``build()`` (an AppVersion).
 
@@ -201,7 +209,12 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
     def make():
         return DownloadTarget.of(build(), package_id=package_id)
 
-    return store_cache_value(parts=("download", package_id, selector), build=make, package_id=package_id)
+    return store_cache_value(
+        parts=("download", package_id, selector),
+        build=make,
+        package_id=package_id,
+        timeout=download_target_ttl(),
+    )
 
 
 def download_client_hash(request) -> str:
@@ -260,6 +273,7 @@ def download_resolve(*, package_id: str, selector: tuple, build, client_hash: st
         build=lambda: DownloadTarget.of(build(), package_id=package_id),
         client_hash=client_hash,
         day=_utc_today(),
+        ttl=download_target_ttl(),
     )
 
 

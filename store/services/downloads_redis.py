@@ -22,8 +22,6 @@ import json
 import time
 import uuid
 
-from django.conf import settings
-
 from .cache import PREFIX, _gen_keys, run_script
 
 SEEN_TTL = 2 * 86_400 + 3_600  # a dedupe marker only has to outlive its UTC day
@@ -119,10 +117,13 @@ def decode_target(raw: bytes):
     return DownloadTarget(uuid.UUID(pk), uuid.UUID(app_id), *rest)
 
 
-def resolve_and_count(backend, *, package_id: str, selector: tuple, build, client_hash: str, day: dt.date):
+def resolve_and_count(
+    backend, *, package_id: str, selector: tuple, build, client_hash: str, day: dt.date, ttl: int
+):
     """The cached target, counted for ``client_hash`` on ``day``: one round trip when warm.
 
-    On a miss ``build()`` (a ``DownloadTarget``; raising caches and counts nothing) is stored and the
+    On a miss ``build()`` (a ``DownloadTarget``; raising caches and counts nothing) is stored for ``ttl``
+    seconds (0: not stored) and the
     download counted by one more script call (one round trip: a pipeline holding a script would first ask
     Redis ``SCRIPT EXISTS``, one round trip more).
     """
@@ -145,7 +146,7 @@ def resolve_and_count(backend, *, package_id: str, selector: tuple, build, clien
         keys=[key, f"{_seen_prefix(backend, day)}{target.pk}:{client_hash}", hash_key],
         args=[
             encode_target(target),
-            max(settings.STORE_CACHE_TTL, 0),
+            max(ttl, 0),
             f"{target.pk}:{target.app_id}",
             SEEN_TTL,
             DAY_HASH_TTL,

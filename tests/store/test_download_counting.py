@@ -341,3 +341,55 @@ def test_plain_download_queries_read_as_the_general_parse_reads_them(rf):
         assert views_catalog._download_query(rf.get(f"/d?{query}")) == expected
         assert views_catalog._download_query(rf.get(f"/d?{query}&")) == expected
     assert views_catalog._download_query(rf.get("/d?redirect=maybe")) is None
+
+
+@requires_redis
+@pytest.mark.usefixtures("no_ratelimits")
+def test_a_download_target_stays_cached_for_its_own_ttl(api_client, settings, redis_round_trips):
+    """Targets are generation-keyed (never stale), so they outlive the served documents' STORE_CACHE_TTL;
+    with the store cache off nothing is stored and every download takes the cold path."""
+    backend = _redis_backend()
+    client = backend._cache.get_client(write=True)
+    settings.STORE_CACHE_TTL, settings.DOWNLOAD_TARGET_TTL = 300, 3600
+    app = make_published_app(versions=1)
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url, {"redirect": "1"}).status_code == 302
+    keys = client.keys(backend.make_key(f"store:v1:dl:t:{app.package_id}:*"))
+    assert len(keys) == 1 and 3500 < client.ttl(keys[0]) <= 3600
+
+    settings.STORE_CACHE_TTL = 0
+    other = make_published_app(versions=1)
+    other_url = f"/v1/store/apps/{other.package_id}/download"
+    for address in ("10.0.0.1", "10.0.0.2"):
+        redis_round_trips.clear()
+        assert api_client.get(other_url, {"redirect": "1"}, REMOTE_ADDR=address).status_code == 302
+        assert redis_round_trips == [["EVALSHA"], ["EVALSHA"]]  # looked up, missed, counted: nothing stored
+    assert client.keys(backend.make_key(f"store:v1:dl:t:{other.package_id}:*")) == []
+    assert downloads_rollup() == 3
+
+
+def test_download_target_ttl_follows_the_store_cache_switch(settings):
+    settings.STORE_CACHE_TTL, settings.DOWNLOAD_TARGET_TTL = 300, 3600
+    assert downloads.download_target_ttl() == 3600
+    settings.STORE_CACHE_TTL = 0
+    assert downloads.download_target_ttl() == 0
+    settings.STORE_CACHE_TTL, settings.DOWNLOAD_TARGET_TTL = 300, -5
+    assert downloads.download_target_ttl() == 0
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_store_cache_value_honours_its_timeout():
+    from store.services.cache import store_cache_value
+
+    built = []
+
+    def build():
+        built.append(1)
+        return "value"
+
+    assert store_cache_value(parts=("t", 1), build=build, package_id="com.t.a", timeout=0) == "value"
+    assert store_cache_value(parts=("t", 1), build=build, package_id="com.t.a", timeout=0) == "value"
+    assert len(built) == 2  # 0: never stored
+    store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
+    store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
+    assert len(built) == 3  # stored once, then read
