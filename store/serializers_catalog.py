@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.constants import AppStatus
-from store.services.icons import store_icon_url
+from store.services.icons import store_icon_url_for
 from versions.constants import mosis_version_number
 
 SORT_CHOICES = ("popular", "recent", "name", "rating", "relevance")
@@ -116,12 +116,8 @@ class PublicAppSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_icon_url(self, obj):
-        version = self._shown(obj)
-        return store_icon_url(
-            icon_url=obj.app.icon_url,
-            package_id=obj.package_id,
-            version_code=version.version_code if version else None,
-            icon_key=version.icon_key if version else None,
+        return store_icon_url_for(
+            icon_url=obj.app.icon_url, package_id=obj.package_id, version=self._shown(obj)
         )
 
     @extend_schema_field(serializers.CharField(allow_null=True))

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from .selectors import store_browse, store_categories
-from .services.icons import store_icon_url
+from .services.icons import store_icon_url_for
 
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 200
@@ -19,12 +19,8 @@ def store_home(request):
     listings = store_browse(q=q, category=category).select_related("category", "latest_version", "app")
     page = Paginator(listings, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:  # the icon the API shows for the same row
-        version = item.latest_version
-        item.icon_url = store_icon_url(
-            icon_url=item.app.icon_url,
-            package_id=item.package_id,
-            version_code=version.version_code if version else None,
-            icon_key=version.icon_key if version else None,
+        item.icon_url = store_icon_url_for(
+            icon_url=item.app.icon_url, package_id=item.package_id, version=item.latest_version
         )
     return render(
         request,

@@ -33,7 +33,7 @@ from store.models import DeviceApp
 from store.resolver import Candidate, plan_changes
 from store.selectors import compatible_filter
 from store.services.downloads import download_info_for
-from store.services.icons import store_icon_url
+from store.services.icons import store_icon_url_for
 from store.services.listing import mosis_cap_number
 from versions.constants import VersionStatus, mosis_version_number
 from versions.models import AppVersion
@@ -282,12 +282,7 @@ class DatabaseIndex:
             version_code=version.version_code,
             dependencies=self._dependencies(version),
             title=app.name,
-            icon_url=store_icon_url(
-                icon_url=app.icon_url,
-                package_id=app.package_id,
-                version_code=version.version_code,
-                icon_key=version.icon_key,
-            ),
+            icon_url=store_icon_url_for(icon_url=app.icon_url, package_id=app.package_id, version=version),
             min_mosis_version=version.min_mosis_version or None,
             max_mosis_version=version.max_mosis_version or None,
         )

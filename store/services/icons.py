@@ -56,6 +56,16 @@ def store_icon_url(
     return packaged_icon_url(package_id=package_id, version_code=version_code)
 
 
+def store_icon_url_for(*, icon_url: str | None, package_id: str, version: AppVersion | None) -> str:
+    """``store_icon_url`` for a shown ``version`` object (None without one)."""
+    return store_icon_url(
+        icon_url=icon_url,
+        package_id=package_id,
+        version_code=version.version_code if version is not None else None,
+        icon_key=version.icon_key if version is not None else None,
+    )
+
+
 def store_icon_version(*, package_id: str, version_code: int) -> AppVersion:
     """The published version (yanked ones too, as for downloads) of the reachable app whose packaged icon
     ``GET .../versions/<code>/icon`` serves. 404 ``NOT_FOUND`` for an unknown or hidden app, an unknown or
