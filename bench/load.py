@@ -449,10 +449,18 @@ def print_table(results: list[Result], out=sys.stdout) -> None:
         )
 
 
+def measure(args, base: str, target: Target, ids_file: str, lua_file: str, seconds: int) -> Result:
+    """One ``wrk`` run of ``target``, parsed."""
+    return parse_wrk(
+        run_wrk(args, base, target, ids_file, lua_file, seconds), Result(name=target.name, path=target.path)
+    )
+
+
 def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> list[Result]:
     """One round on a fresh server and cache namespace (so every round starts as cold as the first): each
-    target after its warm-up, with the floor measured right before it when ``--paired`` (its ratio is then
-    to that floor run, which the machine's drift over a round cannot skew)."""
+    target after its warm-up; with ``--paired`` the floor and the target alternate in ``--slices`` runs,
+    pooled per side, and the ratio is between those two pools (a drift of the machine over seconds falls on
+    both alike)."""
     args.cache_prefix = f"mosis-bench-{time.time_ns()}"
     results: list[Result] = []
     process = start_gunicorn(args)
@@ -473,12 +481,6 @@ def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> 
                 answered, seconds = prime_ids(base, target, ids)
                 log(f"primed {target.name}: {answered} of {len(ids)} ids in {seconds:.1f} s")
 
-            def measure(which: Target, seconds: int) -> Result:
-                return parse_wrk(
-                    run_wrk(args, base, which, ids_file, lua_file, seconds),
-                    Result(name=which.name, path=which.path),
-                )
-
             if args.paired and target is not floor_target:
                 if not floor_warm and args.warmup:
                     run_wrk(args, base, floor_target, ids_file, lua_file, args.warmup)
@@ -491,8 +493,8 @@ def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> 
                 log(f"measuring floor and {target.name}, {slices} alternating slice(s) of {seconds} s each")
                 floors, parts = [], []
                 for _ in range(slices):
-                    floors.append(measure(floor_target, seconds))
-                    parts.append(measure(target, seconds))
+                    floors.append(measure(args, base, floor_target, ids_file, lua_file, seconds))
+                    parts.append(measure(args, base, target, ids_file, lua_file, seconds))
                 paired = pool_slices(floors, "floor", floor_target.path)
                 floor_rps = paired.requests_per_s
                 result.floor_runs.append(paired.requests_per_s)
@@ -578,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         "--paired",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="measure the floor right before each target and take the ratio to that run",
+        help="measure the floor beside each target (see --slices) and take the ratio to those runs",
     )
     parser.add_argument(
         "--slices",

@@ -123,9 +123,8 @@ def resolve_and_count(
     """The cached target, counted for ``client_hash`` on ``day``: one round trip when warm.
 
     On a miss ``build()`` (a ``DownloadTarget``; raising caches and counts nothing) is stored for ``ttl``
-    seconds (0: not stored) and the
-    download counted by one more script call (one round trip: a pipeline holding a script would first ask
-    Redis ``SCRIPT EXISTS``, one round trip more).
+    seconds (0: not stored) and the download counted by one more script call (one round trip: a pipeline
+    holding a script would first ask Redis ``SCRIPT EXISTS``, one round trip more).
     """
     gen_keys = [backend.make_key(k) for k in _gen_keys(package_id)]
     base = _target_base(backend, package_id, selector)

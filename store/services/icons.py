@@ -19,27 +19,26 @@ from versions.models import AppVersion
 ICON_MAX_AGE = 365 * 24 * 3600  # the content behind one version's icon URL never changes
 _PLACEHOLDER_PACKAGE = "p.placeholder"
 _PLACEHOLDER_CODE = 987654321
-_url_templates: dict[tuple, tuple[str, str]] = {}
+_url_templates: dict[tuple, tuple[str, str, str]] = {}
 
 
-def _url_template() -> tuple[str, str]:
-    """(before package id, between package id and version code) of the absolute icon URL, reverse()d once
-    per site URL, script prefix and URLconf: the catalog builder asks for 100 000 of them."""
+def _url_template() -> tuple[str, str, str]:
+    """The absolute icon URL around its package id and version code (what comes before, between and
+    after), reverse()d once per site URL, script prefix and URLconf: the catalog builder asks for 100 000."""
     memo_key = (settings.SITE_URL, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     template = _url_templates.get(memo_key)
     if template is None:
         path = reverse("store-version-icon", args=[_PLACEHOLDER_PACKAGE, _PLACEHOLDER_CODE])
-        url = f"{settings.SITE_URL.rstrip('/')}{path}"
-        head, rest = url.split(_PLACEHOLDER_PACKAGE, 1)
+        head, rest = f"{settings.SITE_URL.rstrip('/')}{path}".split(_PLACEHOLDER_PACKAGE, 1)
         middle, tail = rest.split(str(_PLACEHOLDER_CODE), 1)
-        template = _url_templates[memo_key] = (head, middle + "{code}" + tail)
+        template = _url_templates[memo_key] = (head, middle, tail)
     return template
 
 
 def packaged_icon_url(*, package_id: str, version_code: int) -> str:
     """The absolute URL of the icon packaged in ``package_id``'s version ``version_code``."""
-    head, rest = _url_template()
-    return head + package_id + rest.replace("{code}", str(version_code))
+    head, middle, tail = _url_template()
+    return f"{head}{package_id}{middle}{version_code}{tail}"
 
 
 def store_icon_url(

@@ -257,3 +257,22 @@ def test_render_listings_command_fills_missing_documents_and_all_with_all():
     assert out.getvalue().splitlines()[-1] == "rendered 0 listing document(s)"
     call_command("render_listings", "--all", "--batch-size", "1", stdout=out)
     assert out.getvalue().splitlines()[-1] == "rendered 1 listing document(s)"
+
+
+def test_render_listings_all_also_rebuilds_a_built_catalog(api_client, settings):
+    """After a change to the listing's fields or to SITE_URL the catalog carries the same fields."""
+    from io import StringIO
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    settings.CATALOG_META_MEMO_SECONDS = 0
+    make_published_app()
+    assert api_client.get("/v1/store/catalog").status_code == 200  # a document exists
+    out = StringIO()
+    with mock.patch("store.tasks.catalog_rebuild.apply_async") as apply_async:
+        call_command("render_listings", stdout=out)  # only missing documents: the catalog is left alone
+        assert not apply_async.called
+        call_command("render_listings", "--all", stdout=out)
+    assert apply_async.call_count == 1
+    assert out.getvalue().splitlines()[-1] == "catalog rebuild scheduled"
