@@ -40,8 +40,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "mosis.core.healthcheck"]
 
 # WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it; default 1 — set it to ~2 x CPUs).
-# gthread workers keep connections alive: ~4x the throughput of sync workers (docs/performance.md).
+# gthread workers keep connections alive: ~4x the throughput of sync workers (docs/performance.md);
+# mosis.gunicorn_worker.BalancedThreadWorker is gthread that takes a new connection only with a free thread
+# (or one per 20 ms when busy), so kept-alive clients spread over the workers instead of piling onto one.
 # --forwarded-allow-ips: the load balancer sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER trusts it).
 # --config python:mosis.gunicorn_config: each worker freezes its start-up objects out of the cyclic GC, whose
 # full collections otherwise stall the worker for 100-350 ms (the p99 tail; docs/performance.md).
-CMD ["sh", "-c", "exec gunicorn mosis.wsgi:application --config python:mosis.gunicorn_config --bind 0.0.0.0:${PORT} --worker-class gthread --threads ${GUNICORN_THREADS:-4} --access-logfile - --forwarded-allow-ips='*' --graceful-timeout 30 --timeout 60"]
+CMD ["sh", "-c", "exec gunicorn mosis.wsgi:application --config python:mosis.gunicorn_config --bind 0.0.0.0:${PORT} --worker-class mosis.gunicorn_worker.BalancedThreadWorker --threads ${GUNICORN_THREADS:-4} --access-logfile - --forwarded-allow-ips='*' --graceful-timeout 30 --timeout 60"]
