@@ -121,6 +121,13 @@ def log(message: str) -> None:
 # --- gunicorn ---------------------------------------------------------------------------------------------
 
 PRODUCTION_GUNICORN_CONFIG = "python:mosis.gunicorn_config"  # what the image's CMD runs with
+# --worker-class names: "balanced" is what the image's CMD runs (gthread accepting only with a free thread).
+WORKER_CLASSES = {
+    "balanced": "mosis.gunicorn_worker.BalancedThreadWorker",
+    "gthread": "gthread",
+    "sync": "sync",
+}
+THREADED_WORKERS = frozenset({"balanced", "gthread"})
 
 
 def drop_cache_namespace(redis_url: str, prefix: str) -> int:
@@ -172,13 +179,13 @@ def start_gunicorn(args) -> subprocess.Popen:
         "--workers",
         str(args.workers),
         "--worker-class",
-        args.worker_class,
+        WORKER_CLASSES[args.worker_class],
         "--log-level",
         "warning",
         "--timeout",
         str(args.catalog_timeout + 20),  # the first catalog request builds the whole document
     ]
-    if args.worker_class == "gthread":
+    if args.worker_class in THREADED_WORKERS:
         command += ["--threads", str(args.threads_per_worker)]
     if args.worker_connections:
         command += ["--worker-connections", str(args.worker_connections)]
@@ -560,10 +567,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=2)
     # Measured (docs/performance.md): sync workers close every connection, so wrk reconnects per request and
-    # the floor drops ~4x; gthread keeps connections alive. 2 workers per core x 4 threads did best.
+    # the floor drops ~4x; gthread keeps connections alive. 2 workers per core x 4 threads did best, and
+    # "balanced" (the image's gthread that only accepts with a free thread) spreads the connections evenly.
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers (2 per core)")
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    parser.add_argument("--threads-per-worker", type=int, default=4, help="with --worker-class gthread")
+    parser.add_argument(
+        "--worker-class",
+        default="balanced",
+        choices=sorted(WORKER_CLASSES),
+        help="balanced: mosis.gunicorn_worker.BalancedThreadWorker (the image's); gthread: gunicorn's own",
+    )
+    parser.add_argument(
+        "--threads-per-worker", type=int, default=4, help="with --worker-class balanced or gthread"
+    )
     parser.add_argument(
         "--worker-connections", type=int, default=0, help="gunicorn --worker-connections (0: its default)"
     )
@@ -631,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds.append(run_round(args, base, ids, ids_file, lua_file))
     results = combine(rounds, args)
     server = f"{args.worker_class} x{args.workers}" + (
-        f" x{args.threads_per_worker} threads" if args.worker_class == "gthread" else ""
+        f" x{args.threads_per_worker} threads" if args.worker_class in THREADED_WORKERS else ""
     )
     if args.worker_connections:
         server += f", {args.worker_connections} connections per worker"
