@@ -1,7 +1,8 @@
 """mosis.gunicorn_worker.BalancedThreadWorker: a gthread worker that only accepts with a free thread.
 
-The counter and the accept switch are tested on a worker object; the balance is tested on a real gunicorn
-(two workers on 127.0.0.1, a WSGI app that answers slowly with its pid), the way the image runs it.
+The counter, the accept switch and the busy interval are tested on a worker object (gthread's own socket
+work replaced); the balance over workers and a new client's wait under saturation on a real gunicorn on
+127.0.0.1 serving a WSGI app that answers slowly with its pid, the way the image runs it.
 """
 
 from __future__ import annotations
