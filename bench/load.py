@@ -121,7 +121,8 @@ def log(message: str) -> None:
 # --- gunicorn ---------------------------------------------------------------------------------------------
 
 PRODUCTION_GUNICORN_CONFIG = "python:mosis.gunicorn_config"  # what the image's CMD runs with
-# --worker-class names: "balanced" is what the image's CMD runs (gthread accepting only with a free thread).
+# --worker-class names: "balanced" is what the image's CMD runs (gthread that accepts a new connection
+# only with a free thread, or one per 20 ms when busy: mosis/gunicorn_worker.py).
 WORKER_CLASSES = {
     "balanced": "mosis.gunicorn_worker.BalancedThreadWorker",
     "gthread": "gthread",
@@ -568,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-threads", type=int, default=2)
     # Measured (docs/performance.md): sync workers close every connection, so wrk reconnects per request and
     # the floor drops ~4x; gthread keeps connections alive. 2 workers per core x 4 threads did best, and
-    # "balanced" (the image's gthread that only accepts with a free thread) spreads the connections evenly.
+    # "balanced" (the image's gthread, accepting by free threads) spreads the connections evenly.
     parser.add_argument("--workers", type=int, default=2 * cores, help="gunicorn workers (2 per core)")
     parser.add_argument(
         "--worker-class",

@@ -19,7 +19,10 @@ it like stock gthread. Connections already accepted (kept alive, or waiting for 
 counted, so a worker still holds as many as ``--worker-connections``.
 
 Everything here runs on the worker's main thread (gthread calls ``accept``, ``enqueue_req`` and
-``finish_request`` from its event loop), so the counter needs no lock.
+``finish_request`` from its event loop), so the counter needs no lock. These four methods are gthread's
+internals, not a public API: gunicorn is pinned exactly in pyproject.toml, and
+tests/core/test_gunicorn_worker.py runs the class in a real gunicorn, so an upgrade that renames them fails
+there.
 """
 
 from __future__ import annotations
