@@ -42,7 +42,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mosis_bench"
 QUANTILES = 1000  # latency quantiles wrk prints per run (the Lua done() below)
 
 # Picks a random package id per request from the file given as the first script argument and substitutes
-# it for {id} in the path template given as the second.
+# it for {id} in the path template given as the second. The third says how: "uniform" (every id alike) or
+# "zipf" (the file's i-th id with probability ~ 1/i, drawn log-uniformly: a store's popularity curve, where
+# a few apps take most requests).
 RANDOM_IDS_LUA = r"""
 local ids = {}
 local template = ""
@@ -58,6 +60,7 @@ function init(args)
     ids[#ids + 1] = line
   end
   template = args[2]
+  zipf = args[3] == "zipf"
   if not string.find(template, "{id}", 1, true) then
     fixed = wrk.format("GET", template)
   end
@@ -68,7 +71,13 @@ function request()
   if fixed then
     return fixed
   end
-  local path = string.gsub(template, "{id}", ids[math.random(#ids)])
+  local index
+  if zipf then
+    index = math.min(#ids, math.floor(math.exp(math.random() * math.log(#ids + 1))))
+  else
+    index = math.random(#ids)
+  end
+  local path = string.gsub(template, "{id}", ids[index])
   return wrk.format("GET", path)
 end
 
@@ -246,13 +255,19 @@ def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) ->
 # --- targets -------------------------------------------------------------------------------------------
 
 
-def listed_package_ids(database_url: str, limit: int) -> list[str]:
+def listed_package_ids(database_url: str, limit: int, popularity: str = "uniform") -> list[str]:
+    """``limit`` random listed package ids; for ``zipf`` ordered most downloaded first (the Lua script
+    requests the i-th with probability ~ 1/i), so the store's own popular apps are the often requested."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT package_id FROM store_applisting WHERE listed ORDER BY random() LIMIT %s", [limit]
+            "SELECT package_id, downloads_recent, downloads_total FROM store_applisting WHERE listed"
+            " ORDER BY random() LIMIT %s",
+            [limit],
         ).fetchall()
+    if popularity == "zipf":  # the order of sort=popular: last 7 days, then total
+        rows.sort(key=lambda row: (row[1], row[2]), reverse=True)
     return [row[0] for row in rows]
 
 
@@ -400,7 +415,7 @@ def run_wrk(args, base: str, target: Target, ids_file: str, lua_file: str, secon
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
     # Always through the script (a fixed path too): it picks the {id}s and prints the quantiles.
-    command += ["-s", lua_file, base, "--", ids_file, target.path]
+    command += ["-s", lua_file, base, "--", ids_file, target.path, args.popularity]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
@@ -616,6 +631,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--word", default="markdown", help="the one-word search")
     parser.add_argument("--typo", default="markdwon", help="the misspelt search")
     parser.add_argument("--ids", type=int, default=10_000, help="how many random listed package ids to use")
+    parser.add_argument(
+        "--popularity",
+        choices=("uniform", "zipf"),
+        default="uniform",
+        help="how listing and download requests pick among the ids: uniform (the goals' figure), or zipf "
+        "(most downloaded first, the i-th with probability ~ 1/i: a store's traffic shape, mostly warm)",
+    )
     parser.add_argument("--only", default="", help="comma-separated target names (floor always runs)")
     parser.add_argument("--json", default="", help="also write the results to this JSON file")
     parser.add_argument(
@@ -632,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
     base = f"http://127.0.0.1:{args.port}"
-    ids = listed_package_ids(args.database_url, args.ids)
+    ids = listed_package_ids(args.database_url, args.ids, args.popularity)
     log(f"{len(ids)} listed package ids from {args.database_url.rsplit('/', 1)[-1]}")
 
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -658,6 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
     if args.prime:
         cache += ", primed with every id before each {id} target"
+    if args.popularity != "uniform":
+        cache += f", {args.popularity} ids"
     print(
         f"\n{cores} cores, gunicorn {server}, wrk {args.wrk_threads} threads / {args.connections} connections"
     )
@@ -678,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
             "duration": args.duration,
             "slices": args.slices if args.paired else None,
             "store_cache_ttl": args.store_cache_ttl,
+            "primed": args.prime,
+            "popularity": args.popularity,
             "load_average_before": load_before,
             "rounds": args.rounds,
             "paired": args.paired,

@@ -160,7 +160,7 @@ def test_the_wrk_script_fills_ids_sends_headers_and_prints_quantiles(tmp_path):
     ids_file, lua_file = tmp_path / "ids.txt", tmp_path / "ids.lua"
     ids_file.write_text("a.one\nb.two\n")
     lua_file.write_text(load.RANDOM_IDS_LUA)
-    args = argparse.Namespace(wrk_threads=1, connections=2)
+    args = argparse.Namespace(wrk_threads=1, connections=2, popularity="uniform")
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         by_id = load.Target(name="listing", path="/apps/{id}", expect=200)
@@ -179,3 +179,59 @@ def test_the_wrk_script_fills_ids_sends_headers_and_prints_quantiles(tmp_path):
     for result in (listing, catalog):
         assert result.requests > 0 and len(result.quantiles_ms) == load.QUANTILES
         assert result.quantiles_ms == sorted(result.quantiles_ms)
+
+
+def test_the_wrk_script_draws_zipf_ids_most_popular_first(tmp_path):
+    """``--popularity zipf``: the file's i-th id with probability ~ 1/i (the first about 15 % of 100 ids,
+    the last ten together about 2 %); ``uniform`` draws each alike."""
+    import collections
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: collections.Counter = collections.Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each answer waits out the client's delayed ACK: ~25 a second
+
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen[self.path.rsplit("/", 1)[-1]] += 1
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # wrk resets its connections when its time is up
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ids = [f"p{i}" for i in range(1, 101)]
+    ids_file, lua_file = tmp_path / "ids.txt", tmp_path / "ids.lua"
+    ids_file.write_text("\n".join(ids) + "\n")
+    lua_file.write_text(load.RANDOM_IDS_LUA)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    by_id = load.Target(name="listing", path="/apps/{id}", expect=200)
+    counts = {}
+    try:
+        for popularity in ("zipf", "uniform"):
+            seen.clear()
+            args = argparse.Namespace(wrk_threads=1, connections=2, popularity=popularity)
+            load.run_wrk(args, base, by_id, str(ids_file), str(lua_file), 1)
+            counts[popularity] = dict(seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+    for popularity, seen_ids in counts.items():
+        assert sum(seen_ids.values()) > 500, popularity
+        assert set(seen_ids) <= set(ids), popularity
+    zipf, uniform = counts["zipf"], counts["uniform"]
+    last_ten = sum(zipf.get(i, 0) for i in ids[-10:])
+    assert zipf["p1"] > 3 * last_ten
+    assert zipf["p1"] > 0.08 * sum(zipf.values())
+    assert uniform["p1"] < 0.05 * sum(uniform.values())
+    assert len(uniform) > 90
