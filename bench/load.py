@@ -257,7 +257,7 @@ def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) ->
 
 def listed_package_ids(database_url: str, limit: int, popularity: str = "uniform") -> list[str]:
     """``limit`` random listed package ids; for ``zipf`` ordered most downloaded first (the Lua script
-    requests the i-th with probability ~ 1/i), so the store's own popular apps are the often requested."""
+    requests the i-th with probability ~ 1/i), so the apps popular in the dataset are also the most requested."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:

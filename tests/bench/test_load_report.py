@@ -1,4 +1,5 @@
-"""bench/load.py's report: wrk output parsing and the medians over rounds with paired floor ratios."""
+"""bench/load.py: wrk output parsing, the medians over rounds with paired floor ratios, priming, and the wrk
+script itself (ids, headers, quantiles, uniform and zipf draws) against a local server."""
 
 import argparse
 import collections
