@@ -25,6 +25,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.siteurl import absolute_url
 from versions.constants import mosis_version_number
 from versions.package.signatures import InvalidPublicKey, parse_public_key
 
@@ -119,7 +120,7 @@ def _oauth_provider_or_404(provider: str) -> None:
 
 
 def oauth_redirect_uri(*, provider: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("oauth-callback", kwargs={"provider": provider})
+    return absolute_url(reverse("oauth-callback", kwargs={"provider": provider}))
 
 
 def oauth_start(*, provider: str) -> str:

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 
+from .clientip import client_ip
 from .ratelimit import _headers, category_for
 
 logger = logging.getLogger("mosis.fastpath")
@@ -50,7 +51,7 @@ def _within_rate_limit(request: HttpRequest, view_class) -> bool:
         usage = get_usage(
             request,
             group=f"rl:{category}",
-            key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
+            key=lambda group, _request: f"ip:{client_ip(request)}",
             rate=rate,
             increment=True,
         )

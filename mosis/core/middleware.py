@@ -10,6 +10,7 @@ from django.http import Http404
 from .errors import ErrorCode, error_json_response, payload_too_large_message
 from .ratelimit import peek_headers
 from .request_id import request_id_from_header, reset_request_id, set_request_id
+from .siteurl import reset_request_base, set_request_base
 
 logger = logging.getLogger("mosis.request")
 
@@ -37,6 +38,8 @@ def is_api_path(path: str) -> bool:
 class RequestIdMiddleware:
     """Takes a sane ``X-Request-ID`` from the client or generates one; echoes it on every response.
 
+    Also remembers the request's ``scheme://host`` for absolute URLs (``mosis.core.siteurl``).
+
     Also writes one access-log line per request (``mosis.request``), carrying the id like every record.
     """
 
@@ -47,6 +50,7 @@ class RequestIdMiddleware:
         request_id = request_id_from_header(request.headers.get("X-Request-ID"))
         request.request_id = request_id
         token = set_request_id(request_id)
+        base_token = set_request_base(request)
         started = time.monotonic()
         try:
             response = self.get_response(request)
@@ -65,6 +69,7 @@ class RequestIdMiddleware:
             )
             return response
         finally:
+            reset_request_base(base_token)
             reset_request_id(token)
 
 

@@ -16,6 +16,8 @@ from django.conf import settings
 from django_ratelimit.core import _split_rate, get_usage
 from rest_framework.throttling import BaseThrottle
 
+from .clientip import client_ip
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 logger = logging.getLogger("mosis.ratelimit")
 
@@ -29,7 +31,7 @@ def client_key(group, request) -> str:
         return f"{kind}:{auth.pk}"
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    return f"ip:{client_ip(request)}"
 
 
 def category_for(request, view) -> str:
@@ -92,7 +94,7 @@ def peek_headers(request) -> dict:
         usage = get_usage(
             request,
             group=f"rl:{category}",
-            key=lambda group, _request: f"ip:{request.META.get('REMOTE_ADDR', '')}",
+            key=lambda group, _request: f"ip:{client_ip(request)}",
             rate=rate,
             increment=False,
         )

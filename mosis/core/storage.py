@@ -28,6 +28,8 @@ from django.core.files.storage import storages
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import constant_time_compare
 
+from .siteurl import absolute_url, site_url
+
 UPLOAD_SALT = "mosis.upload"
 DOWNLOAD_SALT = "mosis.download"
 CHUNK = 1024 * 1024
@@ -52,7 +54,7 @@ def _s3_key(key: str) -> str:
 
 
 def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
+    return absolute_url(path)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def presigned_download(key: str, *, filename: str, expires: int) -> str:
 
 def _local_download_prefix() -> str:
     """The absolute URL of ``/v1/files/`` (reverse() once per site URL, script prefix and URLconf)."""
-    memo_key = (settings.SITE_URL, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    memo_key = (site_url(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     prefix = _download_prefixes.get(memo_key)
     if prefix is None:
         placeholder = "T"

@@ -19,7 +19,10 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-embedded-dev-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "mosis.core.views.csrf_failure"
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Absolute URLs come from SITE_URL when set, else from the request's host (mosis.core.siteurl).
+SITE_URL = env("SITE_URL", default="")
+# Proxies in front of the store that append to X-Forwarded-For (mosis.core.clientip); 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MOSIS_VERSION = "0.1.0"
 
 INSTALLED_APPS = [

@@ -32,7 +32,9 @@ from django_ratelimit.core import is_ratelimited
 
 from apps.constants import AppStatus
 from apps.models import App
+from mosis.core.clientip import client_ip
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.siteurl import site_url
 from store.models import AbuseReason, AbuseReport
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,14 @@ def abuse_ip_rate_check(*, request) -> None:
     if not settings.RATE_LIMITS_ENABLED:
         return
     rate = settings.ABUSE_REPORT_IP_RATE
-    if is_ratelimited(request, group="abuse-report-ip", key="ip", rate=rate, method="POST", increment=True):
+    if is_ratelimited(
+        request,
+        group="abuse-report-ip",
+        key=lambda _group, req: client_ip(req),
+        rate=rate,
+        method="POST",
+        increment=True,
+    ):
         raise ApplicationError(
             ErrorCode.RATE_LIMITED,
             "Too many abuse reports from this address; try again later.",
@@ -130,7 +139,7 @@ def abuse_notify_staff(*, report_id) -> None:
         f"Reporter: {report.reporter.email}\n"
         f"Open reports from distinct users: {abuse_open_reporter_count(app=app)}\n\n"
         f"{report.comment or '(no comment)'}\n\n"
-        f"Review it in the admin: {settings.SITE_URL}/admin/store/abusereport/?app__id__exact={app.pk}\n"
+        f"Review it in the admin: {site_url()}/admin/store/abusereport/?app__id__exact={app.pk}\n"
     )
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

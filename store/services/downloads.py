@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Device
 from mosis.core import storage
+from mosis.core.clientip import client_ip
 from mosis.core.db import CompiledQuery
 from store.models import AppListing, DownloadDaily, DownloadEvent
 from versions.models import AppVersion
@@ -232,10 +233,9 @@ def download_client_hash(request) -> str:
 
 
 def anonymous_client_hash(request) -> str:
-    """``download_client_hash`` of a request with no device and no signed-in user: salted IP + User-Agent."""
-    ip = request.META.get("REMOTE_ADDR", "")
-    agent = request.META.get("HTTP_USER_AGENT", "")[:512]
-    return _salted(f"anon:{ip}\n{agent}")
+    """``download_client_hash`` of a request with no device and no signed-in user: the salted client IP
+    (never the User-Agent, which a client may change on every request to be counted again)."""
+    return _salted(f"anon:{client_ip(request)}")
 
 
 def _salted(ident: str) -> str:

@@ -14,6 +14,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.siteurl import absolute_url, site_url
 from versions.models import AppVersion
 
 ICON_MAX_AGE = 365 * 24 * 3600  # the content behind one version's icon URL never changes
@@ -25,11 +26,11 @@ _url_templates: dict[tuple, tuple[str, str, str]] = {}
 def _url_template() -> tuple[str, str, str]:
     """The absolute icon URL around its package id and version code (what comes before, between and
     after), reverse()d once per site URL, script prefix and URLconf: the catalog builder asks for 100 000."""
-    memo_key = (settings.SITE_URL, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    memo_key = (site_url(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     template = _url_templates.get(memo_key)
     if template is None:
         path = reverse("store-version-icon", args=[_PLACEHOLDER_PACKAGE, _PLACEHOLDER_CODE])
-        head, rest = f"{settings.SITE_URL.rstrip('/')}{path}".split(_PLACEHOLDER_PACKAGE, 1)
+        head, rest = absolute_url(path).split(_PLACEHOLDER_PACKAGE, 1)
         middle, tail = rest.split(str(_PLACEHOLDER_CODE), 1)
         template = _url_templates[memo_key] = (head, middle, tail)
     return template

@@ -18,6 +18,13 @@ from .conftest import make_published_app, make_version
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    """One configured site URL, so URLs made inside and outside a request agree."""
+    settings.SITE_URL = "http://store.test"
+
+
 ICON = make_icon_png(32)
 
 

@@ -7,6 +7,11 @@ from tests.factories import AppFactory
 from tests.store.conftest import make_published_app
 
 
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "http://store.test"
+
+
 @pytest.mark.django_db
 def test_home_lists_only_listed_apps_and_searches(client):
     shown = make_published_app(package_id="com.example.notes", name="Notes")

@@ -1,0 +1,47 @@
+"""Absolute URLs (upload, download, icons, emails) for whatever host the store is served from.
+
+``SITE_URL`` wins when it is set (production behind a proxy or a CDN name). Otherwise the URL is built from
+the current request's scheme and ``Host`` (validated against ``ALLOWED_HOSTS`` by Django), so a store served
+on another port or name works without configuration. Outside a request (a Celery worker, a management
+command) the fallback is ``DEFAULT_SITE_URL``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from django.conf import settings
+
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+
+_request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
+
+
+def site_url() -> str:
+    """The base URL without a trailing slash."""
+    configured = settings.SITE_URL
+    if configured:
+        return configured.rstrip("/")
+    return (_request_base.get() or DEFAULT_SITE_URL).rstrip("/")
+
+
+def absolute_url(path: str) -> str:
+    """``path`` (starting with ``/``) under ``site_url()``."""
+    return f"{site_url()}{path}"
+
+
+def set_request_base(request):
+    """Remember the request's ``scheme://host`` for this context; returns the token for ``reset``.
+
+    An invalid ``Host`` (not in ``ALLOWED_HOSTS``) is not remembered: Django answers that request with 400
+    itself when a view reads the host.
+    """
+    try:
+        base = f"{request.scheme}://{request.get_host()}"
+    except Exception:  # noqa: BLE001 - DisallowedHost and friends: fall back to the default
+        base = None
+    return _request_base.set(base)
+
+
+def reset_request_base(token) -> None:
+    _request_base.reset(token)
