@@ -23,14 +23,14 @@ logger = logging.getLogger("mosis.ratelimit")
 
 
 def client_key(group, request) -> str:
-    """The client a counter belongs to: API key, device, user, else IP."""
-    auth = getattr(request, "auth", None)
+    """The principal a counter belongs to: the user behind a JWT or an API key (all of a developer's keys
+    share one budget: minting more keys buys no more requests), the device, else the client IP."""
     user = getattr(request, "user", None)
-    kind = getattr(auth, "credential_kind", None)
-    if kind and getattr(auth, "pk", None):
-        return f"{kind}:{auth.pk}"
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
+    auth = getattr(request, "auth", None)
+    if getattr(auth, "credential_kind", None) == "device" and getattr(auth, "pk", None):
+        return f"device:{auth.pk}"
     return f"ip:{client_ip(request)}"
 
 

@@ -80,6 +80,26 @@ def test_counters_are_per_client(tight_limits):
     assert bob.post("/v1/_probe/echo", payload, format="json").status_code == 201
 
 
+def test_all_keys_of_one_developer_share_one_budget(tight_limits):
+    """Minting more API keys buys no more requests: the counter belongs to the user behind the key."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+
+    developer = UserFactory()
+    clients = []
+    for index in range(3):
+        _key, secret = api_key_create(user=developer, name=f"key {index}", scopes=["apps:write"])
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        clients.append(client)
+    payload = {"name": "ok", "count": 1}
+    statuses = [client.post("/v1/_probe/echo", payload, format="json").status_code for client in clients]
+    assert statuses == [201, 201, 429]
+    # The same developer signed in with a JWT is the same principal too.
+    assert jwt_client_for(developer).post("/v1/_probe/echo", payload, format="json").status_code == 429
+
+
 def test_anonymous_clients_are_counted_by_ip(tight_limits):
     from rest_framework.test import APIClient
 
