@@ -18,8 +18,14 @@ from store.models import AbuseReport
 from versions.models import AppVersion
 
 from .constants import AppStatus
-from .models import ActivityEvent, App, Category
-from .services import EDITABLE_FIELDS, app_set_max_mosis_version, app_set_status, app_update
+from .models import ActivityEvent, App, Category, ReservedPackageId
+from .services import (
+    EDITABLE_FIELDS,
+    app_set_max_mosis_version,
+    app_set_status,
+    app_update,
+    package_id_release,
+)
 
 HIDDEN_STATES = {AppStatus.PENDING_DISABLE, AppStatus.SUSPENDED, AppStatus.DISABLED}
 
@@ -270,3 +276,32 @@ class ActivityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ReservedPackageId)
+class ReservedPackageIdAdmin(admin.ModelAdmin):
+    """Package ids of deleted apps (SPEC §5): reserved until staff release one with the action below."""
+
+    list_display = ["package_id", "previous_owner", "reserved_at"]
+    search_fields = ["package_id", "previous_owner__email"]
+    list_select_related = ["previous_owner"]
+    readonly_fields = ["package_id", "previous_owner", "reserved_at"]
+    actions = ["release"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # releasing goes through the action (audited), never a bare delete
+
+    def get_actions(self, request):
+        return {name: value for name, value in super().get_actions(request).items() if name == "release"}
+
+    @admin.action(description="Release the selected package ids (a new app may take them)")
+    def release(self, request, queryset):
+        for reserved in queryset:
+            package_id_release(package_id=reserved.package_id, actor=request.user)
+        self.message_user(request, f"Released {len(queryset)} package id(s).", messages.SUCCESS)

@@ -59,6 +59,24 @@ class App(BaseModel):
         return self.package_id
 
 
+class ReservedPackageId(models.Model):
+    """The package id of a deleted app: nobody may create an app with it until staff release it (SPEC §5),
+    so a deleted app's users are never handed someone else's package under the name they trusted."""
+
+    package_id = models.CharField(max_length=150, unique=True)
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reserved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-reserved_at"]
+        verbose_name = "reserved package id"
+
+    def __str__(self):
+        return self.package_id
+
+
 class ActivityEvent(models.Model):
     """The audit trail and the ``/v1/events`` feed (seed 003): one row per state change or decision."""
 

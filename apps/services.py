@@ -16,7 +16,7 @@ from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.signals import send_catalog_changed
 
 from .constants import OWNER_TRANSITIONS, STAFF_STATES, SYSTEM_TRANSITIONS, AppStatus
-from .models import ActivityEvent, App
+from .models import ActivityEvent, App, ReservedPackageId
 from .policies import can_manage_app, can_set_app_status
 
 logger = logging.getLogger("mosis.apps")
@@ -91,7 +91,8 @@ def _email_owner_status_changed(*, app_id, previous: str, to: str, reason: str) 
 def app_set_status(*, app: App, to: str, actor=None, reason: str = "", system: bool = False) -> App:
     """Move ``app`` to status ``to`` (SPEC §6) — the one App state machine.
 
-    Locks the row (``select_for_update``); a no-op when already there; otherwise checks the transition
+    Locks the row (``select_for_update``); already there is a 409 CONFLICT for a person (unlist twice: SPEC
+    §6) and a no-op for the system (a repeated automatic move); otherwise checks the transition
     (``system=True`` for automatic ones: draft→published on first publication, abuse → pending_disable),
     saves only the changed fields, records ``app.status_changed``, sends ``catalog_changed`` after commit and,
     when staff made the change or abuse reports hid the app, emails the owner after commit. Raises ``ApplicationError`` VALIDATION_ERROR
@@ -107,6 +108,12 @@ def app_set_status(*, app: App, to: str, actor=None, reason: str = "", system: b
         locked = App.objects.select_for_update().get(pk=app.pk)
         current = locked.status
         if current == to:
+            if not system:
+                raise ApplicationError(
+                    ErrorCode.CONFLICT,
+                    f"The app is already '{current}'.",
+                    {"status": [f"current state is '{current}'"]},
+                )
             app.status, app.status_changed_at = locked.status, locked.status_changed_at
             return app
         _status_change_allowed(app=locked, current=current, to=to, actor=actor, system=system)
@@ -215,6 +222,14 @@ def _package_id_taken() -> ApplicationError:
     )
 
 
+def _package_id_reserved() -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.CONFLICT,
+        "This package_id belonged to a deleted app and stays reserved; staff can release it.",
+        {"package_id": ["Reserved: it belonged to a deleted app."]},
+    )
+
+
 def app_create(*, owner, package_id: str, name: str, **fields) -> App:
     """Create a draft app owned by ``owner``. ``package_id`` is unique across all developers (409 if taken,
     also when two requests race: the database's unique index decides). Records ``app.created``."""
@@ -225,6 +240,8 @@ def app_create(*, owner, package_id: str, name: str, **fields) -> App:
         raise TypeError(f"app_create() got unexpected fields: {sorted(unknown)}")
     if App.objects.filter(package_id=package_id).exists():
         raise _package_id_taken()
+    if ReservedPackageId.objects.filter(package_id=package_id).exists():
+        raise _package_id_reserved()
     try:
         with transaction.atomic():
             app = App.objects.create(owner=owner, package_id=package_id, name=name, **fields)
@@ -277,9 +294,17 @@ def app_delete(*, app: App, actor) -> None:
                 ErrorCode.CONFLICT,
                 "An app with a published version cannot be deleted; unlist it instead.",
             )
-        keys = [key for pair in versions.values_list("package_key", "icon_key") for key in pair if key]
+        keys = [
+            key
+            for keys in versions.values_list("upload_key", "package_key", "icon_key")
+            for key in keys
+            if key
+        ]
         app_id, package_id = locked.id, locked.package_id
         locked.delete()
+        ReservedPackageId.objects.create(
+            package_id=package_id, previous_owner_id=locked.owner_id, reserved_at=timezone.now()
+        )
         activity_record(
             type="app.deleted", actor=actor, data={"app_id": str(app_id), "package_id": package_id}
         )
@@ -293,3 +318,14 @@ def app_delete(*, app: App, actor) -> None:
                     logger.exception("could not delete stored object %s of deleted app %s", key, app_id)
 
         transaction.on_commit(remove_stored_objects)
+
+
+def package_id_release(*, package_id: str, actor) -> None:
+    """Staff release the reserved package id of a deleted app so a new app may take it (recorded)."""
+    if not can_set_app_status(actor):
+        raise ApplicationError(ErrorCode.FORBIDDEN, "Only staff can release a reserved package id.")
+    with transaction.atomic():
+        deleted, _ = ReservedPackageId.objects.filter(package_id=package_id).delete()
+        if not deleted:
+            raise ApplicationError(ErrorCode.NOT_FOUND, f"'{package_id}' is not reserved.")
+        activity_record(type="app.package_id_released", actor=actor, data={"package_id": package_id})

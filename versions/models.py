@@ -19,7 +19,12 @@ class AppVersion(BaseModel):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Package (immutable once uploaded).
+    # Package. ``upload_key`` is the only object an upload URL may write (while ``uploading``);
+    # ``package_key`` is the immutable copy taken at upload-complete (``sealed/...``) and, once validation
+    # passed, the content-addressed ``sha256/<hex>.mpk`` that downloads serve. No URL ever writes it.
+    upload_key = models.CharField(max_length=300, blank=True, db_index=True)
+    # The id of the one live local upload URL (single use: cleared when its upload is stored).
+    upload_nonce = models.CharField(max_length=32, blank=True)
     package_key = models.CharField(max_length=300, blank=True)
     package_size = models.BigIntegerField(null=True, blank=True)
     declared_size = models.BigIntegerField(null=True, blank=True)
@@ -57,6 +62,8 @@ class AppVersion(BaseModel):
         constraints = [
             # Concurrent creates with one code: the database lets exactly one win (SPEC §5).
             models.UniqueConstraint(fields=["app", "version_code"], name="uniq_version_code_per_app"),
+            # npm and crates.io never reuse a name@version: neither do we (SPEC §5).
+            models.UniqueConstraint(fields=["app", "version_name"], name="uniq_version_name_per_app"),
             models.CheckConstraint(condition=Q(version_code__gte=1), name="version_code_positive"),
         ]
         indexes = [

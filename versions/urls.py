@@ -12,6 +12,7 @@ urlpatterns = [
         views.VersionUploadCompleteView.as_view(),
         name="version-upload-complete",
     ),
+    path(f"{version}/upload-url", views.VersionUploadUrlView.as_view(), name="version-upload-url"),
     path(f"{version}/submit", views.VersionSubmitView.as_view(), name="version-submit"),
     path(f"{version}/publish", views.VersionPublishView.as_view(), name="version-publish"),
     path(f"{version}/yank", views.VersionYankView.as_view(), name="version-yank"),

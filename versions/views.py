@@ -28,7 +28,6 @@ from mosis.core.pagination import StandardPagination
 from mosis.core.schema import ERROR_DESCRIPTIONS, ERROR_REF
 
 from . import selectors, services
-from .constants import VersionStatus
 from .models import AppVersion
 from .serializers import (
     AppVersionSerializer,
@@ -142,8 +141,15 @@ class VersionUploadCompleteView(_VersionView):
         operation_id="versions_upload_complete",
         request=UploadCompleteSerializer,
         responses={200: AppVersionSerializer},
-        summary="The package is uploaded: record the signature and start validation",
+        summary="The package is uploaded: seal it, record the signature and start validation",
+        description=(
+            "The uploaded object is copied to a key no upload URL can write and validated there; the upload "
+            "URL is dead for this version from now on. 409 unless the version is `uploading` (or `rejected` "
+            "with an `INTERNAL` error, to retry). A repeat with the same `Idempotency-Key` returns the first "
+            "answer."
+        ),
     )
+    @idempotent
     def put(self, request, app_id, version_id):
         data = UploadCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,6 +157,27 @@ class VersionUploadCompleteView(_VersionView):
             version=self.version(request, app_id, version_id), actor=request.user, **data.validated_data
         )
         return Response(AppVersionSerializer(version).data)
+
+
+class VersionUploadUrlView(_VersionView):
+    required_scopes = {"*": Scope.VERSIONS_UPLOAD}
+    ratelimit_category = "upload"
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="versions_upload_url",
+        request=None,
+        responses={200: VersionCreatedSerializer},
+        summary="A fresh upload URL for a version still uploading (the last one expired or was used)",
+        description=(
+            "Upload URLs live at most 15 minutes; a local one takes one upload and asking for a new one "
+            "invalidates the old. 409 once the version left `uploading`."
+        ),
+    )
+    def post(self, request, app_id, version_id):
+        version = self.version(request, app_id, version_id)
+        target = services.version_upload_target(version=version)
+        return Response(_created_body(version, target))
 
 
 def _action_view(name: str, service, scope: str, summary: str):
@@ -163,7 +190,12 @@ def _action_view(name: str, service, scope: str, summary: str):
             request=None,
             responses={200: AppVersionSerializer},
             summary=summary,
+            description=(
+                "409 naming the current state when the move is not allowed from it, also when the version "
+                "is already there; a repeat with the same `Idempotency-Key` returns the first answer."
+            ),
         )
+        @idempotent
         def post(self, request, app_id, version_id):
             version = service(version=self.version(request, app_id, version_id), actor=request.user)
             return Response(AppVersionSerializer(version).data)
@@ -190,10 +222,12 @@ VersionYankView = _action_view(
 class LocalUploadView(View):
     """``PUT /v1/uploads/<token>``: the embedded-mode stand-in for a presigned S3 PUT.
 
-    Authorised only by the signed, expiring token (``UPLOAD_URL_TTL``). The body is streamed to storage in
-    1 MiB chunks and refused with 413 as soon as it passes ``MAX_PACKAGE_SIZE`` (a declared Content-Length
-    over the limit is refused before reading). The token's Content-Type and size bind the request. A
-    version whose package is already uploaded answers 409: packages are immutable.
+    Authorised only by the signed, expiring token (``UPLOAD_URL_TTL``, at most 15 minutes), and single-use.
+    The body is streamed to a temporary file in 1 MiB chunks and refused with 413 as soon as it passes
+    ``MAX_PACKAGE_SIZE`` (a declared Content-Length over the limit is refused before reading). The token's
+    Content-Type and size bind the request. Whether the bytes land is decided at the end, under the
+    version's row lock (``version_upload_store``): a used or replaced URL, or a version that left
+    ``uploading`` while the body streamed, answers 409 and nothing is stored.
     """
 
     http_method_names = ["put", "options"]
@@ -234,21 +268,21 @@ class LocalUploadView(View):
                 f"This URL accepts exactly {claims['n']} bytes.",
                 {"Content-Length": [f"Must be {claims['n']}."]},
             )
-        version = AppVersion.objects.filter(package_key=key).only("status").first()
+        version = AppVersion.objects.filter(upload_key=key).only("status", "upload_nonce").first()
         if version is None:
             return error_json_response(ErrorCode.NOT_FOUND, "The version of this upload no longer exists.")
-        if version.status != VersionStatus.UPLOADING:
-            return error_json_response(
-                ErrorCode.CONFLICT,
-                f"The package of this version was already uploaded (the version is '{version.status}'); "
-                "packages are immutable: create a new version.",
-                {"status": [f"current state is '{version.status}'"]},
-            )
         try:
-            written = storage.save_stream(key, request, max_size=limit)
+            # Refused early what would be refused at the end anyway; the end decides, under the lock.
+            services.version_upload_check(version=version, single_use_id=claims.get("u", ""))
+            staged = storage.stage_stream(key, request, max_size=limit)
+            services.version_upload_store(
+                version_id=version.pk, single_use_id=claims.get("u", ""), staged=staged
+            )
         except storage.TooLarge:
             return _too_large(limit)
-        return JsonResponse({"size": written}, status=200)
+        except ApplicationError as error:
+            return error_json_response(error.code, error.message, error.details)
+        return JsonResponse({"size": staged.size}, status=200)
 
 
 def _too_large(limit: int):

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -65,9 +66,14 @@ class UploadTarget:
 
 
 def presigned_upload(
-    key: str, *, content_type: str, content_length: int | None, expires: int
+    key: str, *, content_type: str, content_length: int | None, expires: int, single_use_id: str = ""
 ) -> UploadTarget:
-    """A URL the client PUTs the package body to. The size and content type are bound into the signature."""
+    """A URL the client PUTs the package body to. The size and content type are bound into the signature.
+
+    Locally the token also carries ``single_use_id`` (the upload view accepts one upload per id, checked
+    against the owner's record under its row lock). S3 cannot make a presigned URL single-use: it may be PUT
+    to again until it expires, which is why nothing reads an upload key after upload-complete.
+    """
     if is_s3():
         client, bucket, _ = _s3_client()
         params = {"Bucket": bucket, "Key": _s3_key(key), "ContentType": content_type}
@@ -78,7 +84,9 @@ def presigned_upload(
         url = client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires, HttpMethod="PUT")
         return UploadTarget(url=url, method="PUT", headers=headers)
     token = signing.dumps(
-        {"k": key, "ct": content_type, "n": content_length}, salt=UPLOAD_SALT, compress=True
+        {"k": key, "ct": content_type, "n": content_length, "u": single_use_id},
+        salt=UPLOAD_SALT,
+        compress=True,
     )
     return UploadTarget(
         url=_absolute(reverse("local-upload", args=[token])),
@@ -172,11 +180,29 @@ def read_download_token(token: str) -> dict:
     return {"k": key, "f": filename}
 
 
-def save_stream(key: str, stream, *, max_size: int) -> int:
-    """Write a local upload from a file-like stream chunk by chunk; raises ``TooLarge`` past ``max_size``.
+@dataclass
+class StagedUpload:
+    """A local upload streamed to a temporary file beside its key, not yet visible under the key.
 
-    Never holds the body in memory; a partial file is removed on failure.
+    ``commit()`` moves it into place (an atomic rename); ``discard()`` removes it. The caller decides under
+    its own lock which one happens, so an upload held open while its version moved on never lands.
     """
+
+    key: str
+    temp_path: str
+    size: int
+
+    def commit(self) -> None:
+        os.replace(self.temp_path, local_path(self.key))
+
+    def discard(self) -> None:
+        if os.path.exists(self.temp_path):
+            os.unlink(self.temp_path)
+
+
+def stage_stream(key: str, stream, *, max_size: int) -> StagedUpload:
+    """Stream a local upload chunk by chunk to a temporary file beside ``key``; raises ``TooLarge`` past
+    ``max_size``. Never holds the body in memory; a partial file is removed on failure."""
     path = local_path(key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".upload-")
@@ -191,12 +217,18 @@ def save_stream(key: str, stream, *, max_size: int) -> int:
                 if written > max_size:
                     raise TooLarge(max_size)
                 out.write(chunk)
-        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return written
+    return StagedUpload(key=key, temp_path=tmp, size=written)
+
+
+def save_stream(key: str, stream, *, max_size: int) -> int:
+    """``stage_stream`` and commit at once (for writers that own the key outright)."""
+    staged = stage_stream(key, stream, max_size=max_size)
+    staged.commit()
+    return staged.size
 
 
 class TooLarge(Exception):
@@ -215,6 +247,38 @@ def object_size(key: str) -> int | None:
         return storage.size(key) if storage.exists(key) else None
     except Exception:  # noqa: BLE001 - a missing object on S3 raises various client errors
         return None
+
+
+def object_exists(key: str) -> bool:
+    return object_size(key) is not None
+
+
+def copy_object(source: str, target: str) -> None:
+    """Server-side copy of ``source`` to ``target`` (a snapshot: later writes to ``source`` do not reach it).
+
+    S3: a managed ``CopyObject`` inside the bucket, the bytes never pass through this process. Local: a hard
+    link (the same file under a second name, atomic and free), a plain copy across file systems.
+    """
+    if is_s3():
+        client, bucket, _ = _s3_client()
+        client.copy({"Bucket": bucket, "Key": _s3_key(source)}, bucket, _s3_key(target))
+        return
+    source_path, target_path = local_path(source), local_path(target)
+    os.makedirs(os.path.dirname(target_path), exist_ok=True)
+    try:
+        os.link(source_path, target_path)
+    except FileExistsError:
+        raise
+    except OSError:  # another file system: copy to a temporary name, then rename into place
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target_path), prefix=".copy-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source_path, tmp)
+            os.replace(tmp, target_path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
 
 def delete_object(key: str) -> None:

@@ -273,7 +273,9 @@ STORAGES = {
     "packages": _package_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-UPLOAD_URL_TTL = env.int("UPLOAD_URL_TTL", default=3600)
+# An upload URL lives at most 15 minutes (SPEC §5); a larger value is capped.
+UPLOAD_URL_MAX_TTL = 900
+UPLOAD_URL_TTL = min(env.int("UPLOAD_URL_TTL", default=UPLOAD_URL_MAX_TTL), UPLOAD_URL_MAX_TTL)
 DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
 
 # --- Package rules ---------------------------------------------------------------------------------------

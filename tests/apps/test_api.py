@@ -304,3 +304,49 @@ def test_list_query_count_does_not_grow_with_apps(auth_client, user, count, djan
         response = auth_client.get("/v1/apps?limit=100")
     assert response.status_code == 200
     assert len(response.json()["apps"]) == count
+
+
+def test_a_deleted_apps_package_id_stays_reserved_until_staff_release_it(
+    auth_client, other_client, staff_user
+):
+    """Issue "Trust" §5: after a delete nobody (not even the same developer) may take the package id again,
+    so users of the deleted app are never handed someone else's package under the name they trusted."""
+    from apps.services import package_id_release
+
+    created = auth_client.post("/v1/apps", {"package_id": "com.example.gone", "name": "Gone"}, format="json")
+    assert auth_client.delete(f"/v1/apps/{created.json()['id']}").status_code == 200
+    for client in (other_client, auth_client):
+        again = client.post("/v1/apps", {"package_id": "com.example.gone", "name": "Impostor"}, format="json")
+        assert again.status_code == 409
+        assert "reserved" in again.json()["error"]["message"]
+    package_id_release(package_id="com.example.gone", actor=staff_user)
+    taken = other_client.post("/v1/apps", {"package_id": "com.example.gone", "name": "New"}, format="json")
+    assert taken.status_code == 201
+
+
+def test_only_staff_release_a_reserved_package_id(user):
+    from apps.models import ReservedPackageId
+    from apps.services import package_id_release
+    from mosis.core.errors import ApplicationError
+
+    ReservedPackageId.objects.create(package_id="com.example.kept", reserved_at="2026-01-01T00:00:00Z")
+    with pytest.raises(ApplicationError) as exc:
+        package_id_release(package_id="com.example.kept", actor=user)
+    assert exc.value.code == "FORBIDDEN"
+    assert ReservedPackageId.objects.filter(package_id="com.example.kept").exists()
+
+
+def test_staff_release_a_reserved_package_id_in_the_admin(client, staff_user):
+    from apps.models import ReservedPackageId
+
+    reserved = ReservedPackageId.objects.create(
+        package_id="com.example.kept", reserved_at="2026-01-01T00:00:00Z"
+    )
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/apps/reservedpackageid/",
+        {"action": "release", "_selected_action": [reserved.pk]},
+    )
+    assert response.status_code == 302
+    assert not ReservedPackageId.objects.exists()
+    assert ActivityEvent.objects.filter(type="app.package_id_released").exists()

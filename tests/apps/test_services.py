@@ -107,12 +107,15 @@ def test_owner_change_sends_no_email(user, django_capture_on_commit_callbacks):
     assert mail.outbox == []
 
 
-def test_same_status_is_a_noop_without_activity_or_signal(
+def test_same_status_is_409_without_activity_or_signal(
     staff_user, django_capture_on_commit_callbacks, catalog_signals
 ):
+    """SPEC §6: a move to the state the app is in is not allowed either (409 naming it)."""
     app = AppFactory(status=AppStatus.SUSPENDED)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApplicationError) as exc:
         app_set_status(app=app, to=AppStatus.SUSPENDED, actor=staff_user)
+    assert exc.value.code == "CONFLICT"
+    assert exc.value.details == {"status": ["current state is 'suspended'"]}
     assert not ActivityEvent.objects.filter(app=app).exists()
     assert catalog_signals == []
     assert mail.outbox == []

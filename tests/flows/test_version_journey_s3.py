@@ -89,8 +89,8 @@ def test_developer_publishes_through_a_presigned_s3_put(
     session.trust_env = False
     put = session.put(body["upload_url"], data=data, headers=body["upload_headers"], timeout=10)
     assert put.status_code == 200, put.text
-    key = f"packages/apps/{app.id}/{vid}.mpk"
-    assert s3_storage.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(data)
+    upload_key = f"packages/uploads/{app.id}/{vid}.mpk"
+    assert s3_storage.head_object(Bucket=BUCKET, Key=upload_key)["ContentLength"] == len(data)
 
     with django_capture_on_commit_callbacks(execute=True):
         completed = auth_client.put(version_url(app, vid, "/upload-complete"), {}, format="json")
@@ -114,6 +114,28 @@ def test_developer_publishes_through_a_presigned_s3_put(
     icon = auth_client.get(urlsplit(listing["icon_url"]).path)
     assert icon.status_code == 200 and icon["Content-Type"] == "image/png"
     assert icon.content == s3_storage.get_object(Bucket=BUCKET, Key=icon_key)["Body"].read()
+
+    # The package now lives at its content-addressed key, which no upload URL can write; the upload object
+    # is gone.
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert AppVersion.objects.get(pk=vid).package_key == f"sha256/{sha256}.mpk"
+    assert s3_storage.list_objects_v2(Bucket=BUCKET, Prefix="packages/uploads/").get("KeyCount") == 0
+
+    # The attack: the presigned PUT URL is still valid (S3 cannot revoke it), and S3 takes the evil bytes...
+    evil = package_bytes(manifest_for(app), files={"payload.js": b"steal()"})
+    replaced = session.put(
+        body["upload_url"],
+        data=evil[: len(data)].ljust(len(data), b"\0"),
+        headers=body["upload_headers"],
+        timeout=10,
+    )
+    assert replaced.status_code == 200
+    # ...but nothing reads that key again: the download serves the bytes that were validated and signed.
+    info = auth_client.get(f"/v1/store/apps/{app.package_id}/download").json()
+    assert info["sha256"] == sha256
+    served = session.get(info["download_url"], timeout=10)
+    assert served.status_code == 200
+    assert hashlib.sha256(served.content).hexdigest() == sha256
 
 
 def test_upload_complete_without_an_uploaded_object_is_refused(auth_client, user, s3_storage, no_ratelimits):

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import ApiKey
 from accounts.tokens import hash_secret, new_api_key_secret
+from apps.models import App
 from mosis.core import storage
 from tests.conftest import jwt_client_for
 from tests.factories import AppFactory, AppVersionFactory
@@ -159,7 +160,8 @@ def test_create_answers_the_upload_target(auth_client, app, no_ratelimits):
     assert body["upload_url"].startswith("http://")
     assert "/v1/uploads/" in body["upload_url"]
     version = AppVersion.objects.get(pk=body["version"]["id"])
-    assert version.package_key == f"apps/{app.id}/{version.id}.mpk"
+    assert version.upload_key == f"uploads/{app.id}/{version.id}.mpk"
+    assert version.package_key == ""  # nothing is sealed before upload-complete
     assert version.declared_size == 1234
     assert version.upload_expires_at is not None
 
@@ -193,12 +195,28 @@ def test_invalid_transitions_are_409_naming_the_state(auth_client, app, no_ratel
     assert "'published'" in error(response)["message"]
 
 
-def test_submit_twice_is_a_no_op(auth_client, app, no_ratelimits):
+def test_submit_twice_is_409_naming_the_state(auth_client, app, no_ratelimits):
+    """SPEC §6: a transition not allowed from the current state is a 409, also to the state it is in."""
     draft = AppVersionFactory(app=app, status=VersionStatus.DRAFT)
     assert auth_client.post(version_url(app, draft.id, "/submit")).json()["status"] == "review"
     again = auth_client.post(version_url(app, draft.id, "/submit"))
-    assert again.status_code == 200
+    assert again.status_code == 409
+    assert "'review'" in error(again)["message"]
     assert draft.events.filter(type="version.submitted").count() == 1
+
+
+def test_publish_twice_is_409_but_an_idempotency_replay_returns_the_first_answer(
+    auth_client, app, no_ratelimits
+):
+    approved = AppVersionFactory(app=app, status=VersionStatus.APPROVED)
+    url = version_url(app, approved.id, "/publish")
+    first = auth_client.post(url, HTTP_IDEMPOTENCY_KEY="publish-1")
+    replay = auth_client.post(url, HTTP_IDEMPOTENCY_KEY="publish-1")
+    again = auth_client.post(url)
+    assert first.status_code == replay.status_code == 200
+    assert replay["Idempotent-Replayed"] == "true"
+    assert again.status_code == 409
+    assert "'published'" in error(again)["message"]
 
 
 def test_upload_complete_requires_an_uploaded_package(auth_client, app, no_ratelimits):
@@ -341,7 +359,7 @@ def test_version_body_has_the_seed_fields(auth_client, app):
 def test_upload_complete_refuses_and_deletes_an_oversize_object(auth_client, app, settings, no_ratelimits):
     """S3 may hold an object bigger than the limit (e.g. a presigned URL without a declared size)."""
     created = create_version(auth_client, app).json()
-    key = f"apps/{app.id}/{created['version']['id']}.mpk"
+    key = AppVersion.objects.get(pk=created["version"]["id"]).upload_key
     storage.put_bytes(key, b"\0" * 2048)
     settings.MAX_PACKAGE_SIZE = 1024
     response = auth_client.put(
@@ -349,4 +367,22 @@ def test_upload_complete_refuses_and_deletes_an_oversize_object(auth_client, app
     )
     assert response.status_code == 413
     assert storage.object_size(key) is None
-    assert AppVersion.objects.get(pk=created["version"]["id"]).status == VersionStatus.UPLOADING
+    version = AppVersion.objects.get(pk=created["version"]["id"])
+    assert version.status == VersionStatus.UPLOADING
+    assert version.package_key == ""  # nothing sealed was kept
+
+
+def test_a_version_name_is_never_reused_within_an_app(auth_client, app, no_ratelimits):
+    assert create_version(auth_client, app, version_code=1, version_name="1.0.0").status_code == 201
+    again = create_version(auth_client, app, version_code=2, version_name="1.0.0")
+    assert again.status_code == 409
+    assert error(again)["details"] == {"version_name": ["Already used by another version of this app."]}
+
+
+@pytest.mark.parametrize("status", ["disabled", "suspended"])
+def test_an_app_taken_off_the_store_accepts_no_new_versions(auth_client, app, status, no_ratelimits):
+    App.objects.filter(pk=app.pk).update(status=status)
+    response = create_version(auth_client, app)
+    assert response.status_code == 409
+    assert f"'{status}'" in error(response)["message"]
+    assert not AppVersion.objects.filter(app=app).exists()

@@ -106,7 +106,9 @@ def test_transition_is_the_only_state_machine():
     assert exc.value.code == "CONFLICT"
     assert exc.value.details == {"status": ["current state is 'draft'"]}
     services.version_transition(version=version, to=VersionStatus.REVIEW)
-    services.version_transition(version=version, to=VersionStatus.REVIEW)  # no-op
+    with pytest.raises(ApplicationError) as again:  # already there: a 409 too (SPEC §6)
+        services.version_transition(version=version, to=VersionStatus.REVIEW)
+    assert again.value.details == {"status": ["current state is 'review'"]}
     assert version.events.filter(type="version.submitted").count() == 1
 
 

@@ -126,8 +126,10 @@ def test_package_is_immutable_once_upload_completed(
     data = package_bytes(manifest_for(app))
     created = create_version(auth_client, app).json()
     assert upload_locally(auth_client, created, data).status_code == 200
-    # Before upload-complete the developer may replace the upload (still "uploading").
-    assert upload_locally(auth_client, created, data).status_code == 200
+    # A local upload URL takes one upload: a second PUT is refused and changes nothing.
+    again = upload_locally(auth_client, created, b"PK-replaced")
+    assert again.status_code == 409
+    assert "already used" in again.json()["error"]["message"]
     with django_capture_on_commit_callbacks(execute=True):
         auth_client.put(
             f"/v1/apps/{app.id}/versions/{created['version']['id']}/upload-complete", {}, format="json"
@@ -153,3 +155,93 @@ def test_local_upload_endpoint_is_off_with_s3_storage(auth_client, app, settings
     created = create_version(auth_client, app).json()
     settings.STORAGE_BACKEND = "s3"
     assert upload_locally(auth_client, created, b"PK").status_code == 404
+
+
+class HeldOpenBody:
+    """An upload body whose sender holds the connection open: before its first byte arrives, ``meanwhile``
+    runs (the version is completed, validated, approved and published through other requests)."""
+
+    def __init__(self, data: bytes, meanwhile):
+        self.data = data
+        self.meanwhile = meanwhile
+        self.offset = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        size = len(self.data) - self.offset if size is None or size < 0 else size
+        chunk = self.data[self.offset : self.offset + size]
+        self.offset += len(chunk)
+        return chunk
+
+
+def test_an_upload_held_open_while_the_version_is_published_never_lands(
+    auth_client, app, staff_user, no_ratelimits, django_capture_on_commit_callbacks
+):
+    """The attack of issue "Trust" §1: start a PUT, keep it open while the real package is uploaded,
+    validated, approved and published, then let it finish. It must be refused and change nothing."""
+    import hashlib
+
+    from versions.services import version_review
+
+    good = package_bytes(manifest_for(app))
+    evil = package_bytes(manifest_for(app), files={"payload.js": b"steal()"})
+    created = create_version(auth_client, app).json()
+    vid = created["version"]["id"]
+    path = local_path_of(created["upload_url"])
+
+    def meanwhile():
+        assert upload_locally(auth_client, created, good).status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            auth_client.put(f"/v1/apps/{app.id}/versions/{vid}/upload-complete", {}, format="json")
+        assert auth_client.post(f"/v1/apps/{app.id}/versions/{vid}/submit").status_code == 200
+        version_review(version=AppVersion.objects.get(pk=vid), reviewer=staff_user, decision="approve")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.post(f"/v1/apps/{app.id}/versions/{vid}/publish").status_code == 200
+
+    request = RequestFactory().generic("PUT", path, data=evil, content_type="application/octet-stream")
+    request._stream = HeldOpenBody(evil, meanwhile)
+    response = LocalUploadView.as_view()(request, token=path.rsplit("/", 1)[-1])
+
+    assert response.status_code == 409
+    version = AppVersion.objects.get(pk=vid)
+    assert version.status == "published"
+    assert version.sha256 == hashlib.sha256(good).hexdigest()
+    info = auth_client.get(f"/v1/store/apps/{app.package_id}/download").json()
+    assert info["sha256"] == version.sha256
+    served = auth_client.get(local_path_of(info["download_url"]))
+    assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == version.sha256
+
+
+def test_a_fresh_upload_url_replaces_the_old_one(auth_client, app, no_ratelimits):
+    created = create_version(auth_client, app).json()
+    fresh = auth_client.post(f"/v1/apps/{app.id}/versions/{created['version']['id']}/upload-url")
+    assert fresh.status_code == 200
+    assert fresh.json()["upload_url"] != created["upload_url"]
+    data = package_bytes(manifest_for(app))
+    assert upload_locally(auth_client, created, data).status_code == 409  # the replaced URL
+    assert upload_locally(auth_client, fresh.json(), data).status_code == 200
+
+
+def test_upload_urls_live_at_most_fifteen_minutes(auth_client, app, no_ratelimits):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    created = create_version(auth_client, app).json()
+    version = AppVersion.objects.get(pk=created["version"]["id"])
+    assert version.upload_expires_at <= timezone.now() + timedelta(minutes=15)
+
+
+def test_upload_url_ttl_setting_is_capped_at_fifteen_minutes(monkeypatch):
+    import importlib
+
+    import mosis.settings.base as base
+
+    monkeypatch.setenv("UPLOAD_URL_TTL", "86400")
+    try:
+        assert importlib.reload(base).UPLOAD_URL_TTL == 900
+    finally:
+        monkeypatch.delenv("UPLOAD_URL_TTL")
+        importlib.reload(base)

@@ -137,8 +137,8 @@ def test_sensitive_permissions_are_flagged_not_refused(
 
 def _validating_version(auth_client, app, data):
     created = create_version(auth_client, app, size=len(data)).json()
-    storage.put_bytes(f"apps/{app.id}/{created['version']['id']}.mpk", data)
     version = AppVersion.objects.get(pk=created["version"]["id"])
+    storage.put_bytes(version.upload_key, data)
     # upload-complete outside on_commit capture: the task is not run yet.
     services.version_upload_complete(version=version, actor=app.owner)
     assert version.status == VersionStatus.VALIDATING
@@ -252,7 +252,7 @@ def test_sweep_uploads_command_deletes_abandoned_uploads(
     auth_client, app, no_ratelimits, django_capture_on_commit_callbacks, capsys
 ):
     created = create_version(auth_client, app).json()
-    key = f"apps/{app.id}/{created['version']['id']}.mpk"
+    key = AppVersion.objects.get(pk=created["version"]["id"]).upload_key
     storage.put_bytes(key, b"partial upload")
     fresh = AppVersionFactory(app=app, version_code=99, status=VersionStatus.UPLOADING)
     AppVersion.objects.filter(pk=created["version"]["id"]).update(

@@ -129,7 +129,7 @@ def package_import(
         release_notes=release_notes,
         size=os.path.getsize(path),
     )
-    storage.put_file(version.package_key, path)
+    storage.put_file(version.upload_key, path)
     version_upload_complete(version=version, actor=owner, signature=signature, signing_key_id=signing_key_id)
     # Inline, so the import does not depend on a worker; a no-op if an eager task already validated it.
     version_validate(version_id=version.id)

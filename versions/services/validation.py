@@ -22,7 +22,7 @@ from mosis.core.tasks import enqueue_on_commit
 from ..constants import VersionStatus, mosis_version_number
 from ..models import AppVersion
 from ..package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
-from .lifecycle import icon_key_for, version_delete, version_transition
+from .lifecycle import content_key_for, icon_key_for, version_delete, version_transition
 
 logger = logging.getLogger("mosis.versions.validation")
 
@@ -136,12 +136,38 @@ def record_validation_result(*, version: AppVersion, result: ValidationResult) -
         locked = AppVersion.objects.select_for_update().filter(pk=version.pk).first()
         if locked is None or locked.status != VersionStatus.VALIDATING:
             return locked
+        if passed and result.sha256:
+            changes["package_key"] = _promote_to_content_key(locked, sha256=result.sha256)
         version_transition(
             version=locked,
             to=VersionStatus.DRAFT if passed else VersionStatus.REJECTED,
             changes=changes,
         )
     return locked
+
+
+def _promote_to_content_key(locked: AppVersion, *, sha256: str) -> str:
+    """Copy the sealed package that just passed to its content-addressed key (row lock held) and return the
+    key; the sealed copy is deleted after commit. Both keys are out of every upload URL's reach, so the bytes
+    served are the bytes validated. An object already at the key has these very bytes (same SHA-256)."""
+    target = content_key_for(sha256=sha256)
+    source = locked.package_key
+    if source == target:
+        return target
+    try:
+        if not storage.object_exists(target):
+            storage.copy_object(source, target)
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(str(exc)) from exc
+    transaction.on_commit(lambda: _delete_quietly(source))
+    return target
+
+
+def _delete_quietly(key: str) -> None:
+    try:
+        storage.delete_object(key)
+    except Exception:  # an orphaned sealed copy costs space, never correctness
+        logger.exception("could not delete stored object %s", key)
 
 
 @dataclass

@@ -39,14 +39,14 @@ class Command(BaseCommand):
             raise CommandError(f"No app with package id {package_id!r}.")
         actor = self._actor(actor_email)
         previous = app.status
+        if previous == status:  # an operator's script may run twice: say so and succeed
+            self.stdout.write(f"{package_id} is already {status}; nothing changed.")
+            return
         try:
             app_set_status(app=app, to=status, actor=actor, reason=reason)
         except ApplicationError as exc:
             raise CommandError(exc.message)
-        if previous == status:
-            self.stdout.write(f"{package_id} is already {status}; nothing changed.")
-        else:
-            self.stdout.write(self.style.SUCCESS(f"{package_id}: {previous} -> {status} (by {actor.email})."))
+        self.stdout.write(self.style.SUCCESS(f"{package_id}: {previous} -> {status} (by {actor.email})."))
 
     def _actor(self, email: str | None) -> User:
         if email:
