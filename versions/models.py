@@ -49,7 +49,10 @@ class AppVersion(BaseModel):
     requires_restart = models.BooleanField(default=False)
     # Lifecycle timestamps.
     upload_expires_at = models.DateTimeField(null=True, blank=True)
-    validation_started_at = models.DateTimeField(null=True, blank=True)
+    validation_started_at = models.DateTimeField(null=True, blank=True)  # queued (upload-complete, a requeue)
+    # When a worker last began validating it; None while it waits in the queue (the sweeper tells a lost
+    # task from a slow one with it).
+    validation_running_at = models.DateTimeField(null=True, blank=True)
     # How many times the sweeper re-enqueued a stuck validation (versions.services.MAX_VALIDATION_ATTEMPTS).
     validation_attempts = models.PositiveSmallIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)

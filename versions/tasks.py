@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
+from .models import AppVersion
 from .services import StorageUnavailable, version_validate, versions_sweep
+from .services.validation import version_validation_started
 
 VALIDATION_MAX_RETRIES = 5
 
@@ -16,7 +19,8 @@ VALIDATION_MAX_RETRIES = 5
     reject_on_worker_lost=True,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
-    autoretry_for=(StorageUnavailable,),
+    # Storage and database outages are retried: the database lost mid-validation is a retry, not a verdict.
+    autoretry_for=(StorageUnavailable, OperationalError, InterfaceError),
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,
@@ -26,13 +30,18 @@ def validate_version_task(self, version_id: str) -> str | None:
     """Validate the package of version ``version_id`` and move it to ``draft`` or ``rejected``.
 
     Idempotent (a no-op unless the version is ``validating``), so a redelivery after a worker died
-    (``acks_late`` + ``reject_on_worker_lost``) or a duplicate from the sweeper is harmless. Storage errors
-    are retried with exponential backoff; the last attempt fails closed (rejected, ``INTERNAL``). A validator
+    (``acks_late`` + ``reject_on_worker_lost``) or a duplicate from the sweeper is harmless. It stamps
+    ``validation_running_at`` first, so the sweeper can tell a lost task from a slow one. Storage errors are
+    retried with exponential backoff, the last attempt failing closed (rejected, ``INTERNAL``); database
+    errors (the database went away mid-validation) are retried the same way. A validator
     crash or soft time limit also ends ``rejected`` with ``INTERNAL``: nothing unexpected lets a package in.
     """
     # Run in-process (embedded mode, eager with propagation) there is no broker to retry through: the first
     # attempt is the last, and the developer retries with upload-complete.
     in_process = self.request.is_eager and self.app.conf.task_eager_propagates
+    if not version_validation_started(version_id=version_id):
+        # Gone, or already validated by an earlier delivery: nothing to do, the same answer as then.
+        return AppVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
     version = version_validate(
         version_id=version_id, final_attempt=in_process or self.request.retries >= VALIDATION_MAX_RETRIES
     )
@@ -41,6 +50,7 @@ def validate_version_task(self, version_id: str) -> str | None:
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
 def sweep_uploads_task() -> dict:
-    """Beat task (every 5 minutes): stuck validations back to the queue, abandoned uploads deleted."""
+    """Beat task (every minute): validations no live task works on back to the queue, abandoned uploads
+    deleted."""
     report = versions_sweep()
     return {"requeued": report.requeued, "failed": report.failed, "abandoned": report.abandoned}

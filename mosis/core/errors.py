@@ -8,11 +8,13 @@ translated here, so views never build error bodies themselves.
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -77,6 +79,24 @@ class ApplicationError(Exception):
     @property
     def status(self) -> int:
         return STATUS_BY_CODE.get(self.code, 400)
+
+
+# A backend the request needs is out of reach: the client should come back, not report a bug (SPEC §3 503).
+OUTAGE_ERRORS = (OperationalError, InterfaceError)
+OUTAGE_RETRY_AFTER_SECONDS = 30
+OUTAGE_MESSAGE = "The store's database is unreachable right now; retry shortly."
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """True for the database errors that mean "unreachable" (connection refused, lost, closed)."""
+    return isinstance(exc, OUTAGE_ERRORS)
+
+
+def outage_json_response() -> JsonResponse:
+    """503 ``SERVICE_UNAVAILABLE`` with ``Retry-After`` (nothing was written: the database is not there)."""
+    response = error_json_response(ErrorCode.SERVICE_UNAVAILABLE, OUTAGE_MESSAGE)
+    response["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -154,6 +174,10 @@ def api_exception_handler(exc, context):
         code, message, details = ErrorCode.FORBIDDEN, DEFAULT_MESSAGES[ErrorCode.FORBIDDEN], {}
     elif isinstance(exc, RequestDataTooBig):
         code, message, details = ErrorCode.PAYLOAD_TOO_LARGE, payload_too_large_message(), {}
+    elif is_outage(exc):
+        logger.error("database unreachable: %s", exc)
+        code, message, details = ErrorCode.SERVICE_UNAVAILABLE, OUTAGE_MESSAGE, {}
+        headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
     elif isinstance(exc, DjangoValidationError):
         details = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
@@ -194,4 +218,17 @@ def _html_404(request):
 
 
 def handler500(request):
+    """Django's 500 handler. It runs inside the ``except`` of the failure (sys.exc_info is the error), so a
+    database outage raised outside a view (session, authentication middleware) still becomes a 503."""
+    outage = is_outage(sys.exc_info()[1])
+    if request.path.startswith("/v1"):
+        return outage_json_response() if outage else error_json_response(ErrorCode.INTERNAL_ERROR)
+    if outage:
+        response = HttpResponse(
+            "<!doctype html><title>Briefly unavailable</title><h1>Briefly unavailable</h1>"
+            f"<p>The store cannot reach its database. Please retry in {OUTAGE_RETRY_AFTER_SECONDS} seconds.</p>",
+            status=503,
+        )
+        response["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
+        return response
     return error_json_response(ErrorCode.INTERNAL_ERROR)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 
-from .errors import ErrorCode, error_json_response, payload_too_large_message
+from .errors import ErrorCode, error_json_response, is_outage, outage_json_response, payload_too_large_message
 from .ratelimit import peek_headers
 from .request_id import request_id_from_header, reset_request_id, set_request_id
 from .siteurl import reset_request_base, set_request_base
@@ -110,5 +110,8 @@ class ApiErrorMiddleware:
             return error_json_response(ErrorCode.NOT_FOUND)
         if isinstance(exception, RequestDataTooBig):
             return error_json_response(ErrorCode.PAYLOAD_TOO_LARGE, payload_too_large_message())
+        if is_outage(exception):
+            logger.error("database unreachable on %s %s: %s", request.method, request.path, exception)
+            return outage_json_response()
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_json_response(ErrorCode.INTERNAL_ERROR)

@@ -282,7 +282,8 @@ DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
 MAX_PACKAGE_SIZE = env.int("MAX_PACKAGE_SIZE", default=200 * 1024 * 1024)
 REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=False)
 AUTO_PUBLISH_ON_APPROVAL = env.bool("AUTO_PUBLISH_ON_APPROVAL", default=False)
-VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=30)
+# A validation queued this long ago that no worker has started is re-queued by the sweeper.
+VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=5)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 APP_TYPES = env.list("APP_TYPES", default=["app", "extension", "theme", "provider", "taskserv", "cluster"])
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
@@ -305,6 +306,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# With a Redis broker an unacknowledged task (acks_late) goes back to the queue after the visibility timeout:
+# one minute past the hard time limit, so a killed worker's task comes back in minutes, not Redis' default
+# hour (RabbitMQ redelivers as soon as the worker's connection drops). docs/operations.md.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email -----------------------------------------------------------------------------------------------

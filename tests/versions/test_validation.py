@@ -218,8 +218,12 @@ def test_storage_errors_are_retried_then_fail_closed(auth_client, app, monkeypat
 def test_stuck_validation_is_swept_back_to_the_queue(
     auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
 ):
+    """A worker started the validation two hours ago and died: the sweeper sends it again (one attempt)."""
     version = _validating_version(auth_client, app, package_bytes(manifest_for(app)))
-    AppVersion.objects.filter(pk=version.pk).update(validation_started_at=timezone.now() - timedelta(hours=2))
+    long_ago = timezone.now() - timedelta(hours=2)
+    AppVersion.objects.filter(pk=version.pk).update(
+        validation_started_at=long_ago, validation_running_at=long_ago
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = sweep_uploads_task.apply().get()
     assert result["requeued"] == [str(version.id)]
@@ -232,6 +236,7 @@ def test_validation_stuck_too_often_is_rejected_internal(auth_client, app, no_ra
     version = _validating_version(auth_client, app, package_bytes(manifest_for(app)))
     AppVersion.objects.filter(pk=version.pk).update(
         validation_started_at=timezone.now() - timedelta(hours=2),
+        validation_running_at=timezone.now() - timedelta(hours=2),
         validation_attempts=services.MAX_VALIDATION_ATTEMPTS - 1,
     )
     report = services.versions_sweep()
@@ -277,10 +282,23 @@ def test_beat_schedule_is_registered():
     migration = importlib.import_module("versions.migrations.0003_sweep_uploads_schedule")
     migration.create_schedule(django_apps, None)
     migration.create_schedule(django_apps, None)  # idempotent: re-running registers nothing twice
+    every_minute = importlib.import_module("versions.migrations.0005_validation_running_at")
+    every_minute.sweep_every_minute(django_apps, None)
 
     task = PeriodicTask.objects.get(task="versions.tasks.sweep_uploads_task")
     assert task.enabled
-    assert (task.interval.every, task.interval.period) == (5, "minutes")
+    assert (task.interval.every, task.interval.period) == (1, "minutes")
+
+
+def test_outbox_drain_is_scheduled_every_30_seconds():
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django_celery_beat.models import PeriodicTask
+
+    importlib.import_module("mosis.core.migrations.0002_outbox").create_schedule(django_apps, None)
+    task = PeriodicTask.objects.get(task="mosis.core.tasks.outbox_drain")
+    assert (task.interval.every, task.interval.period) == (30, "seconds")
 
 
 def test_mosis_version_the_store_cannot_index_is_rejected(

@@ -408,6 +408,7 @@ def version_upload_complete(
             "signing_key": signing_key,
             "signing_key_fingerprint": signing_key.fingerprint if signing_key else "",
             "validation_attempts": 0,
+            "validation_running_at": None,
         }
         if not retry:
             sealed, size, failure = _seal_upload(locked)

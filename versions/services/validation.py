@@ -14,10 +14,12 @@ from datetime import timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mosis.core import storage
-from mosis.core.tasks import enqueue_on_commit
+from mosis.core.models import OutboxMessage
+from mosis.core.tasks import DRAIN_GRACE, enqueue_on_commit
 
 from ..constants import VersionStatus, mosis_version_number
 from ..models import AppVersion
@@ -26,8 +28,10 @@ from .lifecycle import content_key_for, icon_key_for, version_delete, version_tr
 
 logger = logging.getLogger("mosis.versions.validation")
 
-# The sweeper re-enqueues a version stuck in ``validating`` this many times, then rejects it (INTERNAL).
+# A validation whose worker died this many times is rejected (INTERNAL) instead of re-queued once more.
 MAX_VALIDATION_ATTEMPTS = 3
+# A started validation is presumed dead this long after the task's hard time limit would have ended it.
+STUCK_GRACE_SECONDS = 60
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
@@ -177,33 +181,62 @@ class SweepReport:
     abandoned: list[str] = field(default_factory=list)
 
 
+def version_validation_started(*, version_id) -> bool:
+    """A worker begins validating ``version_id``: stamp ``validation_running_at`` (False when the version is
+    gone or no longer ``validating``: nothing to do)."""
+    return bool(
+        AppVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
+            validation_running_at=timezone.now()
+        )
+    )
+
+
+def _stuck_validations(now):
+    """``validating`` versions no live task is working on: queued ``VALIDATION_STUCK_MINUTES`` ago and never
+    started (the message was lost), or started longer ago than the task's hard time limit allows (the
+    worker died)."""
+    queued_before = now - timedelta(minutes=settings.VALIDATION_STUCK_MINUTES)
+    started_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + STUCK_GRACE_SECONDS)
+    return AppVersion.objects.filter(status=VersionStatus.VALIDATING).filter(
+        Q(validation_running_at__isnull=True, validation_started_at__lt=queued_before)
+        | Q(validation_running_at__lt=started_before)
+    )
+
+
 def versions_sweep(*, now=None) -> SweepReport:
-    """Return versions stuck in ``validating`` past ``VALIDATION_STUCK_MINUTES`` to the queue (rejecting them
-    ``INTERNAL`` after ``MAX_VALIDATION_ATTEMPTS``) and delete ``uploading`` versions older than
-    ``UPLOAD_ABANDONED_HOURS`` with their objects. Safe to run concurrently with workers (row locks)."""
+    """Re-queue validations no live task is working on (``_stuck_validations``), reject a version whose
+    validation died ``MAX_VALIDATION_ATTEMPTS`` times (``INTERNAL``, the developer can retry), and delete
+    ``uploading`` versions older than ``UPLOAD_ABANDONED_HOURS`` with their objects. Safe to run
+    concurrently with workers (row locks).
+
+    While the outbox still owes tasks the broker is down: re-queueing would only add to what it owes, so
+    validations are left alone until it drained (a broker outage must not reject anything)."""
     from ..tasks import validate_version_task
 
     now = now or timezone.now()
     report = SweepReport()
-    stuck_before = now - timedelta(minutes=settings.VALIDATION_STUCK_MINUTES)
-    stuck_ids = list(
-        AppVersion.objects.filter(
-            status=VersionStatus.VALIDATING, validation_started_at__lt=stuck_before
-        ).values_list("pk", flat=True)
-    )
+    broker_down = OutboxMessage.objects.filter(created_at__lt=now - DRAIN_GRACE).exists()
+    stuck_ids = [] if broker_down else list(_stuck_validations(now).values_list("pk", flat=True))
     for version_id in stuck_ids:
         with transaction.atomic():
-            version = AppVersion.objects.select_for_update().filter(pk=version_id).first()
-            if version is None or version.status != VersionStatus.VALIDATING:
+            version = _stuck_validations(now).select_for_update().filter(pk=version_id).first()
+            if version is None:
                 continue
-            if version.validation_started_at and version.validation_started_at >= stuck_before:
-                continue
-            if version.validation_attempts + 1 >= MAX_VALIDATION_ATTEMPTS:
+            died = version.validation_running_at is not None
+            if died and version.validation_attempts + 1 >= MAX_VALIDATION_ATTEMPTS:
                 failed = version
             else:
-                version.validation_attempts += 1
+                version.validation_attempts += 1 if died else 0
                 version.validation_started_at = now
-                version.save(update_fields=["validation_attempts", "validation_started_at", "updated_at"])
+                version.validation_running_at = None
+                version.save(
+                    update_fields=[
+                        "validation_attempts",
+                        "validation_started_at",
+                        "validation_running_at",
+                        "updated_at",
+                    ]
+                )
                 enqueue_on_commit(validate_version_task, str(version.id))
                 report.requeued.append(str(version.id))
                 continue
