@@ -213,3 +213,14 @@ def test_create_api_key_command_refuses_bad_input(user, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_api_key", **options)
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [({"name": 5}, "name"), ({"permissions": [1]}, "permissions.0"), ({"name": "x" * 101}, "name")],
+)
+def test_key_creation_input_is_strict(auth_client, body, field):
+    response = create(auth_client, **body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
+    assert not ApiKey.objects.exists()

@@ -192,3 +192,18 @@ def test_sign_in_is_rate_limited_in_the_auth_category(api_client, user, settings
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "RATE_LIMITED"
     assert int(limited["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("/v1/auth/token", {"email": 12, "password": "x"}, "email"),
+        ("/v1/auth/token", {"email": "a@example.com", "password": 12345678}, "password"),
+        ("/v1/auth/refresh", {"refresh_token": 1}, "refresh_token"),
+        ("/v1/auth/token", {"email": "a@example.com", "password": "x" * 129}, "password"),
+    ],
+)
+def test_auth_bodies_are_strict(api_client, db, path, body, field):
+    response = api_client.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
