@@ -37,7 +37,6 @@ from .tokens import hash_secret, new_api_key_secret, new_device_token
 logger = logging.getLogger("mosis.accounts")
 
 KEY_PREFIX_LENGTH = 12
-MAX_ACTIVE_API_KEYS = 100
 MAX_ACTIVE_SIGNING_KEYS = 50
 OAUTH_STATE_CACHE_PREFIX = "oauth-state:"
 
@@ -294,9 +293,16 @@ def api_key_create(
             {"expires_at": ["Must be in the future."]},
         )
     User.objects.select_for_update().filter(pk=user.pk).first()  # serialise the per-user cap check
-    if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_API_KEYS:
+    limit = settings.MAX_ACTIVE_API_KEYS_PER_USER
+    active = ApiKey.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=timezone.now())
+    if active.count() >= limit:
+        # A developer's keys share one rate-limit budget already; the cap keeps one account from minting an
+        # unbounded number of credentials (each one a secret to leak and a row to scan).
         raise ApplicationError(
-            ErrorCode.VALIDATION_ERROR, f"At most {MAX_ACTIVE_API_KEYS} active API keys; revoke one first."
+            ErrorCode.CONFLICT,
+            f"At most {limit} active API keys per developer (MAX_ACTIVE_API_KEYS_PER_USER); "
+            "revoke one before creating another.",
+            {"keys": [f"Limit of {limit} active keys reached."]},
         )
     secret = new_api_key_secret()
     key = ApiKey.objects.create(
