@@ -86,7 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = urlparse(self.path).path
         self.behaviour.requests.append(("GET", path, dict(self.headers)))
-        if self.headers.get("Authorization") != f"Bearer {PROVIDER_TOKEN}":
+        # GitHub takes "token <t>" (allauth's form) or "Bearer <t>"; Google takes "Bearer <t>".
+        accepted = {f"Bearer {PROVIDER_TOKEN}"} | (
+            {f"token {PROVIDER_TOKEN}"} if path.startswith("/github") else set()
+        )
+        if self.headers.get("Authorization") not in accepted:
             return self._send(401, {"message": "Bad credentials"})
         if self.behaviour.user_status != 200:
             return self._send(self.behaviour.user_status, {"message": "boom"})

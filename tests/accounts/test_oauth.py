@@ -169,14 +169,34 @@ def test_unknown_provider_is_404(api_client, oauth_provider):
     assert response.json()["error"]["code"] == "NOT_FOUND"
 
 
-def test_provider_without_client_id_is_404(api_client, settings, db):
+@pytest.mark.parametrize("provider,names", [("github", "GITHUB_CLIENT_ID"), ("google", "GOOGLE_CLIENT_ID")])
+def test_provider_without_credentials_is_503_naming_the_missing_settings(
+    api_client, settings, db, provider, names
+):
+    """Issue "Trust" §5: an unconfigured provider is the operator's to fix, not a missing resource (was 404)."""
     settings.SOCIALACCOUNT_PROVIDERS = {
-        name: {**conf, "APP": {"client_id": "", "secret": ""}}
+        name: {k: v for k, v in conf.items() if k != "APP"}
+        for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
+    }
+    for response in (
+        api_client.post(f"/v1/auth/oauth/{provider}"),
+        callback(api_client, provider, code=GOOD_CODE, state="x" * 43),
+    ):
+        assert response.status_code == 503, response.content
+        error = response.json()["error"]
+        assert error["code"] == "SERVICE_UNAVAILABLE"
+        assert names in error["message"]
+        assert error["details"]["missing_settings"] == [names, names.replace("_ID", "_SECRET")]
+
+
+def test_provider_with_a_client_id_but_no_secret_names_the_secret(api_client, settings, db):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        name: {**conf, "APP": {"client_id": "set", "secret": ""}}
         for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
     }
     response = api_client.post("/v1/auth/oauth/github")
-    assert response.status_code == 404
-    assert "not available" in response.json()["error"]["message"]
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["missing_settings"] == ["GITHUB_CLIENT_SECRET"]
 
 
 def test_github_user_without_any_email_is_asked_to_share_one(api_client, oauth_provider):
