@@ -363,5 +363,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # axes logs every failure with the name and IP masked; accounts.lockout logs each lock with both.
+        "axes": {"level": "ERROR"},
     },
 }

@@ -69,6 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         path = urlparse(self.path).path
         self.behaviour.requests.append(("POST", path, form))
+        if path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path not in ("/github/token", "/google/token"):
             return self._send(404, {"error": "not_found"})
         if self.behaviour.token_status != 200:

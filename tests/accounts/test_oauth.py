@@ -226,3 +226,35 @@ def test_disabled_account_cannot_sign_in_through_the_provider(api_client, oauth_
     response = callback(api_client, "github", code=GOOD_CODE, state=state)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_pkce_when_the_provider_settings_ask_for_it(api_client, oauth_provider, settings):
+    """allauth's PKCE (OAUTH_PKCE_ENABLED in SOCIALACCOUNT_PROVIDERS): the challenge goes in the authorize
+    URL, and the verifier, kept with the state, goes with the code exchange."""
+    import base64
+    import hashlib
+
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "github": {**settings.SOCIALACCOUNT_PROVIDERS["github"], "OAUTH_PKCE_ENABLED": True},
+    }
+    query = start(api_client, "github")
+    assert query["code_challenge_method"] == "S256"
+    response = callback(api_client, "github", code=GOOD_CODE, state=query["state"])
+    assert response.status_code == 200, response.content
+    verifier = oauth_provider.requests[0][2]["code_verifier"]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert digest == query["code_challenge"]
+
+
+def test_a_provider_redirect_is_not_followed(api_client, oauth_provider, settings):
+    """The provider URLs are exact: an answer that redirects elsewhere is a clear 400, never followed."""
+    state = start(api_client, "github")["state"]
+    settings.OAUTH_ENDPOINTS = {
+        **settings.OAUTH_ENDPOINTS,
+        "github": {**settings.OAUTH_ENDPOINTS["github"], "token": f"{oauth_provider.base_url}/redirect"},
+    }
+    response = callback(api_client, "github", code=GOOD_CODE, state=state)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("The sign-in provider")
+    assert [p for _, p, _ in oauth_provider.requests] == ["/redirect"]
