@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +46,14 @@ def token_family(token) -> str:
     return str(token.payload.get(FAMILY_CLAIM) or token.payload[jwt_settings.JTI_CLAIM])
 
 
+def issued_at(token) -> datetime | None:
+    """When the token was issued (a second early: ``iat`` is whole seconds, the stored time is not)."""
+    iat = token.payload.get("iat")
+    if not isinstance(iat, int | float):
+        return None
+    return datetime.fromtimestamp(iat, tz=UTC) - timedelta(seconds=1)
+
+
 def token_pair_for(*, user: User, family: str | None = None) -> TokenPair:
     """A fresh access/refresh pair; the refresh token is recorded as outstanding (so it can be blacklisted)
     with its family claim. ``family`` is given on rotation; a new sign-in starts a new family."""
@@ -68,15 +77,18 @@ def token_obtain(*, request, email: str, password: str) -> tuple[User, TokenPair
     return user, token_pair_for(user=user)
 
 
-def token_family_revoke(*, user_id, family: str) -> int:
+def token_family_revoke(*, user_id, family: str, issued_since: datetime | None = None) -> int:
     """Blacklist every live refresh token of ``family``; returns how many were still live.
 
-    Reads the user's live (unexpired, not blacklisted) outstanding tokens: one per signed-in device or CLI,
+    Reads the user's live (unexpired, not blacklisted) outstanding tokens issued since ``issued_since`` (a
+    family's live token descends from any token of it, so the presented token's ``iat`` bounds the scan),
     each decoded without verification (they are our own rows) to read its family.
     """
     live = OutstandingToken.objects.filter(
         user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
     )
+    if issued_since is not None:
+        live = live.filter(created_at__gte=issued_since)
     revoked = 0
     for row in live:
         try:
@@ -108,7 +120,7 @@ def _refresh_reuse(raw: str) -> None:
 def _family_revoked_for_reuse(token) -> None:
     family = token_family(token)
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-    revoked = token_family_revoke(user_id=user_id, family=family)
+    revoked = token_family_revoke(user_id=user_id, family=family, issued_since=issued_at(token))
     REFRESH_TOKEN_REUSE.inc()
     logger.warning(
         "refresh token reuse: family revoked user=%s family=%s jti=%s live_tokens_revoked=%d",
@@ -166,4 +178,4 @@ def token_logout(*, user: User, refresh_token: str) -> None:
             {"refresh_token": ["Does not belong to the signed-in user."]},
         )
     RefreshToken(refresh_token, verify=False).blacklist()  # verified above
-    token_family_revoke(user_id=user.pk, family=token_family(verified))
+    token_family_revoke(user_id=user.pk, family=token_family(verified), issued_since=issued_at(verified))
