@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the OpenAPI descriptions of our credentials)
+        from . import lockout, schema  # noqa: F401  (OpenAPI descriptions of our credentials; lockout signals)

@@ -1,11 +1,15 @@
 """Input validation and output shapes of the accounts API (seed 000 ``Developer``, ``APIKey``)."""
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
+
+from mosis.core.fields import StrictCharField
 
 from .constants import Scope
 from .models import ApiKey, SigningKey, User
 
 MAX_PEM_CHARS = 16 * 1024
+MOSIS_VERSION_PATTERN = r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$"
 
 
 class DeveloperSerializer(serializers.ModelSerializer):
@@ -23,12 +27,12 @@ class DeveloperSerializer(serializers.ModelSerializer):
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=4096)
+    refresh_token = StrictCharField(max_length=4096)
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -45,9 +49,9 @@ class OAuthRedirectSerializer(serializers.Serializer):
 
 
 class OAuthCallbackSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=2048, required=False, default="")
-    state = serializers.CharField(max_length=128)
-    error = serializers.CharField(max_length=200, required=False, default="")
+    code = StrictCharField(max_length=2048, required=False, default="")
+    state = StrictCharField(max_length=128)
+    error = StrictCharField(max_length=200, required=False, default="")
 
 
 class AccountActionResultSerializer(serializers.Serializer):
@@ -64,9 +68,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     permissions = serializers.ListField(
-        child=serializers.CharField(max_length=50), min_length=1, max_length=len(Scope.values) * 2
+        child=StrictCharField(max_length=50), min_length=1, max_length=len(Scope.values) * 2
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -95,13 +99,21 @@ class SigningKeySerializer(serializers.ModelSerializer):
 
 
 class SigningKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    public_key = serializers.CharField(max_length=MAX_PEM_CHARS, help_text="PEM SubjectPublicKeyInfo")
+    name = StrictCharField(max_length=100)
+    public_key = StrictCharField(max_length=MAX_PEM_CHARS, help_text="PEM SubjectPublicKeyInfo")
 
 
 class DeviceRegisterSerializer(serializers.Serializer):
-    platform = serializers.CharField(max_length=50)
-    mosis_version = serializers.CharField(max_length=32)
+    platform = StrictCharField(max_length=50)
+    mosis_version = StrictCharField(
+        max_length=11,
+        validators=[
+            RegexValidator(
+                MOSIS_VERSION_PATTERN, message="Expected MAJOR.MINOR[.PATCH], each at most 3 digits."
+            )
+        ],
+        help_text="MAJOR.MINOR[.PATCH], each part at most 3 digits",
+    )
 
 
 class DeviceRegisteredSerializer(serializers.Serializer):

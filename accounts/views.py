@@ -34,16 +34,37 @@ from .serializers import (
 )
 
 
+def _with_error_responses(responses: dict, statuses) -> dict:
+    for status_code in statuses:
+        responses.setdefault(
+            str(status_code),
+            {
+                "content": {"application/json": {"schema": ERROR_REF}},
+                "description": ERROR_DESCRIPTIONS[status_code],
+            },
+        )
+    return responses
+
+
 class CredentialExchangeSchema(MosisAutoSchema):
     """Endpoints that take no Authorization header but still answer 401 for a bad credential in the body."""
 
     def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        responses.setdefault(
-            "401",
-            {"content": {"application/json": {"schema": ERROR_REF}}, "description": ERROR_DESCRIPTIONS[401]},
-        )
-        return responses
+        return _with_error_responses(super()._get_response_bodies(direction), [401])
+
+
+class OAuthCallbackSchema(CredentialExchangeSchema):
+    """401 for a disabled account, 503 when the provider has no client credentials here."""
+
+    def _get_response_bodies(self, direction="response"):
+        return _with_error_responses(super()._get_response_bodies(direction), [503])
+
+
+class OAuthStartSchema(MosisAutoSchema):
+    """The OAuth endpoints also answer 503 when the server has no client credentials for the provider."""
+
+    def _get_response_bodies(self, direction="response"):
+        return _with_error_responses(super()._get_response_bodies(direction), [503])
 
 
 class PublicAuthView(APIView):
@@ -74,7 +95,7 @@ class TokenObtainView(PublicAuthView):
     def post(self, request):
         data = TokenObtainSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, pair = services.token_obtain(**data.validated_data)
+        user, pair = services.token_obtain(request=request, **data.validated_data)
         return Response(_auth_result(user, pair))
 
 
@@ -128,7 +149,7 @@ PROVIDER_PARAM = OpenApiParameter(
 
 
 class OAuthStartView(PublicAuthView):
-    schema = MosisAutoSchema()
+    schema = OAuthStartSchema()
 
     @extend_schema(
         operation_id="auth_oauth_start",
@@ -139,10 +160,12 @@ class OAuthStartView(PublicAuthView):
         summary="Start OAuth: the provider URL to send the browser to",
     )
     def post(self, request, provider: str):
-        return Response({"redirect_url": services.oauth_start(provider=provider)})
+        return Response({"redirect_url": services.oauth_start(request=request, provider=provider)})
 
 
 class OAuthCallbackView(PublicAuthView):
+    schema = OAuthCallbackSchema()
+
     @extend_schema(
         operation_id="auth_oauth_callback",
         parameters=[PROVIDER_PARAM, OAuthCallbackSerializer],
@@ -153,7 +176,7 @@ class OAuthCallbackView(PublicAuthView):
     def get(self, request, provider: str):
         query = OAuthCallbackSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        user, pair = services.oauth_complete(provider=provider, **query.validated_data)
+        user, pair = services.oauth_complete(request=request, provider=provider, **query.validated_data)
         return Response(_auth_result(user, pair))
 
 

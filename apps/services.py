@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -230,6 +231,28 @@ def _package_id_reserved() -> ApplicationError:
     )
 
 
+def _new_apps_per_day_check(*, owner) -> None:
+    """At most ``MAX_NEW_APPS_PER_DAY`` apps created per developer per UTC day (429 until midnight UTC).
+
+    Deleted apps still count (their ``app.deleted`` events of the day), so create-and-delete does not reset
+    the budget. The owner's row is locked so concurrent creations cannot all pass the check."""
+    limit = settings.MAX_NEW_APPS_PER_DAY
+    now = timezone.now()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+    created = App.objects.filter(owner=owner, created_at__gte=day_start).count()
+    deleted = ActivityEvent.objects.filter(type="app.deleted", actor=owner, created_at__gte=day_start).count()
+    if created + deleted >= limit:
+        retry_after = int((day_start + timedelta(days=1) - now).total_seconds()) + 1
+        raise ApplicationError(
+            ErrorCode.RATE_LIMITED,
+            f"At most {limit} new apps per developer per day (MAX_NEW_APPS_PER_DAY); "
+            "try again after midnight UTC.",
+            {"apps": [f"Daily limit of {limit} new apps reached."]},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 def app_create(*, owner, package_id: str, name: str, **fields) -> App:
     """Create a draft app owned by ``owner``. ``package_id`` is unique across all developers (409 if taken,
     also when two requests race: the database's unique index decides). Records ``app.created``."""
@@ -244,6 +267,7 @@ def app_create(*, owner, package_id: str, name: str, **fields) -> App:
         raise _package_id_reserved()
     try:
         with transaction.atomic():
+            _new_apps_per_day_check(owner=owner)
             app = App.objects.create(owner=owner, package_id=package_id, name=name, **fields)
             activity_record(
                 type="app.created", app=app, actor=owner, data={"package_id": package_id, "name": name}

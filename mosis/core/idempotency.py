@@ -1,8 +1,14 @@
 """``Idempotency-Key`` for POSTs that create or ingest (SPEC §3).
 
-The first request with a key reserves it (a unique row per client and key, so two concurrent requests
+The first request with a key reserves it (a unique row per principal and key, so two concurrent requests
 cannot both run); its response is stored and replayed for any repeat with the same body within 24 h. The
 same key with another body, or while the first is still running, is a 409 ``CONFLICT``.
+
+Only an authenticated principal (the developer behind a JWT or any of their API keys, or a device) has an
+idempotency scope. An anonymous request is never answered from the store and never stored: its only
+identity would be its IP address, which it shares with everyone behind the same NAT or proxy, and a stored
+answer may hold a secret (``POST /v1/devices`` returns a device token) that a replay would hand to whoever
+sends the same key next. An anonymous retry simply runs again.
 """
 
 import base64
@@ -19,7 +25,6 @@ from rest_framework.response import Response
 
 from .errors import ApplicationError, ErrorCode
 from .models import IdempotencyRecord
-from .ratelimit import client_key
 
 MAX_KEY_LENGTH = 255
 
@@ -50,6 +55,21 @@ def _body_hash(request) -> str:
     return hashlib.sha256(request.body or b"").hexdigest()
 
 
+def idempotency_principal(request) -> str | None:
+    """The principal an ``Idempotency-Key`` belongs to, or ``None`` for an anonymous request.
+
+    A developer's keys, JWTs and browser session share one scope (``user:<id>``), as they share one
+    rate-limit budget; a device token is ``device:<id>``.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    auth = getattr(request, "auth", None)
+    if getattr(auth, "credential_kind", None) == "device" and getattr(auth, "pk", None):
+        return f"device:{auth.pk}"
+    return None
+
+
 def idempotent(handler):
     """Decorate a DRF view method (``post``/``create``/an ``@action``) to honour ``Idempotency-Key``."""
 
@@ -64,7 +84,9 @@ def idempotent(handler):
                 "Idempotency-Key must be printable and at most 255 characters.",
                 {"Idempotency-Key": ["Invalid value."]},
             )
-        client = client_key(None, request)
+        client = idempotency_principal(request)
+        if client is None:
+            return handler(view, request, *args, **kwargs)
         body_hash = _body_hash(request)
         cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
         IdempotencyRecord.objects.filter(client=client, key=key, created_at__lt=cutoff).delete()

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.google",
+    "axes",
     "mosis.core",
     "accounts",
     "apps",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "mosis.core.middleware.ApiErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked admin/browser sign-in into accounts.lockout's 429
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -128,6 +130,7 @@ CATALOG_META_MEMO_SECONDS = env.float("CATALOG_META_MEMO_SECONDS", default=1.0)
 # --- Auth ------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # first: refuses a locked account or address before any password check
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -140,22 +143,29 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+
+
+def _oauth_app(client_id_var: str, secret_var: str) -> dict:
+    """allauth's app of a provider, only when its client id is set: an unconfigured provider then has no
+    app, so allauth's sign-in page shows no button for it and the API answers 503 naming these variables."""
+    client_id = env(client_id_var, default="")
+    return {"APP": {"client_id": client_id, "secret": env(secret_var, default="")}} if client_id else {}
+
+
 SOCIALACCOUNT_PROVIDERS = {
     "github": {
         "SCOPE": ["read:user", "user:email"],
-        "APP": {
-            "client_id": env("GITHUB_CLIENT_ID", default=""),
-            "secret": env("GITHUB_CLIENT_SECRET", default=""),
-        },
+        **_oauth_app("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"),
     },
     "google": {
         "SCOPE": ["openid", "email", "profile"],
-        "APP": {
-            "client_id": env("GOOGLE_CLIENT_ID", default=""),
-            "secret": env("GOOGLE_CLIENT_SECRET", default=""),
-        },
+        **_oauth_app("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
     },
 }
+# accounts.oauth.SocialAccountAdapter: provider calls with our timeout, no redirects, bounded answers and
+# provider errors turned into clear messages (the API flow and allauth's browser flow alike).
+SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: read /user/emails for the verified addresses
 # Where the API OAuth flow talks to the providers; overridable so tests answer them on 127.0.0.1.
 OAUTH_ENDPOINTS = {
     "github": {
@@ -172,6 +182,22 @@ OAUTH_ENDPOINTS = {
 }
 OAUTH_STATE_TTL = env.int("OAUTH_STATE_TTL", default=600)
 OAUTH_HTTP_TIMEOUT = env.float("OAUTH_HTTP_TIMEOUT", default=10.0)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = OAUTH_HTTP_TIMEOUT
+
+# Brute-force lockout of password sign-in (accounts/lockout.py, django-axes): per account name tried and
+# per client IP, on the API, the admin and the browser sign-in.
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_account"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.attempt_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successes are not recorded; failures are (AccessAttempt rows)
+AXES_VERBOSE = False
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -236,6 +262,9 @@ RATE_LIMITS = {
     "telemetry": env("RATE_LIMIT_TELEMETRY", default="10000/h"),
 }
 RATELIMIT_USE_CACHE = "default"
+# Per-developer caps (issue "Trust" §3): active (unrevoked, unexpired) API keys, and apps created per UTC day.
+MAX_ACTIVE_API_KEYS_PER_USER = env.int("MAX_ACTIVE_API_KEYS_PER_USER", default=25)
+MAX_NEW_APPS_PER_DAY = env.int("MAX_NEW_APPS_PER_DAY", default=20)
 IDEMPOTENCY_TTL_HOURS = 24
 
 # --- Request limits (SPEC §11) ----------------------------------------------------------------------------
@@ -341,5 +370,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # axes logs every failure with the name and IP masked; accounts.lockout logs each lock with both.
+        "axes": {"level": "ERROR"},
     },
 }

@@ -69,6 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         path = urlparse(self.path).path
         self.behaviour.requests.append(("POST", path, form))
+        if path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path not in ("/github/token", "/google/token"):
             return self._send(404, {"error": "not_found"})
         if self.behaviour.token_status != 200:
@@ -86,7 +92,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = urlparse(self.path).path
         self.behaviour.requests.append(("GET", path, dict(self.headers)))
-        if self.headers.get("Authorization") != f"Bearer {PROVIDER_TOKEN}":
+        # GitHub takes "token <t>" (allauth's form) or "Bearer <t>"; Google takes "Bearer <t>".
+        accepted = {f"Bearer {PROVIDER_TOKEN}"} | (
+            {f"token {PROVIDER_TOKEN}"} if path.startswith("/github") else set()
+        )
+        if self.headers.get("Authorization") not in accepted:
             return self._send(401, {"message": "Bad credentials"})
         if self.behaviour.user_status != 200:
             return self._send(self.behaviour.user_status, {"message": "boom"})

@@ -173,7 +173,10 @@ def test_list_is_paginated(auth_client, user):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_list_query_count_does_not_grow_with_keys(auth_client, user, django_assert_num_queries, count):
+def test_list_query_count_does_not_grow_with_keys(
+    auth_client, user, django_assert_num_queries, count, settings
+):
+    settings.MAX_ACTIVE_API_KEYS_PER_USER = 50
     for n in range(count):
         api_key_create(user=user, name=f"k{n}", scopes=["apps:read"])
     # JWT user, count, page.
@@ -213,3 +216,40 @@ def test_create_api_key_command_refuses_bad_input(user, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_api_key", **options)
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [({"name": 5}, "name"), ({"permissions": [1]}, "permissions.0"), ({"name": "x" * 101}, "name")],
+)
+def test_key_creation_input_is_strict(auth_client, body, field):
+    response = create(auth_client, **body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
+    assert not ApiKey.objects.exists()
+
+
+def test_one_developer_minting_keys_in_a_loop_is_stopped_at_the_cap(auth_client, user, settings):
+    """Issue "Trust" §3: one developer minted keys to multiply their budget; active keys are capped per user."""
+    settings.MAX_ACTIVE_API_KEYS_PER_USER = 3
+    statuses = [create(auth_client, name=f"k{n}").status_code for n in range(5)]
+    assert statuses == [201, 201, 201, 409, 409]
+    refused = create(auth_client).json()["error"]
+    assert refused["code"] == "CONFLICT"
+    assert "At most 3 active API keys" in refused["message"]
+    assert "MAX_ACTIVE_API_KEYS_PER_USER" in refused["message"]
+    assert ApiKey.objects.filter(user=user).count() == 3
+    api_key_revoke(key=ApiKey.objects.filter(user=user).first())
+    assert create(auth_client).status_code == 201  # a revoked key frees its slot
+
+
+def test_expired_keys_do_not_count_toward_the_cap(auth_client, user, settings):
+    settings.MAX_ACTIVE_API_KEYS_PER_USER = 1
+    key, _ = api_key_create(user=user, name="old", scopes=["apps:read"])
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert create(auth_client).status_code == 201
+    assert create(auth_client).status_code == 409
+
+
+def test_the_default_cap_is_25(settings):
+    assert settings.MAX_ACTIVE_API_KEYS_PER_USER == 25

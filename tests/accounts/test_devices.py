@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Device
 from accounts.services import device_register, device_revoke
+from mosis.core.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -73,20 +74,28 @@ def test_unknown_and_revoked_device_tokens_are_refused(api_client):
         assert response.json()["error"]["message"] == "Invalid device token."
 
 
-def test_idempotency_key_replays_the_first_registration(api_client):
-    first = api_client.post(
-        "/v1/devices", {"platform": "p", "mosis_version": "1.0"}, format="json", HTTP_IDEMPOTENCY_KEY="boot-1"
+def test_an_anonymous_replay_of_the_idempotency_key_never_hands_out_the_first_device_token(api_client):
+    """Issue "Trust" §3: the same Idempotency-Key from the same IP used to return the first device's token to
+    whoever sent it. An anonymous request has no idempotency scope: each one registers its own device."""
+    body = {"platform": "p", "mosis_version": "1.0"}
+    first = api_client.post("/v1/devices", body, format="json", HTTP_IDEMPOTENCY_KEY="boot-1")
+    attacker = APIClient()  # same IP (the test client's), same key
+    second = attacker.post("/v1/devices", body, format="json", HTTP_IDEMPOTENCY_KEY="boot-1")
+    assert first.status_code == second.status_code == 201
+    assert second.json()["device_token"] != first.json()["device_token"]
+    assert second.json()["device_id"] != first.json()["device_id"]
+    assert "Idempotent-Replayed" not in second
+    assert Device.objects.count() == 2
+    assert not IdempotencyRecord.objects.exists()  # the first answer (with its token) was never stored
+
+
+def test_an_anonymous_request_with_another_body_under_the_same_key_is_not_a_conflict(api_client):
+    body = {"platform": "p", "mosis_version": "1.0"}
+    api_client.post("/v1/devices", body, format="json", HTTP_IDEMPOTENCY_KEY="boot-1")
+    other = api_client.post(
+        "/v1/devices", body | {"mosis_version": "2.0"}, format="json", HTTP_IDEMPOTENCY_KEY="boot-1"
     )
-    again = api_client.post(
-        "/v1/devices", {"platform": "p", "mosis_version": "1.0"}, format="json", HTTP_IDEMPOTENCY_KEY="boot-1"
-    )
-    assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
-    assert Device.objects.count() == 1
-    other_body = api_client.post(
-        "/v1/devices", {"platform": "p", "mosis_version": "2.0"}, format="json", HTTP_IDEMPOTENCY_KEY="boot-1"
-    )
-    assert other_body.status_code == 409
+    assert other.status_code == 201
 
 
 def test_registration_is_rate_limited_as_auth(api_client, settings):
@@ -96,3 +105,30 @@ def test_registration_is_rate_limited_as_auth(api_client, settings):
     limited = register(api_client)
     assert limited.status_code == 429
     assert limited["X-RateLimit-Remaining"] == "0"
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"mosis_version": 0}, "mosis_version"),
+        ({"mosis_version": 1.4}, "mosis_version"),
+        ({"platform": 7}, "platform"),
+        ({"platform": True}, "platform"),
+        ({"platform": ["phone"]}, "platform"),
+        ({"mosis_version": "1"}, "mosis_version"),
+    ],
+)
+def test_registration_refuses_what_the_schema_refuses(api_client, body, field):
+    """Issue "Trust" §4: ``{"mosis_version": 0}`` used to be a 201 (DRF turned the number into "0")."""
+    response = register(api_client, **body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
+    assert not Device.objects.exists()
+
+
+def test_the_schema_states_the_registration_limits(api_client):
+    schema = api_client.get("/v1/openapi.json").json()
+    props = schema["components"]["schemas"]["DeviceRegisterRequest"]["properties"]
+    assert props["platform"] == {"type": "string", "minLength": 1, "maxLength": 50}
+    assert props["mosis_version"]["maxLength"] == 11
+    assert props["mosis_version"]["pattern"] == r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$"

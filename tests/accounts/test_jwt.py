@@ -121,11 +121,8 @@ def test_refresh_rotates_and_the_old_refresh_token_is_dead(api_client, user):
     assert new["refresh_token"] != pair.refresh_token
     assert me_with(api_client, new["access_token"]).status_code == 200
     api_client.credentials()
-    reuse = api_client.post("/v1/auth/refresh", {"refresh_token": pair.refresh_token}, format="json")
-    assert_unauthorized(reuse)
-    # The rotated token still works once.
     again = api_client.post("/v1/auth/refresh", {"refresh_token": new["refresh_token"]}, format="json")
-    assert again.status_code == 200
+    assert again.status_code == 200  # the rotated-in token rotates in turn
 
 
 def test_access_token_cannot_be_used_to_refresh(api_client, user):
@@ -192,3 +189,101 @@ def test_sign_in_is_rate_limited_in_the_auth_category(api_client, user, settings
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "RATE_LIMITED"
     assert int(limited["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("/v1/auth/token", {"email": 12, "password": "x"}, "email"),
+        ("/v1/auth/token", {"email": "a@example.com", "password": 12345678}, "password"),
+        ("/v1/auth/refresh", {"refresh_token": 1}, "refresh_token"),
+        ("/v1/auth/token", {"email": "a@example.com", "password": "x" * 129}, "password"),
+    ],
+)
+def test_auth_bodies_are_strict(api_client, db, path, body, field):
+    response = api_client.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
+
+
+def refresh(api_client, token):
+    api_client.credentials()
+    return api_client.post("/v1/auth/refresh", {"refresh_token": token}, format="json")
+
+
+def test_replaying_a_rotated_refresh_token_revokes_its_whole_family(api_client, user, caplog):
+    """Issue "Trust" §3: reuse is theft. The thief replays the original after the owner rotated it (or the
+    other way round): the newer token stops working too, and the owner signs in again."""
+    original = token_pair_for(user=user).refresh_token
+    newer = refresh(api_client, original).json()["refresh_token"]
+    newest = refresh(api_client, newer).json()["refresh_token"]
+    with caplog.at_level("WARNING", logger="mosis.accounts"):
+        replay = refresh(api_client, original)
+    assert_unauthorized(replay)
+    assert "already used" in replay.json()["error"]["message"]
+    assert_unauthorized(refresh(api_client, newest))  # the live descendant is dead too
+    assert "refresh token reuse" in caplog.text and original not in caplog.text
+
+
+def test_reuse_leaves_other_sign_ins_of_the_same_user_alive(api_client, user):
+    laptop = token_pair_for(user=user).refresh_token
+    phone = token_pair_for(user=user).refresh_token
+    rotated = refresh(api_client, laptop).json()["refresh_token"]
+    assert_unauthorized(refresh(api_client, laptop))
+    assert_unauthorized(refresh(api_client, rotated))
+    assert refresh(api_client, phone).status_code == 200
+
+
+def test_reuse_is_counted_in_a_metric(api_client, user):
+    from prometheus_client import REGISTRY
+
+    before = REGISTRY.get_sample_value("mosis_refresh_token_reuse_total") or 0
+    original = token_pair_for(user=user).refresh_token
+    refresh(api_client, original)
+    refresh(api_client, original)
+    assert REGISTRY.get_sample_value("mosis_refresh_token_reuse_total") == before + 1
+
+
+def test_a_forged_refresh_token_naming_a_family_revokes_nothing(api_client, user):
+    """Reuse detection only trusts tokens with our signature: a forged one cannot log a victim out."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    live = token_pair_for(user=user).refresh_token
+    claims = dict(RefreshToken(live).payload)
+    forged = jwt.encode(claims, "not-the-server-key-" * 3, algorithm="HS256")
+    assert_unauthorized(refresh(api_client, forged))
+    assert refresh(api_client, live).status_code == 200
+
+
+def test_a_token_issued_before_families_rotates_and_its_reuse_revokes_its_descendants(api_client, user):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    legacy = str(RefreshToken.for_user(user))  # no family claim
+    newer = refresh(api_client, legacy).json()["refresh_token"]
+    assert_unauthorized(refresh(api_client, legacy))
+    assert_unauthorized(refresh(api_client, newer))
+
+
+def test_logout_with_an_already_rotated_token_still_ends_the_sign_in(api_client, user):
+    pair = token_pair_for(user=user)
+    newer = refresh(api_client, pair.refresh_token).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {newer['access_token']}")
+    response = api_client.post("/v1/auth/logout", {"refresh_token": pair.refresh_token}, format="json")
+    assert response.status_code == 200
+    assert_unauthorized(refresh(api_client, newer["refresh_token"]))
+
+
+def test_logout_twice_is_harmless(api_client, user):
+    pair = token_pair_for(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access_token}")
+    for _ in range(2):
+        response = api_client.post("/v1/auth/logout", {"refresh_token": pair.refresh_token}, format="json")
+        assert response.status_code == 200
+
+
+def test_logout_with_an_access_token_in_place_of_the_refresh_token_is_400(api_client, user):
+    pair = token_pair_for(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access_token}")
+    response = api_client.post("/v1/auth/logout", {"refresh_token": pair.access_token}, format="json")
+    assert response.status_code == 400
+    assert "refresh_token" in response.json()["error"]["details"]

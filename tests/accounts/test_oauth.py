@@ -169,14 +169,34 @@ def test_unknown_provider_is_404(api_client, oauth_provider):
     assert response.json()["error"]["code"] == "NOT_FOUND"
 
 
-def test_provider_without_client_id_is_404(api_client, settings, db):
+@pytest.mark.parametrize("provider,names", [("github", "GITHUB_CLIENT_ID"), ("google", "GOOGLE_CLIENT_ID")])
+def test_provider_without_credentials_is_503_naming_the_missing_settings(
+    api_client, settings, db, provider, names
+):
+    """Issue "Trust" §5: an unconfigured provider is the operator's to fix, not a missing resource (was 404)."""
     settings.SOCIALACCOUNT_PROVIDERS = {
-        name: {**conf, "APP": {"client_id": "", "secret": ""}}
+        name: {k: v for k, v in conf.items() if k != "APP"}
+        for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
+    }
+    for response in (
+        api_client.post(f"/v1/auth/oauth/{provider}"),
+        callback(api_client, provider, code=GOOD_CODE, state="x" * 43),
+    ):
+        assert response.status_code == 503, response.content
+        error = response.json()["error"]
+        assert error["code"] == "SERVICE_UNAVAILABLE"
+        assert names in error["message"]
+        assert error["details"]["missing_settings"] == [names, names.replace("_ID", "_SECRET")]
+
+
+def test_provider_with_a_client_id_but_no_secret_names_the_secret(api_client, settings, db):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        name: {**conf, "APP": {"client_id": "set", "secret": ""}}
         for name, conf in settings.SOCIALACCOUNT_PROVIDERS.items()
     }
     response = api_client.post("/v1/auth/oauth/github")
-    assert response.status_code == 404
-    assert "not available" in response.json()["error"]["message"]
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["missing_settings"] == ["GITHUB_CLIENT_SECRET"]
 
 
 def test_github_user_without_any_email_is_asked_to_share_one(api_client, oauth_provider):
@@ -206,3 +226,35 @@ def test_disabled_account_cannot_sign_in_through_the_provider(api_client, oauth_
     response = callback(api_client, "github", code=GOOD_CODE, state=state)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_pkce_when_the_provider_settings_ask_for_it(api_client, oauth_provider, settings):
+    """allauth's PKCE (OAUTH_PKCE_ENABLED in SOCIALACCOUNT_PROVIDERS): the challenge goes in the authorize
+    URL, and the verifier, kept with the state, goes with the code exchange."""
+    import base64
+    import hashlib
+
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "github": {**settings.SOCIALACCOUNT_PROVIDERS["github"], "OAUTH_PKCE_ENABLED": True},
+    }
+    query = start(api_client, "github")
+    assert query["code_challenge_method"] == "S256"
+    response = callback(api_client, "github", code=GOOD_CODE, state=query["state"])
+    assert response.status_code == 200, response.content
+    verifier = oauth_provider.requests[0][2]["code_verifier"]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert digest == query["code_challenge"]
+
+
+def test_a_provider_redirect_is_not_followed(api_client, oauth_provider, settings):
+    """The provider URLs are exact: an answer that redirects elsewhere is a clear 400, never followed."""
+    state = start(api_client, "github")["state"]
+    settings.OAUTH_ENDPOINTS = {
+        **settings.OAUTH_ENDPOINTS,
+        "github": {**settings.OAUTH_ENDPOINTS["github"], "token": f"{oauth_provider.base_url}/redirect"},
+    }
+    response = callback(api_client, "github", code=GOOD_CODE, state=state)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("The sign-in provider")
+    assert [p for _, p, _ in oauth_provider.requests] == ["/redirect"]

@@ -156,3 +156,14 @@ def test_list_query_count_does_not_grow_with_keys(auth_client, user, django_asse
     with django_assert_num_queries(3):  # JWT user, count, page
         response = auth_client.get("/v1/signing-keys", {"limit": 100})
     assert response.json()["total"] == count
+
+
+@pytest.mark.parametrize("body,field", [({"name": 1}, "name"), ({"public_key": 123}, "public_key")])
+def test_signing_key_input_is_strict(auth_client, body, field):
+    pem = public_pem(ed25519.Ed25519PrivateKey.generate())
+    response = auth_client.post(
+        "/v1/signing-keys", {"name": "release", "public_key": pem} | body, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["details"]
+    assert not SigningKey.objects.exists()

@@ -350,3 +350,48 @@ def test_staff_release_a_reserved_package_id_in_the_admin(client, staff_user):
     assert response.status_code == 302
     assert not ReservedPackageId.objects.exists()
     assert ActivityEvent.objects.filter(type="app.package_id_released").exists()
+
+
+def test_one_developer_creating_apps_in_a_loop_is_stopped_at_the_daily_cap(user, settings):
+    """Issue "Trust" §3: the cap is per developer, so spreading the loop over several API keys buys nothing,
+    and deleting an app does not give its slot back."""
+    settings.MAX_NEW_APPS_PER_DAY = 4
+    clients = [api_key_client(user, ["apps:read", "apps:write"]) for _ in range(3)]
+    statuses = [
+        clients[n % 3].post(
+            "/v1/apps", {"package_id": f"com.loop.app{n}", "name": f"Loop {n}"}, format="json"
+        )
+        for n in range(6)
+    ]
+    assert [r.status_code for r in statuses] == [201, 201, 201, 201, 429, 429]
+    refused = statuses[-1].json()["error"]
+    assert refused["code"] == "RATE_LIMITED"
+    assert "4 new apps per developer per day" in refused["message"]
+    assert 0 < int(statuses[-1]["Retry-After"]) <= 86400
+    assert App.objects.filter(owner=user).count() == 4
+    # Deleting one does not free a slot today.
+    victim = App.objects.filter(owner=user).first()
+    assert clients[0].delete(f"/v1/apps/{victim.id}").status_code in (200, 204)
+    again = clients[0].post("/v1/apps", {"package_id": "com.loop.again", "name": "Again"}, format="json")
+    assert again.status_code == 429
+    # Another developer has their own budget.
+    other = api_key_client(UserFactory(), ["apps:write"])
+    assert (
+        other.post("/v1/apps", {"package_id": "com.other.one", "name": "One"}, format="json").status_code
+        == 201
+    )
+
+
+def test_apps_created_yesterday_do_not_count_toward_today(user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.MAX_NEW_APPS_PER_DAY = 1
+    old = AppFactory(owner=user)
+    App.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=1, minutes=1))
+    client = api_key_client(user, ["apps:write"])
+    assert (
+        client.post("/v1/apps", {"package_id": "com.new.one", "name": "New"}, format="json").status_code
+        == 201
+    )

@@ -95,30 +95,36 @@ def test_an_unusable_key_is_400(auth_client, key):
     assert Group.objects.count() == 0
 
 
-def test_stored_responses_are_encrypted_at_rest(api_client, db):
-    """A first response may carry a secret shown once (a device token): the table never holds it in clear."""
-    from mosis.core.models import IdempotencyRecord
-
-    headers = {"HTTP_IDEMPOTENCY_KEY": "device-1"}
-    body = {"platform": "mosis-os", "mosis_version": "1.4"}
-    first = api_client.post("/v1/devices", body, format="json", **headers)
+def test_stored_responses_are_encrypted_at_rest(auth_client):
+    """A first response may carry a secret shown once: the table never holds it in clear."""
+    first = create(auth_client, name="secret-group-name", key="sealed-1")
     assert first.status_code == 201
-    token = first.json()["device_token"]
-
-    record = IdempotencyRecord.objects.get(key="device-1")
-    assert token not in str(record.response_body)
+    record = IdempotencyRecord.objects.get(key="sealed-1")
+    assert "secret-group-name" not in str(record.response_body)
     assert set(record.response_body) == {"sealed"}
-
-    replay = api_client.post("/v1/devices", body, format="json", **headers)
+    replay = create(auth_client, name="secret-group-name", key="sealed-1")
     assert replay.json() == first.json()
     assert replay["Idempotent-Replayed"] == "true"
 
 
-def test_a_response_sealed_under_an_old_secret_key_is_a_409_not_a_500(api_client, db, settings):
-    headers = {"HTTP_IDEMPOTENCY_KEY": "device-2"}
-    body = {"platform": "mosis-os", "mosis_version": "1.4"}
-    assert api_client.post("/v1/devices", body, format="json", **headers).status_code == 201
+def test_a_response_sealed_under_an_old_secret_key_is_a_409_not_a_500(auth_client, settings):
+    assert create(auth_client, key="sealed-2").status_code == 201
     settings.SECRET_KEY = "rotated-secret-key-0123456789-abcdefghijklmnop"
-    replay = api_client.post("/v1/devices", body, format="json", **headers)
+    replay = create(auth_client, key="sealed-2")
     assert replay.status_code == 409
     assert replay.json()["error"]["code"] == "CONFLICT"
+    assert Group.objects.count() == 1
+
+
+def test_the_idempotency_principal_is_the_developer_or_the_device_never_the_ip(user):
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.services import device_register
+    from mosis.core.idempotency import idempotency_principal
+
+    device, _ = device_register(platform="p", mosis_version="1.0")
+    assert idempotency_principal(SimpleNamespace(user=user, auth=None)) == f"user:{user.pk}"
+    assert idempotency_principal(SimpleNamespace(user=AnonymousUser(), auth=device)) == f"device:{device.pk}"
+    assert idempotency_principal(SimpleNamespace(user=AnonymousUser(), auth=None)) is None
