@@ -39,6 +39,10 @@ class App(BaseModel):
         max_length=20, choices=AppStatus.choices, default=AppStatus.DRAFT, db_index=True
     )
     icon_url = models.URLField(max_length=500, blank=True)
+    # Seed 004: where the app comes from ("mosis": published here; mirrored registries get their own
+    # source) and the source repository the developer points at.
+    source = models.CharField(max_length=30, default="mosis", db_index=True)
+    repository = models.URLField(max_length=500, blank=True)
     homepage_url = models.URLField(max_length=500, blank=True)
     support_url = models.URLField(max_length=500, blank=True)
     screenshots = models.JSONField(default=list, blank=True)

@@ -24,6 +24,7 @@ READ_ONLY_FIELDS = (
     "owner_id",
     "max_mosis_version",
     "max_mosis_version_override",
+    "source",
     "first_published_at",
     "status_changed_at",
     "latest_version",
@@ -73,6 +74,8 @@ class AppSerializer(serializers.ModelSerializer):
             "icon_url",
             "homepage_url",
             "support_url",
+            "repository",
+            "source",
             "screenshots",
             "requires_restart",
             "max_mosis_version",
@@ -131,6 +134,12 @@ class AppWriteSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=settings.APP_TYPES, required=False)
     homepage_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     support_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    repository = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="The app's source repository (seed 004 `repository`).",
+    )
     screenshots = serializers.ListField(
         child=serializers.URLField(max_length=500), required=False, max_length=MAX_SCREENSHOTS
     )

@@ -209,6 +209,7 @@ EDITABLE_FIELDS = (
     "type",
     "homepage_url",
     "support_url",
+    "repository",
     "screenshots",
     "icon_url",
     "requires_restart",

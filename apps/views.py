@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http_status
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from accounts.permissions import HasScope
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import PaginatedListMixin
 
+from .constants import AppStatus
 from .policies import app_for_owner
 from .selectors import app_list, app_with_details, event_list
 from .serializers import (
@@ -24,7 +26,7 @@ from .serializers import (
     DeleteResultSerializer,
     EventQuerySerializer,
 )
-from .services import app_create, app_delete, app_update
+from .services import app_create, app_delete, app_set_status, app_update
 
 READ_SCOPES = {"GET": "apps:read", "HEAD": "apps:read", "OPTIONS": "apps:read", "*": "apps:write"}
 RATE_CATEGORIES = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "*": "write"}
@@ -87,13 +89,41 @@ class AppViewSet(PaginatedListMixin, GenericViewSet):
         return Response(AppSerializer(app_with_details(app=app)).data)
 
     @extend_schema(
-        summary="Delete an app that never had a published version (409 otherwise)",
+        summary="Delete an app that never had a published version (409 otherwise: unlist it instead)",
         responses={200: DeleteResultSerializer},
     )
     def destroy(self, request, pk=None):
         app = app_for_owner(user=request.user, app_id=pk)
         app_delete(app=app, actor=request.user)
         return Response({"success": True})
+
+    @extend_schema(
+        summary="Unlist a published app: it leaves browse, search and the catalog, stays reachable by id",
+        description="SPEC §6 `published → unlisted` by the owner. 409 naming the state from any other state "
+        "(a draft, an app already unlisted); 403 for an app staff hid.",
+        request=None,
+        responses={200: AppSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def unlist(self, request, pk=None):
+        return self._set_status(request, pk, AppStatus.UNLISTED)
+
+    @extend_schema(
+        summary="List an unlisted app again",
+        description="SPEC §6 `unlisted → published` by the owner; 409 naming the state from any other state.",
+        request=None,
+        responses={200: AppSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def relist(self, request, pk=None):
+        return self._set_status(request, pk, AppStatus.PUBLISHED)
+
+    def _set_status(self, request, pk, to: str):
+        app = app_for_owner(user=request.user, app_id=pk)
+        app = app_set_status(app=app, to=to, actor=request.user)
+        return Response(AppSerializer(app_with_details(app=app)).data)
 
 
 class EventListView(PaginatedListMixin, GenericAPIView):

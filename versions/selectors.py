@@ -10,9 +10,27 @@ from .constants import VersionStatus
 from .models import AppVersion
 
 
+def package_filename(*, package_id: str, version_name: str) -> str:
+    """The file name a package is downloaded under (``Content-Disposition``)."""
+    return f"{package_id}-{version_name}.mpk"
+
+
+def version_package_url(*, version: AppVersion) -> str | None:
+    """A short-lived signed URL of ``version``'s own package for its owner (seed 000 ``package_url``): any
+    state from upload-complete on (the sealed, then content-addressed, immutable copy); None before."""
+    from django.conf import settings
+
+    from mosis.core import storage
+
+    if not version.package_key:
+        return None
+    name = package_filename(package_id=version.app.package_id, version_name=version.version_name)
+    return storage.presigned_download(version.package_key, filename=name, expires=settings.DOWNLOAD_URL_TTL)
+
+
 def version_list(*, app, status: str | None = None) -> QuerySet[AppVersion]:
     """An app's versions, newest ``version_code`` first (index app, status, -version_code)."""
-    qs = AppVersion.objects.filter(app=app)
+    qs = AppVersion.objects.select_related("app").filter(app=app)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-version_code")

@@ -1,9 +1,11 @@
 """Input validation and output shape of the versions API (no business rules here)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .constants import VersionStatus
 from .models import AppVersion
+from .selectors import version_package_url
 from .services.lifecycle import MAX_VERSION_CODE
 
 
@@ -53,6 +55,10 @@ class AppVersionSerializer(serializers.ModelSerializer):
     dependencies = serializers.DictField(child=serializers.CharField(), read_only=True)
     validation_report = ValidationReportSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=VersionStatus.choices, read_only=True)
+    package_url = serializers.SerializerMethodField(
+        help_text="A short-lived signed URL of this version's package (from upload-complete on), for its "
+        "owner; null before."
+    )
 
     class Meta:
         model = AppVersion
@@ -65,6 +71,7 @@ class AppVersionSerializer(serializers.ModelSerializer):
             "release_notes",
             "review_notes",
             "package_size",
+            "package_url",
             "sha256",
             "signature",
             "signing_key_id",
@@ -86,6 +93,10 @@ class AppVersionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_package_url(self, version: AppVersion) -> str | None:
+        return version_package_url(version=version)
 
 
 class VersionCreateSerializer(serializers.Serializer):

@@ -395,3 +395,47 @@ def test_apps_created_yesterday_do_not_count_toward_today(user, settings):
         client.post("/v1/apps", {"package_id": "com.new.one", "name": "New"}, format="json").status_code
         == 201
     )
+
+
+def test_the_owner_unlists_and_relists_a_published_app(auth_client, user):
+    """SPEC §6: published ⇄ unlisted by the owner (the 409 on deleting a published app tells them to)."""
+    app = AppFactory(owner=user, status=AppStatus.PUBLISHED)
+    unlisted = auth_client.post(f"/v1/apps/{app.id}/unlist")
+    assert unlisted.status_code == 200
+    assert unlisted.json()["status"] == "unlisted"
+    again = auth_client.post(f"/v1/apps/{app.id}/unlist")
+    assert again.status_code == 409
+    assert "'unlisted'" in again.json()["error"]["message"]
+    relisted = auth_client.post(f"/v1/apps/{app.id}/relist")
+    assert relisted.status_code == 200 and relisted.json()["status"] == "published"
+    assert ActivityEvent.objects.filter(app=app, type="app.status_changed").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "code"),
+    [("draft", "unlist", 409), ("suspended", "relist", 403), ("published", "relist", 409)],
+)
+def test_unlist_and_relist_follow_the_state_machine(auth_client, user, status, action, code):
+    app = AppFactory(owner=user, status=status)
+    response = auth_client.post(f"/v1/apps/{app.id}/{action}")
+    assert response.status_code == code
+    assert App.objects.get(pk=app.pk).status == status
+
+
+def test_another_developers_app_cannot_be_unlisted(other_client, user):
+    app = AppFactory(owner=user, status=AppStatus.PUBLISHED)
+    assert other_client.post(f"/v1/apps/{app.id}/unlist").status_code == 404
+
+
+def test_apps_carry_their_source_and_repository(auth_client):
+    created = auth_client.post(
+        "/v1/apps",
+        {"package_id": "com.example.src", "name": "Src", "repository": "https://git.example.com/src"},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["source"] == "mosis"
+    assert created.json()["repository"] == "https://git.example.com/src"
+    refused = auth_client.patch(f"/v1/apps/{created.json()['id']}", {"source": "npm"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == {"source": ["This field is read-only."]}

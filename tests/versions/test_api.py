@@ -10,6 +10,7 @@ from tests.conftest import jwt_client_for
 from tests.factories import AppFactory, AppVersionFactory
 from tests.versions.pipeline import (
     create_version,
+    local_path_of,
     manifest_for,
     package_bytes,
     upload_and_validate,
@@ -321,10 +322,11 @@ def test_list_query_count_does_not_grow_with_items(user, app, count, django_asse
     for code in range(1, count + 1):
         AppVersionFactory(app=app, version_code=code)
     client = jwt_client_for(user)
-    # user (JWT), app (owner policy), count, page
+    # user (JWT), app (owner policy), count, page (with its app: each package_url is signed without a query)
     with django_assert_num_queries(4):
         response = client.get(f"/v1/apps/{app.id}/versions?limit=100")
     assert len(response.json()["versions"]) == count
+    assert all(version["package_url"] for version in response.json()["versions"])
 
 
 def test_version_body_has_the_seed_fields(auth_client, app):
@@ -386,3 +388,25 @@ def test_an_app_taken_off_the_store_accepts_no_new_versions(auth_client, app, st
     assert response.status_code == 409
     assert f"'{status}'" in error(response)["message"]
     assert not AppVersion.objects.filter(app=app).exists()
+
+
+def test_the_owner_gets_a_short_lived_url_of_their_own_package(
+    auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
+):
+    """Seed 000's ``AppVersion.package_url``: null before upload-complete, then a signed URL that serves the
+    very bytes that were uploaded, whatever the version's state."""
+    import hashlib
+
+    data = package_bytes(manifest_for(app))
+    created = create_version(auth_client, app, size=len(data)).json()
+    assert created["version"]["package_url"] is None
+    upload_locally(auth_client, created, data)
+    vid = created["version"]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_client.put(version_url(app, vid, "/upload-complete"), {}, format="json")
+    version = auth_client.get(version_url(app, vid)).json()
+    assert version["status"] == "draft"
+    served = auth_client.get(local_path_of(version["package_url"]))
+    assert served.status_code == 200
+    assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert f"{app.package_id}-1.0.0.mpk" in served["Content-Disposition"]
