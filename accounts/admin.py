@@ -4,6 +4,8 @@ through the same services as the API and is written to the admin log."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from . import services
 from .models import ApiKey, Device, SigningKey, User
@@ -124,3 +126,15 @@ class DeviceAdmin(_RevocableAdmin):
     @staticmethod
     def revoke_service(obj):
         return services.device_revoke(device=obj)
+
+
+class ReadOnlyOutstandingTokenAdmin(OutstandingTokenAdmin):
+    """simplejwt's admin says it may change a token on GET (so its page shows Save buttons that a POST then
+    refuses): view-only instead."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(OutstandingToken)
+admin.site.register(OutstandingToken, ReadOnlyOutstandingTokenAdmin)

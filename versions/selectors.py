@@ -55,7 +55,11 @@ def with_review_facts(queryset: QuerySet[AppVersion]) -> QuerySet[AppVersion]:
     earlier = (
         AppVersion.objects.filter(app__owner_id=OuterRef("app__owner_id"))
         .exclude(pk=OuterRef("pk"))
-        .filter(Q(submitted_at__lt=OuterRef("submitted_at")) | Q(published_at__isnull=False))
+        .filter(
+            Q(submitted_at__lt=OuterRef("submitted_at"))
+            | Q(published_at__isnull=False)
+            | Q(status__in=(VersionStatus.APPROVED, VersionStatus.PUBLISHED))
+        )
     )
     return queryset.annotate(
         previous_id=Subquery(previous.values("id")[:1]),

@@ -26,7 +26,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MOSIS_VERSION = "0.1.0"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mosis.apps.ReviewConsoleAdminConfig",  # django.contrib.admin with the review console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -168,9 +168,7 @@ def test_the_memory_of_an_app(staff_user, user):
 def test_validation_rejections_are_not_reviewer_decisions(user):
     app = AppFactory(owner=user)
     failed = AppVersionFactory(app=app, version_code=1, status=VersionStatus.REJECTED)
-    activity_record(
-        type="version.rejected", version=failed, data={"from": "validating", "to": "rejected"}
-    )
+    activity_record(type="version.rejected", version=failed, data={"from": "validating", "to": "rejected"})
     current = in_review(app, 2)
     memory = selectors.app_review_memory(version=current)
     assert memory["decisions"] == []
