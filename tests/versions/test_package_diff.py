@@ -173,6 +173,26 @@ def test_the_package_wide_budgets_stop_diffing_but_keep_listing(tmp_path):
     assert sum(len(f.diff.encode()) for f in result.files) <= 300
 
 
+def test_a_file_with_too_many_lines_is_compared_by_hash_only(tmp_path):
+    old = write(tmp_path, "old.mpk", {"many.txt": b"a\n" * 60})
+    new = write(tmp_path, "new.mpk", {"many.txt": b"b\n" * 60})
+    item = by_path(diff_packages(old, new, diff_limits=DiffLimits(max_text_lines=50)))["many.txt"]
+    assert (item.kind, item.diff) == (TEXT, "")
+    assert "More than 50 lines" in item.note
+
+
+def test_once_the_time_budget_is_spent_the_rest_is_compared_by_hash(tmp_path):
+    old = write(tmp_path, "old.mpk", {f"f{i}.txt": b"old\n" for i in range(5)})
+    new = write(tmp_path, "new.mpk", {f"f{i}.txt": b"new\n" for i in range(5)})
+    ticks = iter(range(100))  # every reading of the clock is one second later
+
+    result = diff_packages(old, new, diff_limits=DiffLimits(max_diff_seconds=3), clock=lambda: next(ticks))
+    files = [f for f in result.files if f.path.startswith("f")]
+    diffed = [f.path for f in files if f.diff]
+    assert diffed == ["f0.txt", "f1.txt"]  # tick 0 set the deadline at 3; f2 reads 3
+    assert all("time budget is used up" in f.note for f in files if not f.diff)
+
+
 def test_binary_is_detected_by_nul_bytes_or_invalid_utf8(tmp_path):
     old = write(tmp_path, "old.mpk", {"a.dat": b"text\n", "b.dat": b"text\n"})
     new = write(tmp_path, "new.mpk", {"a.dat": b"te\x00xt\n", "b.dat": b"\xff\xfe\n"})

@@ -11,8 +11,11 @@ Contract:
   that changed (and text files that were added) get a unified diff, bounded per file and per package;
   binaries and files over `DiffLimits.max_text_bytes` are described by size and hash.
 * Memory: both central directories, one small record per entry, at most two files' text at a time (each
-  ≤ `max_text_bytes`) and the diffs kept (≤ `max_total_diff_bytes`). Time: each package is inflated once to
-  hash it, then at most `max_total_text_bytes` of text is read again to diff (which bounds difflib's work).
+  ≤ `max_text_bytes`) and the diffs kept (≤ `max_total_diff_bytes`).
+* Time: each package is inflated once to hash it, then at most `max_total_text_bytes` of text is read again
+  to diff. difflib is quadratic on some inputs (a 256 KiB file of alternating equal and changed lines takes
+  ~20 s), so a file of more than `max_text_lines` lines is compared by hash only, and once text diffs have
+  taken `max_diff_seconds` the remaining files are too: the whole diff stays within a worker's minute.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import difflib
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -41,9 +46,11 @@ class DiffLimits:
     """Bounds of one package diff (what a reviewer can read in a page, and what a worker spends)."""
 
     max_text_bytes: int = 256 * KiB  # a file bigger than this (either side) is compared by hash only
+    max_text_lines: int = 5000  # ... and one with more lines (difflib's cost grows with lines squared)
     max_diff_bytes: int = 64 * KiB  # unified diff kept per file; the rest is cut and marked truncated
     max_total_diff_bytes: int = 8 * MiB  # unified diffs kept per package diff
-    max_total_text_bytes: int = 64 * MiB  # text read back to diff per package diff
+    max_total_text_bytes: int = 128 * MiB  # text read back to diff per package diff
+    max_diff_seconds: float = 20.0  # time spent diffing text per package diff; then hashes only
     max_line_chars: int = 1000  # a longer line (minified code) is cut in the shown diff
     context_lines: int = 3
 
@@ -145,9 +152,10 @@ def diff_packages(
     *,
     limits: Limits = Limits(),  # noqa: B008 - frozen dataclass, safe as a default
     diff_limits: DiffLimits = DiffLimits(),  # noqa: B008
+    clock: Callable[[], float] = time.monotonic,
 ) -> PackageDiffResult:
     """Compare the package at `new_path` with the one at `old_path` (None: an empty package, so every file
-    is added). See the module docstring for the contract."""
+    is added). See the module docstring for the contract; `clock` measures `max_diff_seconds`."""
     result = PackageDiffResult()
     try:
         new_fh = open(new_path, "rb")  # noqa: SIM115 - closed in the finally below
@@ -174,7 +182,7 @@ def diff_packages(
                 return result
         result.new_uncompressed = new.uncompressed
         result.old_uncompressed = old.uncompressed if old is not None else 0
-        _compare(old, new, result, diff_limits)
+        _compare(old, new, result, diff_limits, clock)
         return result
     finally:
         new_fh.close()
@@ -182,9 +190,15 @@ def diff_packages(
             old_fh.close()
 
 
-def _compare(old: _Archive | None, new: _Archive, result: PackageDiffResult, limits: DiffLimits) -> None:
+def _compare(
+    old: _Archive | None,
+    new: _Archive,
+    result: PackageDiffResult,
+    limits: DiffLimits,
+    clock: Callable[[], float],
+) -> None:
     old_files = old.files if old is not None else {}
-    budget = _TextBudget(limits)
+    budget = _TextBudget(limits, clock)
     # The manifest first (it says what the package asks for), then every path in order.
     paths = sorted(set(old_files) | set(new.files), key=lambda p: (p != MANIFEST_NAME, p))
     for path in paths:
@@ -207,9 +221,19 @@ def _compare(old: _Archive | None, new: _Archive, result: PackageDiffResult, lim
 
 
 class _TextBudget:
-    def __init__(self, limits: DiffLimits):
+    def __init__(self, limits: DiffLimits, clock: Callable[[], float]):
         self.text_left = limits.max_total_text_bytes
         self.diff_left = limits.max_total_diff_bytes
+        self.clock = clock
+        self.deadline = clock() + limits.max_diff_seconds
+
+    def exhausted(self, size: int) -> str:
+        """Why no more text can be diffed ("" while it can)."""
+        if size > self.text_left or self.diff_left <= 0:
+            return "Not diffed: this package diff's text budget is used up (compared by hash only)."
+        if self.clock() >= self.deadline:
+            return "Not diffed: this package diff's time budget is used up (compared by hash only)."
+        return ""
 
 
 def _describe_content(
@@ -221,15 +245,19 @@ def _describe_content(
     budget: _TextBudget,
     limits: DiffLimits,
 ) -> None:
-    """Set `kind` and, for text, the bounded unified diff of an added or changed file."""
+    """Set `kind` and, for text, the bounded unified diff of an added or changed file. The first 8 KiB tell
+    text from binary, so binaries never spend the text budget."""
+    textual = _looks_textual(new, after) and (before is None or old is None or _looks_textual(old, before))
+    item.kind = TEXT if textual else BINARY
+    if not textual:
+        return
     sizes = [after.size] + ([before.size] if before is not None else [])
     if max(sizes) > limits.max_text_bytes:
-        item.kind = BINARY if not _looks_textual(new, after) else TEXT
         item.note = f"Larger than {limits.max_text_bytes // KiB} KiB: compared by hash only."
         return
-    if sum(sizes) > budget.text_left or budget.diff_left <= 0:
-        item.kind = BINARY if not _looks_textual(new, after) else TEXT
-        item.note = "Not diffed: this package diff's text budget is used up (compared by hash only)."
+    used_up = budget.exhausted(sum(sizes))
+    if used_up:
+        item.note = used_up
         return
     try:
         new_bytes = new.read(after, limits.max_text_bytes)
@@ -243,6 +271,10 @@ def _describe_content(
         item.kind = BINARY
         return
     item.kind = TEXT
+    lines = max(new_text.count("\n"), old_text.count("\n")) + 1
+    if lines > limits.max_text_lines:
+        item.note = f"More than {limits.max_text_lines} lines: compared by hash only."
+        return
     item.diff, item.truncated = unified_diff(
         old_text,
         new_text,

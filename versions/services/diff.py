@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack
+from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
@@ -150,7 +151,8 @@ def _store(
                 )
                 for position, item in enumerate(result.files)
             )
-            PackageDiffFile.objects.bulk_create(rows, batch_size=FILE_ROWS_BATCH)
+            while batch := list(islice(rows, FILE_ROWS_BATCH)):  # a batch of model objects at a time
+                PackageDiffFile.objects.bulk_create(batch)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=[*fields, "updated_at"])
