@@ -37,6 +37,18 @@ def colleague(db):
     return UserFactory(is_staff=True, email="colleague@mosis.dev")
 
 
+@pytest.fixture(autouse=True)
+def canned_responses(db):
+    """The migration's starting set is gone from a database a transactional test flushed: make two."""
+    CannedResponse.objects.get_or_create(
+        title="Approved: thank you", defaults={"decision": "approve", "body": "Thank you, approved."}
+    )
+    CannedResponse.objects.get_or_create(
+        title="Sensitive permission not explained",
+        defaults={"decision": "reject", "body": "Explain the permission."},
+    )
+
+
 @pytest.fixture
 def queued(user):
     app = AppFactory(owner=user, package_id="com.example.queued", name="Queued")
@@ -557,3 +569,17 @@ def test_history_events_are_the_activity_events_not_the_admin_log(reviewer, queu
         reverse("admin:versions_reviewqueueitem_history", args=[newer.pk])
     ).content.decode()
     assert "status: review → approved" in content
+
+
+def test_the_migration_gives_a_starting_set_of_canned_responses():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("versions.migrations.0005_default_canned_responses")
+    CannedResponse.objects.all().delete()
+    migration.create_defaults(apps, None)
+    migration.create_defaults(apps, None)  # idempotent
+    titles = list(CannedResponse.objects.values_list("title", flat=True))
+    assert titles[0] == "Approved: thank you" and len(titles) == 5
+    assert set(CannedResponse.objects.values_list("decision", flat=True)) == {"approve", "reject"}
