@@ -240,3 +240,18 @@ def test_app_page_query_count_does_not_grow(staff_browser, count, django_assert_
     with django_assert_max_num_queries(30):
         response = staff_browser.get(f"/admin/apps/app/{app.pk}/change/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_history_view_query_count_does_not_grow(
+    staff_browser, staff_user, count, django_assert_max_num_queries
+):
+    app = AppFactory()
+    for n in range(count):
+        version = AppVersion.objects.create(app=app, version_name=f"1.{n}.0", version_code=n + 1)
+        activity_record(
+            type="version.created", app=app, version=version, actor=staff_user, data={"version_code": n}
+        )
+    with django_assert_max_num_queries(8):
+        response = staff_browser.get(f"/admin/apps/app/{app.pk}/history/")
+    assert response.content.decode().count("created by") == count

@@ -216,3 +216,21 @@ def test_reviewer_clears_the_queue_from_the_console(live_server, browser_page, t
     assert "{" not in history  # readable sentences, not raw dicts
     _shot(page, "08-app-history")
     assert ActivityEvent.objects.filter(version=scenario.notes_update, type="version.approved").exists()
+
+    # The rest of the console: the app page (inlines in words), a version (view-only), the activity log,
+    # a decided version's review page, the canned responses.
+    page.goto(f"{base}/admin/apps/app/{scenario.notes_update.app_id}/change/")
+    assert "1.1.0 (code 2): status: review → approved" in page.inner_text("body")
+    _shot(page, "09-app-page")
+    page.goto(f"{base}/admin/versions/appversion/{scenario.notes_update.pk}/change/")
+    assert page.locator("input[name=_save]").count() == 0
+    assert "com.example.notes 1.1.0 (2)" in page.inner_text("#content h2")
+    _shot(page, "10-version-view-only")
+    page.goto(f"{base}/admin/apps/activityevent/")
+    assert "{" not in page.inner_text("#result_list")
+    _shot(page, "11-activity-log")
+    page.goto(f"{base}/admin/versions/reviewqueueitem/{scenario.notes_update.pk}/change/")
+    assert "there is nothing to decide" in page.inner_text("#decision")
+    _shot(page, "12-decided-version")
+    page.goto(f"{base}/admin/versions/cannedresponse/")
+    _shot(page, "13-canned-responses")

@@ -583,3 +583,16 @@ def test_the_migration_gives_a_starting_set_of_canned_responses():
     titles = list(CannedResponse.objects.values_list("title", flat=True))
     assert titles[0] == "Approved: thank you" and len(titles) == 5
     assert set(CannedResponse.objects.values_list("decision", flat=True)) == {"approve", "reject"}
+
+
+@pytest.mark.parametrize("count", [1, 60])
+def test_diff_files_page_query_count_does_not_grow(reviewer, queued, count, django_assert_max_num_queries):
+    newer, _ = queued
+    diff = PackageDiff.objects.create(version=newer, status=DiffStatus.READY, files_added=count)
+    PackageDiffFile.objects.bulk_create(
+        PackageDiffFile(diff=diff, position=n, path=f"f{n}.txt", change="added", kind="text")
+        for n in range(count)
+    )
+    with django_assert_max_num_queries(10):
+        response = reviewer.get(reverse("admin:versions_reviewqueueitem_diff", args=[newer.pk]))
+    assert response.content.decode().count("diff-file change-added") == count
