@@ -55,6 +55,7 @@ beat: $(STAMP) ## Celery beat with the database scheduler
 
 bench: $(STAMP) ## benchmarks (print figures; see docs/performance.md)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/diff.py
 
 clean: ## remove .venv, local data and collected static files
 	rm -rf $(VENV) var staticfiles

@@ -1,9 +1,13 @@
 """Back office for developers and credentials. Secrets and their hashes are never shown; revocation goes
 through the same services as the API and is written to the admin log."""
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from . import services
 from .models import ApiKey, Device, SigningKey, User
@@ -124,3 +128,32 @@ class DeviceAdmin(_RevocableAdmin):
     @staticmethod
     def revoke_service(obj):
         return services.device_revoke(device=obj)
+
+
+class ReadOnlyOutstandingTokenAdmin(OutstandingTokenAdmin):
+    """simplejwt's admin says it may change a token on GET (so its page shows Save buttons that a POST then
+    refuses): view-only instead."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(OutstandingToken)
+admin.site.register(OutstandingToken, ReadOnlyOutstandingTokenAdmin)
+
+
+class _ViewOnly:
+    """django-axes' admins allow "change" on pages where every field is read-only (Save buttons a POST then
+    ignores): view-only instead. Deleting an attempt — unlocking an account or address — stays allowed."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for _model, _admin_class in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(f"ViewOnly{_admin_class.__name__}", (_ViewOnly, _admin_class), {}))

@@ -1,11 +1,15 @@
 """Back office for apps (SPEC §8): list/search/filter apps, change their state with a reason through admin
-actions, set the max Mosis version, and see versions, abuse reports and the activity history per app.
+actions, set the max Mosis version, and see versions, abuse reports, reviewers' comments and the activity
+history per app.
 
 Every write goes through ``apps.services`` (the status field is read-only in the form), so the admin, the
-API and ``manage.py set_app_status`` cannot disagree: each change is locked, audited and notified.
+API and ``manage.py set_app_status`` cannot disagree: each change is locked, audited and notified. The
+History button shows the app's activity events (``apps.admin_activity``), the one history.
 """
 
 from __future__ import annotations
+
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,8 +19,9 @@ from django.utils.html import format_html
 
 from mosis.core.errors import ApplicationError
 from store.models import AbuseReport
-from versions.models import AppVersion
+from versions.models import AppVersion, ReviewComment
 
+from .admin_activity import ActivityHistoryMixin, EventDetailsMixin
 from .constants import AppStatus
 from .models import ActivityEvent, App, Category, ReservedPackageId
 from .services import (
@@ -80,16 +85,27 @@ class AbuseReportInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("reporter")
 
 
-class ActivityInline(ReadOnlyInlineMixin, admin.TabularInline):
+class ReviewCommentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ReviewComment
+    fields = ["created_at", "author", "version", "body"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    verbose_name_plural = "reviewers' internal comments (never sent to the developer)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "version__app")
+
+
+class ActivityInline(EventDetailsMixin, ReadOnlyInlineMixin, admin.TabularInline):
     model = ActivityEvent
     fk_name = "app"
-    fields = ["created_at", "type", "actor", "version", "data"]
+    fields = ["created_at", "details"]
     readonly_fields = fields
     ordering = ["-created_at"]
     verbose_name_plural = "activity history (newest first)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "version")
+        return super().get_queryset(request).select_related("actor")
 
 
 class AppAdminForm(forms.ModelForm):
@@ -167,7 +183,7 @@ def _status_action(to: str, description: str, *, only_from: set | None = None):
 
 
 @admin.register(App)
-class AppAdmin(admin.ModelAdmin):
+class AppAdmin(ActivityHistoryMixin, admin.ModelAdmin):
     form = AppAdminForm
     list_display = ["package_id", "name", "owner", "status", "type", "category", "created_at"]
     list_filter = ["status", "type", "category", "requires_restart", "created_at"]
@@ -214,7 +230,7 @@ class AppAdmin(admin.ModelAdmin):
         ),
         ("Timestamps", {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [VersionInline, AbuseReportInline, ActivityInline]
+    inlines = [VersionInline, AbuseReportInline, ReviewCommentInline, ActivityInline]
     actions = [
         _status_action(AppStatus.PUBLISHED, "Publish selected apps (list them)"),
         _status_action(AppStatus.UNLISTED, "Unlist selected apps (reachable by package id only)"),
@@ -226,6 +242,14 @@ class AppAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # apps are created by their developers through the API or the portal
+
+    def has_delete_permission(self, request, obj=None):
+        # Developers delete their unpublished apps through the API; staff hide apps with the status
+        # actions. Django's delete would also need to delete the app's audit trail, which nobody may.
+        return False
+
+    def history_events(self, obj):
+        return ActivityEvent.objects.filter(app=obj)
 
     def save_model(self, request, obj, form, change):
         """Route edits through the services (audited, catalog notified) instead of a plain ``obj.save()``."""
@@ -257,15 +281,15 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivityEvent)
-class ActivityEventAdmin(admin.ModelAdmin):
-    """The audit trail, read-only."""
+class ActivityEventAdmin(EventDetailsMixin, admin.ModelAdmin):
+    """The audit trail, read-only, in words (the raw data stays one click away)."""
 
-    list_display = ["created_at", "type", "app", "version", "actor"]
+    list_display = ["created_at", "type", "app", "details"]
     list_filter = ["type", "created_at"]
     search_fields = ["type", "app__package_id", "actor__email"]
-    list_select_related = ["app", "version", "actor"]
+    list_select_related = ["app", "version__app", "actor"]
     date_hierarchy = "created_at"
-    fields = ["id", "created_at", "type", "app", "version", "actor", "data"]
+    fields = ["id", "created_at", "type", "app", "version", "actor", "details", "data_json"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -276,6 +300,15 @@ class ActivityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("app", "version__app", "actor")
+
+    @admin.display(description="data (JSON)")
+    def data_json(self, obj):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.data, indent=2, sort_keys=True, ensure_ascii=False)
+        )
 
 
 @admin.register(ReservedPackageId)

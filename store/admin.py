@@ -100,6 +100,9 @@ class AbuseReportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # every field is read-only: reports change only through the actions below
+
     def get_queryset(self, request):
         return (
             super()

@@ -34,3 +34,44 @@ def mosis_version_number(value: str | None) -> int | None:
         raise ValueError(f"not a Mosis version: {value!r}")
     nums = [int(p) for p in parts] + [0] * (3 - len(parts))
     return nums[0] * 1_000_000 + nums[1] * 1_000 + nums[2]
+
+
+class ReviewFlag(models.TextChoices):
+    """What makes a version in the queue worth a closer look (computed at read time, see
+    ``versions.selectors.review_flags``)."""
+
+    FIRST_VERSION = "first_version", "First version of a new app"
+    NEW_SENSITIVE_PERMISSIONS = "new_sensitive_permissions", "New sensitive permissions"
+    NEW_DEPENDENCIES = "new_dependencies", "New dependencies"
+    LARGE_SIZE_CHANGE = "large_size_change", "Large size change"
+    ABUSE_REPORTS = "abuse_reports", "Abuse reports on the app"
+    FIRST_SUBMISSION = "first_submission", "Developer's first submission"
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class DiffStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Being computed"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class FileChange(models.TextChoices):
+    ADDED = "added", "Added"
+    REMOVED = "removed", "Removed"
+    CHANGED = "changed", "Changed"
+
+
+class FileKind(models.TextChoices):
+    TEXT = "text", "Text"
+    BINARY = "binary", "Binary"
+    UNREADABLE = "unreadable", "Unreadable"
+    UNKNOWN = "", "Not read"
+
+
+# Versions whose package diff is worth computing: validated, not yet decided for good.
+DIFFABLE_STATUSES = {S.DRAFT, S.REVIEW, S.APPROVED}

@@ -1,4 +1,5 @@
-"""AppVersion: one uploaded package of an app, moving through the review state machine (SPEC §6)."""
+"""AppVersion: one uploaded package of an app, moving through the review state machine (SPEC §6); and what
+the review console keeps beside it: claims, internal comments, canned responses and package diffs."""
 
 from django.conf import settings
 from django.db import models
@@ -6,7 +7,7 @@ from django.db.models import Q
 
 from mosis.core.models import BaseModel
 
-from .constants import VersionStatus
+from .constants import DiffStatus, FileChange, FileKind, ReviewDecision, VersionStatus
 
 
 class AppVersion(BaseModel):
@@ -76,7 +77,8 @@ class AppVersion(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.app_id} {self.version_name} ({self.version_code})"
+        # Titles, breadcrumbs and history rows name the app by its package id (select_related("app")).
+        return f"{self.app.package_id} {self.version_name} ({self.version_code})"
 
 
 class ReviewQueueItem(AppVersion):
@@ -84,5 +86,114 @@ class ReviewQueueItem(AppVersion):
 
     class Meta:
         proxy = True
-        verbose_name = "review queue item"
-        verbose_name_plural = "review queue"
+        verbose_name = "version in review"
+        verbose_name_plural = "versions in review"
+
+
+class ReviewClaim(models.Model):
+    """A reviewer holding a version in review until ``expires_at`` (``REVIEW_CLAIM_MINUTES``), so two
+    reviewers do not work on one item. An expired claim is no claim; deciding removes it."""
+
+    version = models.OneToOneField(
+        AppVersion, primary_key=True, on_delete=models.CASCADE, related_name="review_claim"
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["reviewer", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.version_id} claimed by {self.reviewer_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewComment(BaseModel):
+    """An internal note between reviewers about an app (and the version it was written on).
+    Never sent to, nor readable by, the developer."""
+
+    app = models.ForeignKey("apps.App", on_delete=models.CASCADE, related_name="review_comments")
+    version = models.ForeignKey(
+        AppVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=5000)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["app", "-created_at"])]
+
+    def __str__(self):
+        return f"comment on {self.app_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CannedResponse(BaseModel):
+    """A staff-editable reason that fills the notes of a decision (sent to the developer)."""
+
+    title = models.CharField(max_length=100, unique=True)
+    body = models.TextField(max_length=5000)
+    decision = models.CharField(
+        max_length=10,
+        choices=ReviewDecision.choices,
+        blank=True,
+        help_text="Offered with this decision only (blank: with both).",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class PackageDiff(BaseModel):
+    """What changed in a version's package since the app's last published version (``base_version``),
+    computed by ``versions.tasks.package_diff_task`` after validation and stored file by file."""
+
+    version = models.OneToOneField(AppVersion, on_delete=models.CASCADE, related_name="package_diff")
+    base_version = models.ForeignKey(
+        AppVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=DiffStatus.choices, default=DiffStatus.PENDING)
+    error = models.TextField(blank=True)
+    manifest_changes = models.JSONField(default=list, blank=True)
+    files_added = models.PositiveIntegerField(default=0)
+    files_removed = models.PositiveIntegerField(default=0)
+    files_changed = models.PositiveIntegerField(default=0)
+    files_unchanged = models.PositiveIntegerField(default=0)
+    old_uncompressed = models.BigIntegerField(default=0)
+    new_uncompressed = models.BigIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"diff of {self.version_id} ({self.status})"
+
+
+class PackageDiffFile(models.Model):
+    """One file that differs, in the order a reviewer reads them (manifest first, then by path)."""
+
+    diff = models.ForeignKey(PackageDiff, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    path = models.CharField(max_length=1024)
+    change = models.CharField(max_length=10, choices=FileChange.choices)
+    kind = models.CharField(max_length=10, choices=FileKind.choices, blank=True)
+    old_size = models.BigIntegerField(null=True, blank=True)
+    new_size = models.BigIntegerField(null=True, blank=True)
+    old_sha256 = models.CharField(max_length=64, blank=True)
+    new_sha256 = models.CharField(max_length=64, blank=True)
+    diff_text = models.TextField(blank=True)
+    diff_truncated = models.BooleanField(default=False)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["diff", "position"], name="uniq_diff_file_position")]
+
+    def __str__(self):
+        return f"{self.change} {self.path}"

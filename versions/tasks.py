@@ -7,10 +7,11 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from .models import AppVersion
-from .services import StorageUnavailable, version_validate, versions_sweep
+from .services import StorageUnavailable, package_diff_compute, version_validate, versions_sweep
 from .services.validation import version_validation_started
 
 VALIDATION_MAX_RETRIES = 5
+DIFF_MAX_RETRIES = 5
 
 
 @shared_task(
@@ -54,3 +55,31 @@ def sweep_uploads_task() -> dict:
     deleted."""
     report = versions_sweep()
     return {"requeued": report.requeued, "failed": report.failed, "abandoned": report.abandoned}
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=DIFF_MAX_RETRIES,
+)
+def package_diff_task(self, version_id: str) -> str | None:
+    """Compute and store the package diff of version ``version_id`` against its app's last published
+    version (``versions.services.package_diff_compute``).
+
+    Idempotent: a diff already ready against the current base is left alone, and a version no longer worth
+    diffing is skipped, so redeliveries and duplicates are harmless. Storage errors are retried with
+    backoff; the last attempt, an archive the reader refuses, or a soft time limit end the diff ``failed``
+    with a message the reviewer sees (and can recompute from). The version itself is never touched.
+    """
+    in_process = self.request.is_eager and self.app.conf.task_eager_propagates
+    diff = package_diff_compute(
+        version_id=version_id, final_attempt=in_process or self.request.retries >= DIFF_MAX_RETRIES
+    )
+    return diff.status if diff is not None else None

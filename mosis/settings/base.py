@@ -26,7 +26,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MOSIS_VERSION = "0.1.0"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mosis.apps.ReviewConsoleAdminConfig",  # django.contrib.admin with the review console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -346,6 +346,13 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mosis Store <store@mosis.dev>")
 STAFF_NOTIFY_EMAILS = env.list("STAFF_NOTIFY_EMAILS", default=["staff@mosis.dev"])
+
+# --- Review console (docs/review-console.md) ----------------------------------------------------------
+# How long a reviewer's claim on a version lasts, and when a version's size change since the app's last
+# published version is flagged (it must pass both the percentage and the bytes).
+REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=60)
+REVIEW_LARGE_SIZE_CHANGE_PERCENT = env.int("REVIEW_LARGE_SIZE_CHANGE_PERCENT", default=50)
+REVIEW_LARGE_SIZE_CHANGE_MIN_BYTES = env.int("REVIEW_LARGE_SIZE_CHANGE_MIN_BYTES", default=1024 * 1024)
 
 # --- i18n ------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

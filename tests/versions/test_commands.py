@@ -46,6 +46,22 @@ def test_review_approve_and_reject(staff_user, capsys):
     assert (second.status, second.review_notes) == (VersionStatus.REJECTED, "Crashes.")
 
 
+def test_review_respects_a_console_claim_unless_overridden(staff_user, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from versions.services import review_claim
+
+    version = AppVersionFactory(status=VersionStatus.REVIEW)
+    review_claim(version=version, reviewer=UserFactory(is_staff=True, email="holder@mosis.dev"))
+    with pytest.raises(CommandError, match="holder@mosis.dev has claimed this version"):
+        call_command("review", "approve", str(version.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("review", "approve", str(version.id), "--notes", "Checked.", "--override-claim")
+    version.refresh_from_db()
+    assert version.status == VersionStatus.APPROVED
+    assert "> Checked." in mail.outbox[0].body  # the console's decision email
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

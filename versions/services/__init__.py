@@ -1,5 +1,6 @@
 """Version services (writes). Re-exported here: ``from versions.services import version_submit``."""
 
+from .diff import package_diff_compute, package_diff_request
 from .importing import ImportResult, package_import, read_package_manifest
 from .lifecycle import (
     PACKAGE_CONTENT_TYPE,
@@ -19,6 +20,14 @@ from .lifecycle import (
     version_upload_target,
     version_yank,
 )
+from .review import (
+    review_claim,
+    review_claim_release,
+    review_comment_add,
+    review_decide,
+    review_decision_email,
+    version_portal_url,
+)
 from .validation import (
     MAX_VALIDATION_ATTEMPTS,
     StorageUnavailable,
@@ -37,11 +46,19 @@ __all__ = [
     "SweepReport",
     "content_key_for",
     "icon_key_for",
+    "package_diff_compute",
+    "package_diff_request",
     "package_import",
     "read_package_manifest",
     "record_validation_result",
+    "review_claim",
+    "review_claim_release",
+    "review_comment_add",
+    "review_decide",
+    "review_decision_email",
     "version_create",
     "version_delete",
+    "version_portal_url",
     "version_publish",
     "version_review",
     "version_submit",

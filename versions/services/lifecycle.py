@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import semantic_version
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,7 +26,7 @@ from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.signals import send_catalog_changed
 from mosis.core.tasks import enqueue_on_commit
 
-from ..constants import DELETABLE_STATUSES, VERSION_TRANSITIONS, VersionStatus
+from ..constants import DELETABLE_STATUSES, VERSION_TRANSITIONS, ReviewDecision, VersionStatus
 from ..models import AppVersion
 
 logger = logging.getLogger("mosis.versions")
@@ -150,7 +149,8 @@ def version_transition(
         )
         if reviewer_decision and notify:
             version_id = locked.id
-            transaction.on_commit(lambda: _email_owner_decision(version_id=version_id))
+            decision = ReviewDecision.APPROVE if to == VersionStatus.APPROVED else ReviewDecision.REJECT
+            transaction.on_commit(lambda: _email_owner_decision(version_id=version_id, decision=decision))
         if to == VersionStatus.PUBLISHED:
             send_catalog_changed(app_id=locked.app_id, reason="published")
     _refresh_in_place(version, locked)
@@ -161,29 +161,11 @@ def _attnames(fields: dict) -> list[str]:
     return [AppVersion._meta.get_field(name).name for name in fields]
 
 
-def _email_owner_decision(*, version_id) -> None:
-    version = AppVersion.objects.select_related("app__owner").filter(pk=version_id).first()
-    if version is None or not version.app.owner.email:
-        return
-    app = version.app
-    verdict = "approved" if version.status != VersionStatus.REJECTED else "rejected"
-    lines = [
-        f"Version {version.version_name} ({version.version_code}) of {app.name} ({app.package_id}) "
-        f"was {verdict} by a reviewer."
-    ]
-    if version.review_notes:
-        lines += ["", "Reviewer notes:", version.review_notes]
-    if version.status == VersionStatus.APPROVED:
-        lines += ["", "You can publish it from the portal or with POST .../publish."]
-    try:
-        send_mail(
-            subject=f"[Mosis Store] {app.package_id} {version.version_name} {verdict}",
-            message="\n".join(lines),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[app.owner.email],
-        )
-    except Exception:  # the decision is committed; a mail outage must not turn it into an error
-        logger.exception("review decision email for version %s failed", version_id)
+def _email_owner_decision(*, version_id, decision: str) -> None:
+    """The one decision email (``review.review_decision_email``: notes quoted, the portal link)."""
+    from .review import review_decision_email
+
+    review_decision_email(version_id=version_id, decision=decision)
 
 
 # --- create -----------------------------------------------------------------------------------------------

@@ -147,6 +147,10 @@ def record_validation_result(*, version: AppVersion, result: ValidationResult) -
             to=VersionStatus.DRAFT if passed else VersionStatus.REJECTED,
             changes=changes,
         )
+        if passed:  # reviewers get the file-by-file diff against the last published version, computed now
+            from .diff import package_diff_request
+
+            package_diff_request(version=locked)
     return locked
 
 

@@ -1,4 +1,4 @@
-"""``manage.py review``: the review queue from the shell (same service as the admin console)."""
+"""``manage.py review``: the review queue from the shell (``review_decide``, the admin console's service)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ class Command(BaseCommand):
             cmd.add_argument("version_id", help="The version's UUID (see `review list`).")
             cmd.add_argument("--notes", default="", help="Notes emailed to the developer.")
             cmd.add_argument("--actor-email", help="Staff user who decides (default: the first superuser).")
+            cmd.add_argument(
+                "--override-claim",
+                action="store_true",
+                help="Decide even when another reviewer has claimed the version in the console.",
+            )
 
     def handle(self, *args, subcommand, **options):
         if subcommand == "list":
@@ -55,8 +60,12 @@ class Command(BaseCommand):
             raise CommandError(f"No version {version_id}.")
         reviewer = acting_staff(options.get("actor_email"))
         try:
-            services.version_review(
-                version=version, reviewer=reviewer, decision=subcommand, notes=options["notes"]
+            services.review_decide(
+                version=version,
+                reviewer=reviewer,
+                decision=subcommand,
+                notes=options["notes"],
+                override_claim=options["override_claim"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message)
