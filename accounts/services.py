@@ -27,7 +27,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.siteurl import absolute_url
 from versions.constants import mosis_version_number
-from versions.package.signatures import InvalidPublicKey, parse_public_key
+from mosis_package.signatures import InvalidPublicKey, parse_public_key
 
 from . import oauth
 from .constants import ALL_SCOPES

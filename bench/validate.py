@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from versions.package import (  # noqa: E402
+from mosis_package import (  # noqa: E402
     Expected,
     PublicSigningKey,
     fingerprint,

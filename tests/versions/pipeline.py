@@ -7,7 +7,7 @@ import io
 from urllib.parse import urlsplit
 
 from accounts.models import SigningKey
-from versions.package import build_package, generate_signing_key, parse_public_key, sign_file
+from mosis_package import build_package, generate_signing_key, parse_public_key, sign_file
 from versions.services import PACKAGE_CONTENT_TYPE
 
 

@@ -9,7 +9,7 @@ from tests.factories import AppFactory, AppVersionFactory, UserFactory
 from tests.versions.pipeline import manifest_for, register_signing_key, write_package
 from versions.constants import VersionStatus
 from versions.models import AppVersion
-from versions.package import sign_file
+from mosis_package import sign_file
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from mosis.core.tasks import enqueue_on_commit
 
 from ..constants import VersionStatus, mosis_version_number
 from ..models import AppVersion
-from ..package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
+from mosis_package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 from .lifecycle import icon_key_for, version_delete, version_transition
 
 logger = logging.getLogger("mosis.versions.validation")

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
 
-from versions.package import (
+from mosis_package import (
     InvalidPublicKey,
     fingerprint,
     generate_signing_key,

@@ -1,6 +1,7 @@
-"""The Mosis package format (`.mpk`) and its validator. Pure Python: no Django imports.
+"""The Mosis package format (`.mpk`): manifest schema and rules, ZIP checks, signatures and the validator.
 
-See docs/package-format.md for the developer-facing description.
+Pure Python with no Django import, so the store (``versions``), the ``mosis`` CLI (``mosis_cli``) and anyone
+who installs the project check a package with the same code. See docs/package-format.md.
 """
 
 from .builder import build_package, make_icon_png

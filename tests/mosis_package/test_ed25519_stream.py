@@ -1,4 +1,4 @@
-"""Streaming Ed25519 verifier (`versions.package.ed25519_stream`): RFC 8032 vectors, differential tests
+"""Streaming Ed25519 verifier (`mosis_package.ed25519_stream`): RFC 8032 vectors, differential tests
 against `cryptography` (OpenSSL), and the strict decoding rules of RFC 8032 §5.1.3 / §5.1.7."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from versions.package import generate_signing_key, sign_file, verify_file_signature
-from versions.package.ed25519_stream import _B, L, P, _decode, _encode, _mul, verify_stream
+from mosis_package import generate_signing_key, sign_file, verify_file_signature
+from mosis_package.ed25519_stream import _B, L, P, _decode, _encode, _mul, verify_stream
 
 _TEST_1024_MESSAGE = (
     "08b8b2b733424243760fe426a4b54908632110a66c2f6591eabd3345e3e4eb98fa6e264bf09efe12ee50f8f54e9f77b1"
