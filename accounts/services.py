@@ -26,8 +26,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.siteurl import absolute_url
-from versions.constants import mosis_version_number
 from mosis_package.signatures import InvalidPublicKey, parse_public_key
+from versions.constants import mosis_version_number
 
 from . import oauth
 from .constants import ALL_SCOPES

@@ -19,9 +19,8 @@ from PIL import Image, ImageDraw
 
 from accounts.models import SigningKey
 from accounts.services import signing_key_register
+from mosis_package import build_package, fingerprint, public_key_pem, sign_file
 from versions.models import AppVersion
-from mosis_package import build_package, fingerprint, sign_file
-from mosis_package.signatures import public_key_pem
 
 from .services import package_import
 

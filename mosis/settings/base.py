@@ -278,7 +278,8 @@ DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
 
 # --- Package rules ---------------------------------------------------------------------------------------
 MAX_PACKAGE_SIZE = env.int("MAX_PACKAGE_SIZE", default=200 * 1024 * 1024)
-REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=False)
+# Signed packages only, in every mode (SPEC §7): the demo data is signed and `mosis publish` signs for you.
+REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=True)
 AUTO_PUBLISH_ON_APPROVAL = env.bool("AUTO_PUBLISH_ON_APPROVAL", default=False)
 VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=30)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)

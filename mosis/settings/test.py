@@ -18,6 +18,5 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=f"/tmp/mosis-test-media-{os.getpid()}")
 STORAGES["packages"]["OPTIONS"]["location"] = (  # noqa: F405
     "packages" if STORAGE_BACKEND == "s3" else f"{MEDIA_ROOT}/packages"  # noqa: F405
 )
-REQUIRE_SIGNATURE = False
 LOG_FORMAT = "text"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -251,6 +251,26 @@ def test_upload_complete_refuses_a_revoked_signing_key_and_keeps_the_upload(
     assert storage.object_size(version.package_key)
 
 
+@pytest.mark.parametrize("body", [{}, {"signature": ""}, {"signature": " \n "}])
+def test_a_signing_key_id_without_a_signature_is_400_never_unsigned(
+    auth_client, app, user, body, no_ratelimits
+):
+    """Issue 20 §5: naming a key with an empty or missing signature was accepted as "unsigned"."""
+    from tests.versions.pipeline import register_signing_key
+
+    key, _ = register_signing_key(user)
+    created = create_version(auth_client, app).json()
+    upload_locally(auth_client, created, package_bytes(manifest_for(app)))
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"),
+        {**body, "signing_key_id": str(key.pk)},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert error(response)["details"] == {"signature": ["Required when signing_key_id is given."]}
+    assert AppVersion.objects.get(pk=created["version"]["id"]).status == VersionStatus.UPLOADING
+
+
 def test_delete_removes_the_version_and_its_package(
     auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
 ):

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from mosis.core import storage
 from mosis.core.tasks import enqueue_on_commit
+from mosis_package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 
 from ..constants import VersionStatus, mosis_version_number
 from ..models import AppVersion
-from mosis_package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 from .lifecycle import icon_key_for, version_delete, version_transition
 
 logger = logging.getLogger("mosis.versions.validation")
