@@ -86,7 +86,7 @@ MANIFEST_SCHEMA: dict = {
         "max_mosis_version": {
             "type": "string",
             "pattern": MOSIS_VERSION_PATTERN,
-            "description": "Optional: the newest Mosis the app is known to run on.",
+            "description": "The newest Mosis the app is known to run on (MAJOR.MINOR).",
         },
         "permissions": {
             "type": "array",
