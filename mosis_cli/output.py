@@ -136,6 +136,7 @@ class Waiting:
             self.out.stderr.flush()
 
     def finish(self, outcome: str) -> None:
+        """``outcome`` completes "<label>: ..." (e.g. "now 'draft'")."""
         elapsed = time.monotonic() - self.started
         if self.tty:
             self.out.stderr.write("\r" + " " * 60 + "\r")

@@ -1,7 +1,8 @@
 """Settings shared by every mode. Every value is read through one ``env`` object.
 
-With no environment set this gives the embedded mode of SPEC §2 (SQLite, local files under ``var/``,
-local-memory cache, eager Celery, console email). Every variable is documented in docs/configuration.md.
+With no environment set this gives the embedded mode of SPEC §2 (SQLite, local files under ``var/``, a
+file-based cache every process shares, eager Celery with the periodic tasks run in the web process, signed
+packages required, console email). Every variable is documented in docs/configuration.md.
 """
 
 from datetime import timedelta
@@ -113,7 +114,18 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mosis"}}
+    # Embedded mode: a cache every process shares (SPEC §2), so a `manage.py` command's change (a status,
+    # a rollup) reaches the running server at once, and rate-limit counters are counted across processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CACHE_DIR", default=str(VAR_DIR / "cache")),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
+            # Django's default (300) would cull a third of the entries, generation counters included, as soon
+            # as a browsing session filled it; past this many files a third is dropped (they are rebuilt).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20000)},
+        }
+    }
 STORE_CACHE_TTL = env.int("STORE_CACHE_TTL", default=300)
 # What a download resolves to (version, key, size, hashes; ~0.5 KB per package and selector) is keyed by the
 # package's store generations, so it is never stale: its TTL only bounds memory. Longer than the served
@@ -304,6 +316,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Embedded mode has no beat process: the web process runs the same schedule in a thread (mosis.core.periodic).
+PERIODIC_IN_PROCESS = env.bool("PERIODIC_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email -----------------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ class Publisher:
             interval = min(max_interval, interval * 1.5)
             version = self.api.get(self.url(app, version), wait_on_rate_limit=True)
             waiting.tick(version["status"])
-        waiting.finish(version["status"])
+        waiting.finish(f"now '{version['status']}'")
         return version
 
     # -- the whole journey -----------------------------------------------------------------------------------
