@@ -35,7 +35,12 @@ def test_api_keys_for_ci_and_signing_in_with_one(signed_in, live_server, develop
     assert rc == 0, created
     secret = created["secret"]
     assert secret.startswith("mk_live_")
-    assert set(created["key"]["permissions"]) == {"apps:read", "apps:write", "versions:upload", "versions:publish"}
+    assert set(created["key"]["permissions"]) == {
+        "apps:read",
+        "apps:write",
+        "versions:upload",
+        "versions:publish",
+    }
     rc, listed = signed_in.json("api-keys")
     assert [k["id"] for k in listed["keys"]] == [created["key"]["id"]]
 
@@ -109,7 +114,9 @@ def test_a_reviewers_rejection_prints_the_notes_and_exits_6(signed_in, staff_use
     assert signed_in.run("init", "notes", "--package-id", "com.example.notes").returncode == 0
     assert signed_in.run("publish", "notes").returncode == 0
     version = AppVersion.objects.get(status=VersionStatus.REVIEW)
-    version_review(version=version, reviewer=staff_user, decision="reject", notes="The icon is a placeholder.")
+    version_review(
+        version=version, reviewer=staff_user, decision="reject", notes="The icon is a placeholder."
+    )
     done = signed_in.run("publish", "notes", "--wait")
     assert done.returncode == ExitCode.REJECTED
     assert "The icon is a placeholder." in done.stdout + done.stderr
