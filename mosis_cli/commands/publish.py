@@ -308,7 +308,8 @@ class Publisher:
             self.out.say(f"A reviewer rejected {label}: {notes}")
             raise CliError(
                 f"Rejected by a reviewer: {notes}",
-                fix=f"Address the notes, set version_code to {code + 1} in manifest.json, and publish again.",
+                fix=f"Address the notes, set version_code to {max(highest or code, code) + 1} in manifest.json, "
+                "and publish again.",
                 exit_code=ExitCode.REJECTED,
                 details={"version_id": version["id"], "review_notes": version.get("review_notes")},
             )
