@@ -16,9 +16,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (pinned in pyproject.toml), so code changes do not reinstall them. The project itself
-# declares no importable packages ([tool.setuptools] packages = []): this installs exactly the pins.
+# Dependencies first (pinned in pyproject.toml), so code changes do not reinstall them. The project installs
+# only the `mosis` CLI and the package format it shares with the store (small, rarely changed); the Django
+# project runs from /app.
 COPY pyproject.toml ./
+COPY mosis_package ./mosis_package
+COPY mosis_cli ./mosis_cli
 RUN pip install --upgrade pip \
     && pip install . \
     && rm -rf build *.egg-info

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install pinned dependencies
+install: $(STAMP) ## create .venv and install pinned dependencies and the mosis CLI (.venv/bin/mosis)
 
 migrate: $(STAMP) ## apply database migrations
 	mkdir -p var

@@ -551,7 +551,7 @@ def bench_package() -> dict:
     import tempfile
 
     from mosis.core import storage
-    from versions.package import build_package
+    from mosis_package import build_package
 
     manifest = {
         "package_id": "com.bench.package",

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from versions.package import (  # noqa: E402
+from mosis_package import (  # noqa: E402
     Expected,
     PublicSigningKey,
     fingerprint,
@@ -39,7 +39,7 @@ from versions.package import (  # noqa: E402
     sign_file,
     validate_package,
 )
-from versions.package.diff import ADDED, CHANGED, REMOVED, diff_packages  # noqa: E402
+from mosis_package.diff import ADDED, CHANGED, REMOVED, diff_packages  # noqa: E402
 
 WORDS = [
     "const", "return", "function", "import", "export", "await", "value", "state", "render", "props",

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from versions.package import (  # noqa: E402
+from mosis_package import (  # noqa: E402
     Expected,
     PublicSigningKey,
     fingerprint,
@@ -87,8 +87,8 @@ def child(path: str, signature: str, pem: str) -> None:
 def _vm_hwm_kib() -> int | None:
     """This process's own peak RSS (VmHWM of its address space, fresh at exec).
 
-    ru_maxrss is not enough for the Ed25519 run: Linux carries the spawning parent's high-water mark into
-    the child's ru_maxrss across exec (vfork), and the parent's includes the file it mapped to sign.
+    ru_maxrss can over-report: Linux carries the spawning parent's high-water mark into the child's
+    ru_maxrss across exec (vfork).
     """
     try:
         with open("/proc/self/status") as fh:
@@ -159,8 +159,8 @@ def main() -> None:
         assert ed_result["ok"], ed_result
         hwm_kib = ed_result["hwm_kib"] or ed_result["rss_kib"]
         print(f"validate_package (Ed25519):        {ed_result['seconds']:.3f}s in-call, {ed_wall:.3f}s child "
-              f"wall, peak RSS {hwm_kib / 1024:.1f} MiB (child VmHWM; its ru_maxrss "
-              f"{ed_result['rss_kib'] / 1024:.1f} MiB includes this parent's mmap-signing peak)")  # fmt: skip
+              f"wall, {ed_result['seconds'] / sha_wall:.2f}x in-call, peak RSS {hwm_kib / 1024:.1f} MiB "
+              f"(child VmHWM; ru_maxrss {ed_result['rss_kib'] / 1024:.1f} MiB)")  # fmt: skip
     if not args.keep:
         path.unlink()
         workdir.rmdir()

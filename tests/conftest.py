@@ -1,5 +1,6 @@
 """Shared fixtures: API clients for each credential kind, and the network kept to 127.0.0.1."""
 
+import shutil
 import socket
 
 import pytest
@@ -26,6 +27,15 @@ def _block_external_network(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_the_file_cache_folder():
+    """Without Redis the test settings give each test process its own file-cache folder in /tmp."""
+    yield
+    cache_settings = settings.CACHES["default"]
+    if cache_settings["BACKEND"].endswith("FileBasedCache"):
+        shutil.rmtree(cache_settings["LOCATION"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

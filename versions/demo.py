@@ -1,6 +1,6 @@
 """The demo catalog of ``manage.py seed_demo``: believable published apps with real packages.
 
-Every package is built by ``versions.package.build_package``, signed with a demo Ed25519 key registered to
+Every package is built by ``mosis_package.build_package``, signed with a demo Ed25519 key registered to
 the demo developer and taken through the real pipeline (``versions.services.package_import``: create →
 store → upload-complete → validate → submit → approve → publish). Idempotent: versions that exist are
 skipped before anything is built, so a second run adds nothing and takes well under a second.
@@ -19,9 +19,8 @@ from PIL import Image, ImageDraw
 
 from accounts.models import SigningKey
 from accounts.services import signing_key_register
+from mosis_package import build_package, fingerprint, public_key_pem, sign_file
 from versions.models import AppVersion
-from versions.package import build_package, fingerprint, sign_file
-from versions.package.signatures import public_key_pem
 
 from .services import package_import
 

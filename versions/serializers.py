@@ -124,9 +124,16 @@ class VersionCreatedSerializer(serializers.Serializer):
 
 class UploadCompleteSerializer(serializers.Serializer):
     signature = serializers.CharField(
-        max_length=2048, required=False, allow_blank=True, default="", help_text="Base64 signature."
+        max_length=2048,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Base64 signature over the package's SHA-256 (docs/package-format.md §7). Required when "
+        "signing_key_id is given: a key id with an empty signature is a 400.",
     )
-    signing_key_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    signing_key_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="The registered signing key that signed it."
+    )
 
 
 class VersionListQuerySerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mosis.core.errors import ApplicationError, ErrorCode
-from versions.package.signatures import InvalidPublicKey, parse_public_key
+from mosis_package.signatures import InvalidPublicKey, parse_public_key
 
 from ..constants import ALL_SCOPES
 from ..models import ApiKey, SigningKey, User

@@ -1,7 +1,8 @@
 """Settings shared by every mode. Every value is read through one ``env`` object.
 
-With no environment set this gives the embedded mode of SPEC §2 (SQLite, local files under ``var/``,
-local-memory cache, eager Celery, console email). Every variable is documented in docs/configuration.md.
+With no environment set this gives the embedded mode of SPEC §2 (SQLite, local files under ``var/``, a
+file-based cache every process shares, eager Celery with the periodic tasks run in the web process, signed
+packages required, console email). Every variable is documented in docs/configuration.md.
 """
 
 from datetime import timedelta
@@ -115,7 +116,18 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mosis"}}
+    # Embedded mode: a cache every process shares (SPEC §2), so a `manage.py` command's change (a status,
+    # a rollup) reaches the running server at once, and rate-limit counters are counted across processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CACHE_DIR", default=str(VAR_DIR / "cache")),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
+            # Django's default (300) would cull a third of the entries, generation counters included, as soon
+            # as a browsing session filled it; past this many files a third is dropped (they are rebuilt).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20000)},
+        }
+    }
 STORE_CACHE_TTL = env.int("STORE_CACHE_TTL", default=300)
 # What a download resolves to (version, key, size, hashes; ~0.5 KB per package and selector) is keyed by the
 # package's store generations, so it is never stale: its TTL only bounds memory. Longer than the served
@@ -309,7 +321,8 @@ DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
 
 # --- Package rules ---------------------------------------------------------------------------------------
 MAX_PACKAGE_SIZE = env.int("MAX_PACKAGE_SIZE", default=200 * 1024 * 1024)
-REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=False)
+# Signed packages only, in every mode (SPEC §7): the demo data is signed and `mosis publish` signs for you.
+REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=True)
 AUTO_PUBLISH_ON_APPROVAL = env.bool("AUTO_PUBLISH_ON_APPROVAL", default=False)
 # A validation queued this long ago that no worker has started is re-queued by the sweeper.
 VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=5)
@@ -339,6 +352,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # one minute past the hard time limit, so a killed worker's task comes back in minutes, not Redis' default
 # hour (RabbitMQ redelivers as soon as the worker's connection drops). docs/operations.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+# Embedded mode has no beat process: the web process runs the same schedule in a thread (mosis.core.periodic).
+PERIODIC_IN_PROCESS = env.bool("PERIODIC_IN_PROCESS", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email -----------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-REQUIRE_SIGNATURE = env.bool("REQUIRE_SIGNATURE", default=True)
 LOG_FORMAT = "json"
 LOGGING["handlers"]["console"]["formatter"] = "json"  # noqa: F405
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

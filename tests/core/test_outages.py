@@ -25,7 +25,14 @@ from mosis.core.models import OutboxMessage
 from mosis.core.tasks import outbox_send_pending
 from tests.conftest import requires_postgres
 from tests.factories import AppFactory
-from tests.versions.pipeline import create_version, manifest_for, package_bytes, upload_locally, version_url
+from tests.versions.pipeline import (
+    create_version,
+    manifest_for,
+    package_bytes,
+    signed_completion,
+    upload_locally,
+    version_url,
+)
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 from versions.services import versions_sweep
@@ -158,24 +165,20 @@ def test_a_database_outage_answers_503_with_retry_after_and_recovers(server_thro
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    """Celery sends to a port nothing listens on, as it would with the broker down."""
-    from mosis.celery import app
+    """Tasks are sent to a broker (not run in-process) and the broker refuses every message, as kombu does
+    when the broker is down (its connection error)."""
+    from kombu.exceptions import OperationalError as BrokerUnreachable
 
-    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
-    monkeypatch.setenv("CELERY_BROKER_URL", dead)
-    monkeypatch.setattr(app.conf, "broker_url", dead)
+    from mosis.celery import app
+    from versions.tasks import validate_version_task
+
+    def refuse(*args, **kwargs):
+        raise BrokerUnreachable("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(validate_version_task, "apply_async", refuse)
     app.conf.task_always_eager = False
-    _fresh_producers(app)
     yield app
     app.conf.task_always_eager = True
-    _fresh_producers(app)
-
-
-def _fresh_producers(app):
-    """Drop the connection and producer pools (eager sends made them for the in-memory broker): the next
-    send builds them from the broker URL in force."""
-    app.close()
-    del app.amqp  # a cached property: rebuilt, with a new producer pool, on next use
 
 
 def test_broker_down_at_upload_complete_loses_no_validation(
@@ -188,7 +191,9 @@ def test_broker_down_at_upload_complete_loses_no_validation(
     vid = created["version"]["id"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = auth_client.put(version_url(app, vid, "/upload-complete"), {}, format="json")
+        response = auth_client.put(
+            version_url(app, vid, "/upload-complete"), signed_completion(user, data), format="json"
+        )
     assert response.status_code == 200
     assert response.json()["status"] == "validating"
     owed = OutboxMessage.objects.get()
@@ -196,6 +201,7 @@ def test_broker_down_at_upload_complete_loses_no_validation(
     assert owed.attempts == 1 and owed.last_error
 
     # The broker comes back (here: tasks run in-process again); the drain sends what was owed.
+    monkeypatch.undo()
     broker_down.conf.task_always_eager = True
     assert outbox_send_pending(older_than=timedelta(0)) == 1
     assert not OutboxMessage.objects.filter(task_name="versions.tasks.validate_version_task").exists()

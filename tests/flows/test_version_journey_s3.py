@@ -11,7 +11,13 @@ import requests
 from django.core.files.storage import storages
 
 from tests.factories import AppFactory
-from tests.versions.pipeline import create_version, manifest_for, package_bytes, version_url
+from tests.versions.pipeline import (
+    create_version,
+    manifest_for,
+    package_bytes,
+    signed_completion,
+    version_url,
+)
 from versions.models import AppVersion
 from versions.services import version_review
 
@@ -93,7 +99,9 @@ def test_developer_publishes_through_a_presigned_s3_put(
     assert s3_storage.head_object(Bucket=BUCKET, Key=upload_key)["ContentLength"] == len(data)
 
     with django_capture_on_commit_callbacks(execute=True):
-        completed = auth_client.put(version_url(app, vid, "/upload-complete"), {}, format="json")
+        completed = auth_client.put(
+            version_url(app, vid, "/upload-complete"), signed_completion(user, data), format="json"
+        )
     assert completed.status_code == 200, completed.json()
 
     version = auth_client.get(version_url(app, vid)).json()

@@ -3,11 +3,12 @@ driven through HTTP exactly as a client does it."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from urllib.parse import urlsplit
 
 from accounts.models import SigningKey
-from versions.package import build_package, generate_signing_key, parse_public_key, sign_file
+from mosis_package import build_package, generate_signing_key, parse_public_key, sign_digest, sign_file
 from versions.services import PACKAGE_CONTENT_TYPE
 
 
@@ -63,6 +64,15 @@ def sign_bytes(tmp_path, data: bytes, private_key) -> str:
     return sign_file(str(path), private_key)
 
 
+def signed_completion(user, data: bytes) -> dict:
+    """The upload-complete body of a package signed with a fresh key registered to ``user``."""
+    key, private_key = register_signing_key(user)
+    return {
+        "signature": sign_digest(hashlib.sha256(data).digest(), private_key),
+        "signing_key_id": str(key.id),
+    }
+
+
 def local_path_of(url: str) -> str:
     """The local upload URL is absolute (SITE_URL); the test client wants the path."""
     return urlsplit(url).path
@@ -85,9 +95,15 @@ def version_url(app, version_id, suffix: str = "") -> str:
 
 
 def upload_and_validate(
-    client, app, data: bytes, capture, *, version_code=1, version_name="1.0.0", **complete
+    client, app, data: bytes, capture, *, version_code=1, version_name="1.0.0", signed=True, **complete
 ):
-    """create → PUT package → upload-complete (validation runs after commit) → fresh version body."""
+    """create → PUT package → upload-complete (validation runs after commit) → fresh version body.
+
+    The package is signed with a key registered to the app's owner (signatures are required in every mode)
+    unless the test passes its own ``signature``/``signing_key_id`` or ``signed=False``.
+    """
+    if signed and not complete:
+        complete = signed_completion(app.owner, data)
     created = create_version(
         client, app, version_code=version_code, version_name=version_name, size=len(data)
     )

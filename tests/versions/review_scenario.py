@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from mosis_package import build_package
 from store.models import AbuseReport
 from tests.factories import AppFactory, UserFactory
 from versions.models import AppVersion, CannedResponse
-from versions.package import build_package
 from versions.services import package_import, version_submit
 
 MAIN_JS_V1 = "\n".join(
@@ -73,10 +73,22 @@ def package_file(tmp_path, name: str, manifest_: dict, files: dict[str, bytes]) 
     return str(path)
 
 
+def signed_import(*, path: str, owner, **options):
+    """``package_import`` of ``path`` signed with a key registered to ``owner`` (the store requires
+    signatures)."""
+    from mosis_package import sign_file
+    from tests.versions.pipeline import register_signing_key
+
+    key, private_key = register_signing_key(owner, name=f"key {path}")
+    return package_import(
+        path=path, owner=owner, signature=sign_file(path, private_key), signing_key_id=key.id, **options
+    )
+
+
 def submit_package(tmp_path, *, owner, path: str, waited: timedelta) -> AppVersion:
     """Import ``path`` as ``owner`` without publishing (validated and diffed), submit it, and make it look
     submitted ``waited`` ago."""
-    result = package_import(path=path, owner=owner, publish=False)
+    result = signed_import(path=path, owner=owner, publish=False)
     version = result.version
     version_submit(version=version, actor=owner)
     AppVersion.objects.filter(pk=version.pk).update(submitted_at=timezone.now() - waited)
@@ -113,7 +125,7 @@ def build_review_scenario(tmp_path) -> ReviewScenario:
     # com.example.notes: 1.0.0 published, 1.1.0 adds a sensitive permission, a dependency and code.
     AppFactory(owner=veteran, package_id="com.example.notes", name="Notes")
     v1 = manifest("com.example.notes", "Notes", "1.0.0", 1)
-    package_import(
+    signed_import(
         path=package_file(
             tmp_path,
             "notes-1.mpk",
@@ -171,7 +183,7 @@ def build_review_scenario(tmp_path) -> ReviewScenario:
     # An app users reported, already claimed by another reviewer.
     reported_dev = UserFactory(email="flashy@example.com")
     AppFactory(owner=reported_dev, package_id="com.flashy.cleaner", name="Cleaner")
-    package_import(
+    signed_import(
         path=package_file(
             tmp_path,
             "cleaner-1.mpk",

@@ -13,6 +13,7 @@ from tests.versions.pipeline import (
     local_path_of,
     manifest_for,
     package_bytes,
+    signed_completion,
     upload_and_validate,
     upload_locally,
     version_url,
@@ -270,6 +271,26 @@ def test_upload_complete_refuses_a_revoked_signing_key_and_keeps_the_upload(
     assert storage.object_size(version.package_key)
 
 
+@pytest.mark.parametrize("body", [{}, {"signature": ""}, {"signature": " \n "}])
+def test_a_signing_key_id_without_a_signature_is_400_never_unsigned(
+    auth_client, app, user, body, no_ratelimits
+):
+    """Issue 20 §5: naming a key with an empty or missing signature was accepted as "unsigned"."""
+    from tests.versions.pipeline import register_signing_key
+
+    key, _ = register_signing_key(user)
+    created = create_version(auth_client, app).json()
+    upload_locally(auth_client, created, package_bytes(manifest_for(app)))
+    response = auth_client.put(
+        version_url(app, created["version"]["id"], "/upload-complete"),
+        {**body, "signing_key_id": str(key.pk)},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert error(response)["details"] == {"signature": ["Required when signing_key_id is given."]}
+    assert AppVersion.objects.get(pk=created["version"]["id"]).status == VersionStatus.UPLOADING
+
+
 def test_delete_removes_the_version_and_its_package(
     auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
 ):
@@ -403,7 +424,9 @@ def test_the_owner_gets_a_short_lived_url_of_their_own_package(
     upload_locally(auth_client, created, data)
     vid = created["version"]["id"]
     with django_capture_on_commit_callbacks(execute=True):
-        auth_client.put(version_url(app, vid, "/upload-complete"), {}, format="json")
+        auth_client.put(
+            version_url(app, vid, "/upload-complete"), signed_completion(app.owner, data), format="json"
+        )
     version = auth_client.get(version_url(app, vid)).json()
     assert version["status"] == "draft"
     served = auth_client.get(local_path_of(version["package_url"]))

@@ -5,11 +5,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.models import App
+from mosis_package import sign_file
 from tests.factories import AppFactory, AppVersionFactory, UserFactory
 from tests.versions.pipeline import manifest_for, register_signing_key, write_package
 from versions.constants import VersionStatus
 from versions.models import AppVersion
-from versions.package import sign_file
 
 pytestmark = pytest.mark.django_db
 
@@ -126,9 +126,18 @@ def test_import_package_publishes_a_signed_package(staff_user, tmp_path, capsys)
 
 def test_import_package_without_publish_leaves_a_draft(db, tmp_path):
     dev = UserFactory()
+    key, private_key = register_signing_key(dev)
     path = write_package(tmp_path, manifest_for(FakeApp))
-    call_command("import_package", path, "--email", dev.email)
+    call_command("import_package", path, "--email", dev.email, "--signature", sign_file(path, private_key))
     assert AppVersion.objects.get().status == VersionStatus.DRAFT
+
+
+def test_import_package_of_an_unsigned_package_fails_validation(db, tmp_path):
+    dev = UserFactory()
+    path = write_package(tmp_path, manifest_for(FakeApp))
+    with pytest.raises(CommandError, match="SIGNATURE_MISSING"):
+        call_command("import_package", path, "--email", dev.email)
+    assert AppVersion.objects.get().status == VersionStatus.REJECTED
 
 
 @pytest.mark.parametrize(

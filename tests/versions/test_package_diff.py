@@ -1,4 +1,4 @@
-"""versions.package.diff: file-by-file package diffs through the strict ZIP reader, bounded, never extracting."""
+"""mosis_package.diff: file-by-file package diffs through the strict ZIP reader, bounded, never extracting."""
 
 import io
 import json
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from versions.package import Limits, build_package
-from versions.package.diff import (
+from mosis_package import Limits, build_package
+from mosis_package.diff import (
     ADDED,
     BINARY,
     CHANGED,

@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 
 from mosis.core import storage
+from mosis_package import build_package
 from tests.factories import AppFactory, AppVersionFactory
 from tests.versions.pipeline import manifest_for, package_bytes, upload_and_validate
 from versions.constants import DiffStatus, FileChange, VersionStatus
 from versions.models import AppVersion, PackageDiff, PackageDiffFile
-from versions.package import build_package
 from versions.services import package_diff_compute, package_diff_request
 from versions.tasks import package_diff_task
 

@@ -8,7 +8,14 @@ from django.test import RequestFactory
 
 from mosis.core import storage
 from tests.factories import AppFactory
-from tests.versions.pipeline import create_version, local_path_of, manifest_for, package_bytes, upload_locally
+from tests.versions.pipeline import (
+    create_version,
+    local_path_of,
+    manifest_for,
+    package_bytes,
+    signed_completion,
+    upload_locally,
+)
 from versions.models import AppVersion
 from versions.views import LocalUploadView
 
@@ -194,7 +201,11 @@ def test_an_upload_held_open_while_the_version_is_published_never_lands(
     def meanwhile():
         assert upload_locally(auth_client, created, good).status_code == 200
         with django_capture_on_commit_callbacks(execute=True):
-            auth_client.put(f"/v1/apps/{app.id}/versions/{vid}/upload-complete", {}, format="json")
+            auth_client.put(
+                f"/v1/apps/{app.id}/versions/{vid}/upload-complete",
+                signed_completion(app.owner, good),
+                format="json",
+            )
         assert auth_client.post(f"/v1/apps/{app.id}/versions/{vid}/submit").status_code == 200
         version_review(version=AppVersion.objects.get(pk=vid), reviewer=staff_user, decision="approve")
         with django_capture_on_commit_callbacks(execute=True):

@@ -15,6 +15,7 @@ from tests.versions.pipeline import (
     package_bytes,
     register_signing_key,
     sign_bytes,
+    signed_completion,
     upload_and_validate,
     version_url,
 )
@@ -115,12 +116,11 @@ def test_signature_by_a_revoked_key_is_rejected(
     assert error_codes(version) == ["SIGNATURE_KEY_REVOKED"]
 
 
-def test_unsigned_package_is_rejected_when_signatures_are_required(
-    auth_client, app, settings, no_ratelimits, django_capture_on_commit_callbacks
+def test_unsigned_package_is_rejected_as_signatures_are_required_by_default(
+    auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
 ):
-    settings.REQUIRE_SIGNATURE = True
     version = upload_and_validate(
-        auth_client, app, package_bytes(manifest_for(app)), django_capture_on_commit_callbacks
+        auth_client, app, package_bytes(manifest_for(app)), django_capture_on_commit_callbacks, signed=False
     )
     assert error_codes(version) == ["SIGNATURE_MISSING"]
 
@@ -140,7 +140,7 @@ def _validating_version(auth_client, app, data):
     version = AppVersion.objects.get(pk=created["version"]["id"])
     storage.put_bytes(version.upload_key, data)
     # upload-complete outside on_commit capture: the task is not run yet.
-    services.version_upload_complete(version=version, actor=app.owner)
+    services.version_upload_complete(version=version, actor=app.owner, **signed_completion(app.owner, data))
     assert version.status == VersionStatus.VALIDATING
     return version
 
@@ -182,13 +182,14 @@ def test_validator_crash_fails_closed_and_the_developer_can_retry(
         raise RuntimeError("validator bug")
 
     monkeypatch.setattr(validation, "validate_package", crash)
-    version = upload_and_validate(auth_client, app, data, django_capture_on_commit_callbacks)
+    signed = signed_completion(app.owner, data)
+    version = upload_and_validate(auth_client, app, data, django_capture_on_commit_callbacks, **signed)
     assert version["status"] == "rejected"
     assert error_codes(version) == ["INTERNAL"]
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        retry = auth_client.put(version_url(app, version["id"], "/upload-complete"), {}, format="json")
+        retry = auth_client.put(version_url(app, version["id"], "/upload-complete"), signed, format="json")
     assert retry.json()["status"] == "validating"
     assert auth_client.get(version_url(app, version["id"])).json()["status"] == "draft"
 

@@ -3,7 +3,7 @@
 ``package_diff_request`` marks a version's diff pending and enqueues ``versions.tasks.package_diff_task``
 after commit (validation does it for every package that passes; the review page does it on demand).
 ``package_diff_compute`` is the task's body: it reads both packages through ``mosis.core.storage`` by their
-``package_key`` and ``versions.package.diff.diff_packages`` (the strict ZIP reader, nothing extracted),
+``package_key`` and ``mosis_package.diff.diff_packages`` (the strict ZIP reader, nothing extracted),
 then stores the result file by file. Nothing here runs in a web request but the request.
 """
 
@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from mosis.core import storage
 from mosis.core.tasks import enqueue_on_commit
+from mosis_package import Limits
+from mosis_package.diff import ADDED, CHANGED, REMOVED, PackageDiffResult, diff_packages, manifest_changes
 
 from ..constants import DIFFABLE_STATUSES, DiffStatus
 from ..models import AppVersion, PackageDiff, PackageDiffFile
-from ..package import Limits
-from ..package.diff import ADDED, CHANGED, REMOVED, PackageDiffResult, diff_packages, manifest_changes
 from .validation import STORAGE_ERRORS, StorageUnavailable
 
 logger = logging.getLogger("mosis.versions.diff")

@@ -364,6 +364,14 @@ def version_upload_complete(
 
     from ..tasks import validate_version_task
 
+    if signing_key_id and not (signature or "").strip():
+        # Naming a key is a claim that the package is signed: an empty signature here is a broken signing
+        # step (e.g. a tool that wrote nothing), never a request to upload unsigned.
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            "signing_key_id was given without a signature: sign the package and send the base64 signature.",
+            {"signature": ["Required when signing_key_id is given."]},
+        )
     failure = None
     with transaction.atomic():
         locked = _lock(version)

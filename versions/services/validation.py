@@ -20,10 +20,10 @@ from django.utils import timezone
 from mosis.core import storage
 from mosis.core.models import OutboxMessage
 from mosis.core.tasks import DRAIN_GRACE, enqueue_on_commit
+from mosis_package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 
 from ..constants import VersionStatus, mosis_version_number
 from ..models import AppVersion
-from ..package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 from .lifecycle import content_key_for, icon_key_for, version_delete, version_transition
 
 logger = logging.getLogger("mosis.versions.validation")

@@ -47,28 +47,71 @@ MANIFEST_SCHEMA: dict = {
     "title": "Mosis package manifest",
     "type": "object",
     "required": ["package_id", "name", "version_name", "version_code", "min_mosis_version", "icon"],
+    # Each "description" is what `mosis init` prints to explain the field: one place for both.
     "properties": {
-        "package_id": {"type": "string", "maxLength": 255, "pattern": PACKAGE_ID_PATTERN},
-        "name": {"type": "string", "minLength": 1, "maxLength": 100},
-        "description": {"type": "string", "maxLength": 4000},
-        "version_name": {"type": "string", "minLength": 1, "maxLength": 64},
-        "version_code": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
-        "min_mosis_version": {"type": "string", "pattern": MOSIS_VERSION_PATTERN},
-        "max_mosis_version": {"type": "string", "pattern": MOSIS_VERSION_PATTERN},
+        "package_id": {
+            "type": "string",
+            "maxLength": 255,
+            "pattern": PACKAGE_ID_PATTERN,
+            "description": "Your app's id, reverse-domain and lowercase (com.example.notes). It never changes.",
+        },
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "The name people see in the store.",
+        },
+        "description": {
+            "type": "string",
+            "maxLength": 4000,
+            "description": "One or two sentences about the app.",
+        },
+        "version_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "The version people see, semver (1.4.0). Never reuse one.",
+        },
+        "version_code": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2**31 - 1,
+            "description": "A whole number that must grow with every upload (1, 2, 3...).",
+        },
+        "min_mosis_version": {
+            "type": "string",
+            "pattern": MOSIS_VERSION_PATTERN,
+            "description": "The oldest Mosis the app runs on (MAJOR.MINOR, e.g. 1.2).",
+        },
+        "max_mosis_version": {
+            "type": "string",
+            "pattern": MOSIS_VERSION_PATTERN,
+            "description": "The newest Mosis the app is known to run on (MAJOR.MINOR).",
+        },
         "permissions": {
             "type": "array",
             "maxItems": 64,
             "uniqueItems": True,
             "items": {"type": "string", "minLength": 1, "maxLength": 64},
+            "description": "What the app may use (network, storage, camera...); ask only for what it needs.",
         },
         "dependencies": {
             "type": "object",
             "maxProperties": 64,
             "propertyNames": {"maxLength": 255, "pattern": PACKAGE_ID_PATTERN},
             "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256},
+            "description": "Other packages the app needs: package id -> npm semver range (^2.1.0).",
         },
-        "requires_restart": {"type": "boolean"},
-        "icon": {"type": "string", "minLength": 1, "maxLength": 255},
+        "requires_restart": {
+            "type": "boolean",
+            "description": "true if the host must restart after installing or updating the app.",
+        },
+        "icon": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "description": "Path of a square PNG icon inside the package (16-1024 px; 512x512 is best).",
+        },
     },
     # Unknown fields are reported as warnings (MANIFEST_UNKNOWN_FIELD), not errors, so that packages built
     # for a newer store keep validating here.

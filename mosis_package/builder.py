@@ -1,4 +1,4 @@
-"""Build valid packages: for tests, the demo seeder (`seed_demo`) and the benchmarks."""
+"""Build valid packages and icons: for tests, the demo seeder (`seed_demo`), the benchmarks and `mosis init`."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ __all__ = ["build_package", "generate_signing_key", "make_icon_png", "sign_file"
 _DEFAULT_ICON = object()
 
 
-def make_icon_png(size: int = 64) -> bytes:
-    """A small, valid, square PNG icon (a coloured tile with a circle)."""
-    image = Image.new("RGBA", (size, size), (40, 110, 200, 255))
+def make_icon_png(size: int = 64, colour: tuple[int, int, int] = (40, 110, 200)) -> bytes:
+    """A valid, square PNG icon: a tile of ``colour`` with a white circle (``mosis init`` makes a 512x512
+    one to replace with the app's own)."""
+    image = Image.new("RGBA", (size, size), (*colour, 255))
     draw = ImageDraw.Draw(image)
     margin = max(1, size // 6)
     draw.ellipse((margin, margin, size - margin, size - margin), fill=(250, 250, 250, 255))

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from versions.package import (
+from mosis_package import (
     ISSUE_CODES,
     PERMISSIONS,
     Expected,
@@ -776,8 +776,8 @@ def test_every_issue_code_and_permission_is_documented():
 
 def test_mosis_version_parts_above_999_are_refused_like_the_store_does(tmp_path):
     """The manifest pattern and versions.constants.mosis_version_number agree: each part is 0..999."""
+    from mosis_package.manifest import MOSIS_VERSION_PATTERN
     from versions.constants import mosis_version_number
-    from versions.package.manifest import MOSIS_VERSION_PATTERN
 
     assert re.match(MOSIS_VERSION_PATTERN, "999.999.999") and mosis_version_number("999.999.999")
     assert not re.match(MOSIS_VERSION_PATTERN, "1000.0")

@@ -4,7 +4,8 @@ Contract:
 * Pure function of the file and its arguments (no Django, no network, no writes); safe to re-run.
 * Streams the file: SHA-256 in 1 MiB chunks, the ZIP checked record by record, entries inflated in chunks.
   The only things held whole in memory are the central-directory records, manifest.json (≤ 64 KiB) and
-  the icon (≤ 512 KiB). Ed25519 verification streams the file once more (see `signatures`).
+  the icon (≤ 512 KiB). The signature is verified against the SHA-256 of that one pass (every scheme signs
+  the package's SHA-256, see `signatures`), so the file is hashed once.
 * Fails closed: any unexpected exception becomes an `INTERNAL` error; it never propagates and the result
   is never `ok`.
 * Keeps going after an error when later checks are still meaningful, so a developer sees every problem

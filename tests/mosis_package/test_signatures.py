@@ -8,13 +8,16 @@ import shutil
 import subprocess
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa, utils
 
-from versions.package import (
+from mosis_package import (
+    InvalidPrivateKey,
     InvalidPublicKey,
     fingerprint,
     generate_signing_key,
+    load_private_key,
     parse_public_key,
     sign_file,
     verify_file_signature,
@@ -98,6 +101,78 @@ def test_sign_and_verify_roundtrip(tmp_path, kind):
     assert not verify_file_signature(path, signature, pem)
 
 
+def test_ed25519_signs_the_packages_sha256_digest_not_its_bytes(tmp_path):
+    """The prehashed protocol: any Ed25519 library verifies the signature over sha256(file), 32 bytes."""
+    path = tmp_path / "f.mpk"
+    path.write_bytes(b"package bytes" * 1000)
+    private, pem = generate_signing_key("ed25519")
+    signature = base64.b64decode(sign_file(path, private))
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    private.public_key().verify(signature, digest)  # raises if it is not over the digest
+    with pytest.raises(InvalidSignature):
+        private.public_key().verify(signature, path.read_bytes())
+
+
+def test_a_pure_ed25519_signature_over_the_file_bytes_is_refused(tmp_path):
+    """The format before the prehashed protocol signed the bytes themselves; such a signature is not valid."""
+    path = tmp_path / "f.mpk"
+    path.write_bytes(b"package bytes" * 10)
+    private = ed25519.Ed25519PrivateKey.generate()
+    pem = pem_of(private.public_key())
+    assert not verify_file_signature(path, base64.b64encode(private.sign(path.read_bytes())).decode(), pem)
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa-p256", "rsa"])
+def test_a_given_digest_is_verified_without_reading_the_file(tmp_path, kind):
+    """The validator passes the SHA-256 of its one streaming pass: verification never reads the file."""
+    path = tmp_path / "f.mpk"
+    path.write_bytes(b"x" * 4096)
+    private, pem = generate_signing_key(kind)
+    signature = sign_file(path, private)
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    path.unlink()
+    assert verify_file_signature(path, signature, pem, sha256_digest=digest)
+    assert not verify_file_signature(path, signature, pem, sha256_digest=hashlib.sha256(b"other").digest())
+
+
+def test_raw_r_s_ecdsa_signatures_are_accepted(tmp_path):
+    path = tmp_path / "f.mpk"
+    path.write_bytes(b"y" * 100)
+    private, pem = generate_signing_key("ecdsa-p256")
+    der = base64.b64decode(sign_file(path, private))
+    r, s = utils.decode_dss_signature(der)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert verify_file_signature(path, base64.b64encode(raw).decode(), pem)
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa-p256", "rsa"])
+def test_private_keys_load_from_pem_with_and_without_a_passphrase(kind):
+    from cryptography.hazmat.primitives import serialization as ser
+
+    private, _ = generate_signing_key(kind)
+    plain = private.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    assert type(load_private_key(plain)) is type(private)
+    locked = private.private_bytes(
+        ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.BestAvailableEncryption(b"secret")
+    )
+    assert type(load_private_key(locked, b"secret")) is type(private)
+    with pytest.raises(TypeError):
+        load_private_key(locked)
+    with pytest.raises(InvalidPrivateKey, match="passphrase"):
+        load_private_key(locked, b"wrong")
+
+
+def test_unsupported_private_keys_are_refused_with_a_reason():
+    from cryptography.hazmat.primitives import serialization as ser
+
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    pem = p384.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    with pytest.raises(InvalidPrivateKey, match="Unsupported key type"):
+        load_private_key(pem)
+    with pytest.raises(InvalidPrivateKey, match="Not a PEM private key"):
+        load_private_key(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+
+
 def test_verify_empty_file(tmp_path):
     path = tmp_path / "empty"
     path.write_bytes(b"")
@@ -139,7 +214,7 @@ def test_malformed_signatures_do_not_verify(tmp_path, signature):
     [
         (
             ["genpkey", "-algorithm", "ed25519"],
-            ["pkeyutl", "-sign", "-rawin", "-inkey", "{key}", "-in", "{file}"],
+            ["pkeyutl", "-sign", "-rawin", "-inkey", "{key}", "-in", "{digest}"],
         ),
         (
             ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
@@ -162,12 +237,14 @@ def test_malformed_signatures_do_not_verify(tmp_path, signature):
     ],
 )
 def test_openssl_commands_from_the_docs_produce_accepted_signatures(tmp_path, genkey, sign):
-    """docs/package-format.md tells developers to sign with these commands."""
+    """The signing commands of docs/package-format.md (the docs test runs the page's blocks verbatim too)."""
     key, file = tmp_path / "key.pem", tmp_path / "pkg.mpk"
+    digest = tmp_path / "pkg.mpk.sha256"
     file.write_bytes(b"pretend package" * 100)
     subprocess.run(["openssl", *genkey, "-out", str(key)], check=True, capture_output=True)
     public = subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout"], check=True, capture_output=True)
-    args = [a.format(key=key, file=file) for a in sign]
+    subprocess.run(["openssl", "dgst", "-sha256", "-binary", "-out", str(digest), str(file)], check=True)
+    args = [a.format(key=key, file=file, digest=digest) for a in sign]
     raw = subprocess.run(["openssl", *args], check=True, capture_output=True).stdout
     assert verify_file_signature(file, base64.b64encode(raw).decode(), public.stdout.decode())
     der = subprocess.run(

@@ -1,20 +1,20 @@
-"""Package signatures: public-key parsing, fingerprints, signing and verification over raw file bytes.
+"""Package signatures: public-key parsing, fingerprints, signing and verification of a package file.
 
-Algorithms (chosen by the key type, there is no algorithm field):
+Every scheme signs the package's SHA-256, so a signer, the store and a device each hash the file once, in
+1 MiB chunks, and verify with `cryptography` in constant memory. The scheme is chosen by the key type (there
+is no algorithm field):
 
-* Ed25519 (RFC 8032, "pure" Ed25519 over the file bytes).
-* ECDSA over P-256 with SHA-256; the signature is DER-encoded (what `openssl dgst -sha256 -sign` writes);
-  a raw 64-byte r||s signature (WebCrypto, PKCS#11) is accepted too.
-* RSA-PSS with SHA-256, MGF1-SHA-256; we sign with salt length = digest length (32 bytes) and accept any
-  salt length on verification (`PSS.AUTO`), so `openssl ... rsa_pss_saltlen:digest` and `:max` both work.
-  RSA keys must be 2048..8192 bits.
+* Ed25519 over the package's 32-byte SHA-256 digest (prehashed, as minisign does): the signed message is
+  exactly ``sha256(file)``, 32 bytes. Ed25519 itself stays the standard RFC 8032 algorithm, so any Ed25519
+  library verifies it; only the message is the digest rather than the file.
+* ECDSA over P-256 with SHA-256 of the file; the signature is DER-encoded (what `openssl dgst -sha256 -sign`
+  writes); a raw 64-byte r||s signature (WebCrypto, PKCS#11) is accepted too.
+* RSA-PSS with SHA-256 of the file, MGF1-SHA-256; we sign with salt length = digest length (32 bytes) and
+  accept any salt length on verification (`PSS.AUTO`), so `openssl ... rsa_pss_saltlen:digest` and `:max`
+  both work. RSA keys must be 2048..8192 bits.
 
-Memory: the file is never read whole for verification. ECDSA and RSA verify a SHA-256 digest computed in
-1 MiB chunks (`utils.Prehashed`). Ed25519 has no pre-hashed mode in `cryptography` (Ed25519ph is not
-exposed), so it is verified by `ed25519_stream.verify_stream`, which needs one streaming pass:
-SHA-512(R || A || file) in 1 MiB chunks, then the curve check. R || A must come first, so this is a second
-read of the file (from the page cache) rather than reusing the validator's SHA-256 pass; memory stays flat.
-Signing (`sign_file`, tests and tools only) still maps the file for Ed25519.
+The validator passes the digest it computed while streaming the file (`sha256_digest=`), so verification
+never reads the file again.
 """
 
 from __future__ import annotations
@@ -22,16 +22,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import mmap
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
-
-from .ed25519_stream import verify_stream
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256"
@@ -122,17 +116,6 @@ def public_key_pem(private_key) -> str:
     )
 
 
-def file_chunks(source) -> Iterator[bytes]:
-    """The file's bytes in HASH_CHUNK pieces (path or open binary file, read from its start)."""
-    if hasattr(source, "read"):
-        source.seek(0)
-        while chunk := source.read(HASH_CHUNK):
-            yield chunk
-        return
-    with open(source, "rb") as fh:
-        yield from file_chunks(fh)
-
-
 def file_sha256(source) -> bytes:
     """SHA-256 of a file (path or open binary file, read from its start) in HASH_CHUNK pieces."""
     if hasattr(source, "read"):
@@ -143,27 +126,6 @@ def file_sha256(source) -> bytes:
         return digest.digest()
     with open(source, "rb") as fh:
         return file_sha256(fh)
-
-
-@contextmanager
-def _mapped(source) -> Iterator[bytes | mmap.mmap]:
-    """The file's bytes as a read-only mmap (file-backed, not heap). Empty files cannot be mapped.
-
-    `source` is a path or an open binary file (then the very file the caller already hashed is mapped).
-    """
-    if hasattr(source, "fileno"):
-        fd = source.fileno()
-        if os.fstat(fd).st_size == 0:
-            yield b""
-            return
-        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        try:
-            yield mapped
-        finally:
-            mapped.close()
-        return
-    with open(source, "rb") as fh, _mapped(fh) as mapped:
-        yield mapped
 
 
 def decode_signature(signature_b64: str | bytes) -> bytes:
@@ -196,26 +158,28 @@ def verify_file_signature(
     *,
     sha256_digest: bytes | None = None,
 ) -> bool:
-    """True iff `signature_b64` is a valid signature of the file's raw bytes under the key.
+    """True iff `signature_b64` is a valid signature of the file under the key (see the module docstring).
 
-    `path` is a path or an open binary file (used by the validator so that the bytes hashed, parsed and
-    verified are those of one open file).
-    `sha256_digest`, when given, must be the SHA-256 of the file (the validator already computed it while
-    streaming); it saves a second hashing pass for ECDSA and RSA (Ed25519 streams the file once more through
-    SHA-512, see the module docstring). Raises InvalidPublicKey for a bad key;
-    a malformed signature just returns False.
+    `path` is a path or an open binary file. `sha256_digest`, when given, must be the SHA-256 of the file
+    (the validator already computed it while streaming); the file is then not read at all. Raises
+    InvalidPublicKey for a bad key; a malformed signature just returns False.
     """
     algorithm, key = load_public_key(public_key_pem)
     try:
         signature = decode_signature(signature_b64)
     except ValueError:
         return False
+    digest = sha256_digest if sha256_digest is not None else file_sha256(path)
+    return verify_digest_signature(algorithm, key, signature, digest)
+
+
+def verify_digest_signature(algorithm: str, key, signature: bytes, digest: bytes) -> bool:
+    """Verify decoded `signature` over a package whose SHA-256 is `digest`, with a key `load_public_key`
+    returned. False for any mismatch."""
     try:
         if algorithm == ED25519:
-            raw_key = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            return verify_stream(raw_key, signature, file_chunks(path))
-        digest = sha256_digest if sha256_digest is not None else file_sha256(path)
-        if algorithm == ECDSA_P256:
+            key.verify(signature, digest)
+        elif algorithm == ECDSA_P256:
             if len(signature) == 64 and signature[0] != 0x30:
                 # Raw r||s (IEEE P1363, what WebCrypto and many HSMs emit) rather than DER.
                 r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
@@ -223,23 +187,57 @@ def verify_file_signature(
             key.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
         else:
             key.verify(signature, digest, _PSS_VERIFY, utils.Prehashed(hashes.SHA256()))
-        return True
     except InvalidSignature:
         return False
+    return True
 
 
-def sign_file(path, private_key) -> str:
-    """Sign the file's raw bytes; return base64. For tests, the demo seeder and benchmarks."""
+def sign_digest(digest: bytes, private_key) -> str:
+    """Sign a package whose SHA-256 is `digest` with an Ed25519, P-256 or RSA private key; return base64."""
+    if len(digest) != hashlib.sha256().digest_size:
+        raise ValueError("digest must be the 32-byte SHA-256 of the package")
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
-        with _mapped(path) as message:
-            signature = private_key.sign(message)
+        signature = private_key.sign(digest)
     elif isinstance(private_key, ec.EllipticCurvePrivateKey):
-        signature = private_key.sign(file_sha256(path), ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        if not isinstance(private_key.curve, ec.SECP256R1):
+            raise TypeError(
+                f"Elliptic curve {private_key.curve.name} is not supported; use P-256 or Ed25519."
+            )
+        signature = private_key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
     elif isinstance(private_key, rsa.RSAPrivateKey):
-        signature = private_key.sign(file_sha256(path), _PSS_SIGN, utils.Prehashed(hashes.SHA256()))
+        signature = private_key.sign(digest, _PSS_SIGN, utils.Prehashed(hashes.SHA256()))
     else:
         raise TypeError(f"Unsupported private key type {type(private_key).__name__}")
     return base64.b64encode(signature).decode("ascii")
+
+
+def sign_file(path, private_key) -> str:
+    """Sign the package at `path` (path or open binary file); return base64. Reads the file once, in
+    chunks, whatever its size."""
+    return sign_digest(file_sha256(path), private_key)
+
+
+class InvalidPrivateKey(ValueError):
+    """The PEM is not a private key we can sign with; the message says why."""
+
+
+def load_private_key(pem: bytes, password: bytes | None = None):
+    """Load a PEM private key (PKCS#8 or traditional) of a supported type. Raises InvalidPrivateKey, or
+    TypeError from `cryptography` when the key is encrypted and no password was given."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=password)
+    except (ValueError, UnsupportedAlgorithm):
+        if password is not None:
+            raise InvalidPrivateKey("Wrong passphrase, or not a PEM private key.") from None
+        raise InvalidPrivateKey(
+            "Not a PEM private key (expected '-----BEGIN PRIVATE KEY-----', e.g. from 'mosis keygen' or "
+            "'openssl genpkey')."
+        ) from None
+    if isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        return key
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    raise InvalidPrivateKey("Unsupported key type: sign with Ed25519, ECDSA P-256 or RSA (2048+ bits).")
 
 
 def generate_signing_key(kind: str = ED25519):
