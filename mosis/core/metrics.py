@@ -8,6 +8,7 @@ scrape (and ``/v1/health`` reports the broker degraded) rather than slowing the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -82,7 +83,5 @@ def register() -> None:
     from django.utils.module_loading import autodiscover_modules
 
     autodiscover_modules("metrics")
-    try:
+    with contextlib.suppress(ValueError):  # already registered (ready() twice in one process)
         REGISTRY.register(QUEUE_DEPTH)
-    except ValueError:  # already registered (ready() twice in one process)
-        pass
