@@ -11,16 +11,18 @@ at a time. Nothing is acknowledged before it is stored.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.models import App
+from mosis.core.db import fetch_one
 from mosis.core.errors import ApplicationError, ErrorCode
 
 from .. import metrics
@@ -57,54 +59,66 @@ class IngestResult:
         return {"received": self.received, "rejected": self.rejected}
 
 
-@dataclass(frozen=True)
-class EventRow:
+class EventRow(NamedTuple):
     timestamp: dt.datetime
     app_id: uuid.UUID
     event_type: str
-    event_data: str  # compact JSON text
+    event_data: bytes  # compact JSON, UTF-8
     data: dict
 
 
 # --- shared field checks (crash reports use them too) ------------------------------------------------------
 
 
-def json_problem(value, *, depth: int = 0) -> str | None:
-    """Why parsed JSON ``value`` cannot be stored, or None: nested deeper than ``JSON_MAX_DEPTH``, or holding
-    a NUL character (PostgreSQL's jsonb cannot store ``\\u0000``)."""
-    if depth > JSON_MAX_DEPTH:
-        return f"nested deeper than {JSON_MAX_DEPTH} levels"
+def _nested_too_deep(container, depth: int = 0) -> bool:
+    """True if a dict or list inside ``container`` (or its values) lies more than ``JSON_MAX_DEPTH`` levels
+    below it. Only containers are walked: scalars cannot nest."""
+    if not container:
+        return False
+    if depth >= JSON_MAX_DEPTH:
+        return True
+    for item in container.values() if type(container) is dict else container:
+        kind = type(item)
+        if (kind is dict or kind is list) and _nested_too_deep(item, depth + 1):
+            return True
+    return False
+
+
+def _has_nul(value) -> bool:
     if isinstance(value, str):
-        return "contains a NUL character" if "\x00" in value else None
+        return "\x00" in value
     if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                return "contains a NUL character"
-            problem = json_problem(item, depth=depth + 1)
-            if problem:
-                return problem
-    elif isinstance(value, list):
-        for item in value:
-            problem = json_problem(item, depth=depth + 1)
-            if problem:
-                return problem
-    return None
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
-def bounded_json_object(value, *, name: str, max_bytes: int) -> str:
-    """``value`` as compact JSON text, if it is an object within the bounds; raises ``EventRejected``."""
+def bounded_json_object(value, *, name: str, max_bytes: int) -> bytes:
+    """``value`` as compact UTF-8 JSON, if it is an object nested at most ``JSON_MAX_DEPTH`` levels, of at most
+    ``max_bytes`` and storable: no NUL character (PostgreSQL's jsonb cannot hold ``\\u0000``), no unpaired
+    surrogate, no integer beyond 64 bits. Raises ``EventRejected`` naming the problem.
+
+    Serialized with orjson: ~20x faster than the standard library here, which is most of a batch's cost.
+    """
     if not isinstance(value, dict):
         raise EventRejected(f"{name}: must be a JSON object.")
-    problem = json_problem(value)
-    if problem:
-        raise EventRejected(f"{name}: {problem}.")
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     try:
-        size = len(text.encode())
-    except UnicodeEncodeError:  # a lone surrogate (\ud800) parsed from the JSON body
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        if "64-bit" in str(error):
+            raise EventRejected(f"{name}: integers must fit in 64 bits.")
+        if "ecursion" in str(error):  # deeper than orjson goes, far deeper than allowed
+            raise EventRejected(f"{name}: nested deeper than {JSON_MAX_DEPTH} levels.")
         raise EventRejected(f"{name}: contains invalid Unicode (an unpaired surrogate).")
-    if size > max_bytes:
-        raise EventRejected(f"{name}: at most {max_bytes} bytes as JSON ({size} sent).")
+    # Nesting needs brackets: with few of them in the text (most events) the walk is not needed.
+    if text.count(b"{") + text.count(b"[") > JSON_MAX_DEPTH and _nested_too_deep(value):
+        raise EventRejected(f"{name}: nested deeper than {JSON_MAX_DEPTH} levels.")
+    # JSON writes a NUL as the escape \u0000, so the text tells cheaply when the precise check is needed.
+    if b"\\u0000" in text and _has_nul(value):
+        raise EventRejected(f"{name}: contains a NUL character.")
+    if len(text) > max_bytes:
+        raise EventRejected(f"{name}: at most {max_bytes} bytes as JSON ({len(text)} sent).")
     return text
 
 
@@ -132,7 +146,13 @@ def clamped_timestamp(value, *, now: dt.datetime, oldest: dt.datetime) -> dt.dat
     return moment
 
 
-def parse_app_id(value) -> uuid.UUID:
+def parse_app_id(value, cache: dict | None = None) -> uuid.UUID:
+    """``value`` as a UUID; ``cache`` (one dict per batch) spares parsing the same id a thousand times."""
+    if cache is not None and type(value) is str:
+        parsed = cache.get(value)
+        if parsed is None:
+            parsed = cache[value] = parse_app_id(value)
+        return parsed
     if not isinstance(value, str):
         raise EventRejected("app_id: must be a UUID string.")
     try:
@@ -150,25 +170,42 @@ def ingestion_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.da
 
 def reportable_app_ids(app_ids: Iterable[uuid.UUID], *, owner=None) -> set[uuid.UUID]:
     """Which of ``app_ids`` a principal may report for: any existing app for a device, the owner's own apps
-    for a developer credential. One query."""
-    apps = App.objects.filter(pk__in=set(app_ids))
+    for a developer credential (``owner``: the user or their id). One query; for one app (most batches) a
+    prepared statement (``mosis.core.db.fetch_one``), not the ORM."""
+    ids = set(app_ids)
+    if len(ids) == 1:
+        (app_id,) = ids
+        pk = App._meta.pk
+        params = [pk.get_db_prep_value(app_id, connection)]
+        sql = _ONE_APP_SQL
+        if owner is not None:
+            params.append(pk.get_db_prep_value(getattr(owner, "pk", owner), connection))
+            sql = _ONE_OWNED_APP_SQL
+        return ids if fetch_one(sql, params) is not None else set()
+    apps = App.objects.filter(pk__in=ids)
     if owner is not None:
         apps = apps.filter(owner=owner)
     return set(apps.values_list("pk", flat=True))
 
 
+_ONE_APP_SQL = f"SELECT 1 FROM {App._meta.db_table} WHERE id = %s"  # noqa: S608 - our table name
+_ONE_OWNED_APP_SQL = _ONE_APP_SQL + " AND owner_id = %s"
+
+
 # --- events ---------------------------------------------------------------------------------------------
 
 
-def _event_row(item, *, now: dt.datetime, oldest: dt.datetime) -> EventRow:
-    if not isinstance(item, dict):
+def event_row(item, *, now: dt.datetime, oldest: dt.datetime, app_ids: dict | None = None) -> EventRow:
+    """One event of a batch checked and made a row; raises ``EventRejected``. ``app_ids``: the batch's
+    cache of parsed ids."""
+    if type(item) is not dict:
         raise EventRejected("must be a JSON object.")
-    unknown = item.keys() - EVENT_FIELDS
-    if unknown:
+    if not EVENT_FIELDS.issuperset(item):
+        unknown = item.keys() - EVENT_FIELDS
         raise EventRejected(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}.")
-    app_id = parse_app_id(item.get("app_id"))
+    app_id = parse_app_id(item.get("app_id"), app_ids)
     event_type = item.get("event_type")
-    if not isinstance(event_type, str) or not EVENT_TYPE_RE.match(event_type):
+    if not isinstance(event_type, str) or not EVENT_TYPE_RE.fullmatch(event_type):
         raise EventRejected(
             f"event_type: must be 1-{EVENT_TYPE_MAX_LENGTH} characters of lowercase letters, digits, "
             "'_', '.', ':' or '-', starting with a letter."
@@ -209,9 +246,10 @@ def events_ingest(*, events, device=None, owner=None) -> IngestResult:
     result = IngestResult()
     rows: list[tuple[int, EventRow]] = []
     reasons: dict[str, int] = {}
+    app_ids: dict = {}
     for index, item in enumerate(events):
         try:
-            rows.append((index, _event_row(item, now=now, oldest=oldest)))
+            rows.append((index, event_row(item, now=now, oldest=oldest, app_ids=app_ids)))
         except EventRejected as rejection:
             result.rejected.append({"index": index, "error": str(rejection)})
             reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
@@ -267,27 +305,43 @@ def events_store(*, rows: list[EventRow], device_id, received_at: dt.datetime) -
 
 
 def copy_payload(rows: list[EventRow], *, device_id, received_at: dt.datetime) -> bytes:
-    """The rows in COPY's text format (tab-separated, ``\\N`` for NULL). Only the JSON text can hold a
-    backslash (uuids, slugs and timestamps cannot, and JSON escapes every control character), so doubling
-    backslashes is the whole escaping."""
-    device = str(device_id) if device_id is not None else "\\N"
-    received = received_at.isoformat()
-    tail = f"\t{received}\n"
-    lines = [
-        f"{row.timestamp.isoformat()}\t{row.app_id}\t{device}\t{row.event_type}\t"
-        + row.event_data.replace("\\", "\\\\")
-        + tail
-        for row in rows
-    ]
-    return "".join(lines).encode()
+    """The rows in COPY's text format (tab-separated, ``\\N`` for NULL). Only the JSON can hold a backslash
+    (uuids, slugs and timestamps cannot, and JSON escapes every control character), so doubling backslashes
+    is the whole escaping."""
+    device = (str(device_id) if device_id is not None else "\\N").encode()
+    tail = f"\t{received_at.isoformat()}\n".encode()
+    apps: dict = {}  # a batch is usually about one app: its id is formatted once
+    lines = []
+    for row in rows:
+        app = apps.get(row.app_id)
+        if app is None:
+            app = apps[row.app_id] = f"\t{row.app_id}\t".encode() + device + b"\t"
+        lines.append(
+            row.timestamp.isoformat().encode()
+            + app
+            + row.event_type.encode()
+            + b"\t"
+            + row.event_data.replace(b"\\", b"\\\\")
+            + tail
+        )
+    return b"".join(lines)
 
 
 def _copy(payload: bytes) -> None:
+    """One ``COPY``: on its own a statement is its own transaction; inside a caller's transaction it runs in a
+    savepoint, so a missing partition can be created and the COPY retried."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _copy_statement(payload)
+    else:
+        _copy_statement(payload)
+
+
+def _copy_statement(payload: bytes) -> None:
     columns = ", ".join(connection.ops.quote_name(column) for column in COPY_COLUMNS)
-    # The raw psycopg cursor's copy(); wrap_database_errors gives its errors Django's classes (IntegrityError).
     statement = f"COPY {TelemetryEvent._meta.db_table} ({columns}) FROM STDIN"
+    # The raw psycopg cursor's copy(); wrap_database_errors gives its errors Django's classes (IntegrityError).
     with (
-        transaction.atomic(),
         connection.cursor() as cursor,
         connection.wrap_database_errors,
         cursor.cursor.copy(statement) as copy,

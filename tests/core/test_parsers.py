@@ -25,3 +25,39 @@ def test_ordinary_nesting_still_parses(auth_client):
         content_type="application/json",
     )
     assert response.status_code == 201
+
+
+# --- FastJSONParser: orjson when it gives exactly what json gives ---------------------------------------------
+
+
+def fast_parse(body: bytes):
+    import io
+
+    from mosis.core.parsers import FastJSONParser
+
+    return FastJSONParser().parse(io.BytesIO(body), "application/json", {})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"events": [{"n": 1, "f": 1.5, "s": "caf\\u00e9 \\ud83d\\ude00", "t": true, "z": null, "a": [1, {}]}]}',
+        b'{"big": 123456789012345678901234567890, "edge": 18446744073709551616}',  # beyond 64 bits: json's
+        b'{"k": "\\ud800"}',  # an unpaired surrogate: orjson refuses, json reads it
+        b'{"k": 1e400}',  # overflows to infinity in json; orjson refuses
+        b'{"a": 1, "a": 2}',
+        b"[" * 500 + b"]" * 500,
+    ],
+)
+def test_the_fast_parser_reads_exactly_what_json_reads(body):
+    import json
+
+    assert fast_parse(body) == json.loads(body)
+
+
+@pytest.mark.parametrize("body", [b'{"k": NaN}', b'{"k": ', b"\xff\xfe"])
+def test_the_fast_parser_refuses_what_the_api_refuses(body):
+    from rest_framework.exceptions import ParseError
+
+    with pytest.raises(ParseError):
+        fast_parse(body)

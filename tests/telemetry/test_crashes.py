@@ -209,13 +209,17 @@ def test_the_largest_report_within_the_bounds_is_accepted(device_client, app):
     assert send(device_client, body).status_code == 201
 
 
-def test_an_api_key_reports_for_its_owners_apps_only(key_client, app, other_user):
+def test_an_api_key_reports_for_its_owners_apps_only(key_client, device_client, app, other_user):
     client = key_client("telemetry:write")
     assert send(client, report(app)).status_code == 201
+    assert send(client, report(app)).status_code == 200
     foreign = AppFactory(owner=other_user)
     response = send(client, report(foreign))
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"app_id": ["Unknown app."]}
+    assert send(device_client, report(foreign)).status_code == 201  # the crash group now exists
+    assert send(client, report(foreign)).status_code == 400  # and still is not the key owner's
+    assert CrashGroup.objects.get(app=foreign).occurrences == 1
     assert send(key_client("telemetry:read"), report(app)).status_code == 403
 
 

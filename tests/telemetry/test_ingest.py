@@ -54,9 +54,13 @@ INVALID_EVENTS = [
     ({"app_id": "{app}", "event_type": "1open"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "a" * 65}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": 7}, "event_type: must be 1-64"),
+    ({"app_id": "{app}", "event_type": "app.open\n"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "mosis.crash"}, "prefix is reserved"),
     ({"app_id": "{app}", "event_type": "x", "event_data": [1]}, "event_data: must be a JSON object"),
     ({"app_id": "{app}", "event_type": "x", "event_data": {"k": "\x00"}}, "NUL character"),
+    ({"app_id": "{app}", "event_type": "x", "event_data": {"k\x00": 1}}, "NUL character"),
+    ({"app_id": "{app}", "event_type": "x", "event_data": {"k": [["\x00"]]}}, "NUL character"),
+    ({"app_id": "{app}", "event_type": "x", "event_data": {"k": 2**64}}, "integers must fit in 64 bits"),
     ({"app_id": "{app}", "event_type": "x", "timestamp": "yesterday"}, "timestamp: must be an ISO 8601"),
     ({"app_id": "{app}", "event_type": "x", "timestamp": 1733300000}, "timestamp: must be an ISO 8601"),
     ({"app_id": "{app}", "event_type": "x", "timestamp": "2026-12-04T10:00:00"}, "must carry a UTC offset"),
@@ -83,6 +87,10 @@ def test_event_data_is_bounded_in_bytes_and_depth(device_client, app):
     too_big = {"k": "x" * (filler + 1)}
     deep_ok = {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}  # 8 levels under the object
     too_deep = {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}
+    far_too_deep = current = {}
+    for _ in range(300):  # deeper than the serializer itself recurses
+        current["a"] = current = {}
+    brackets_in_text = {"k": "[[[[{{{{[[[[{{{{"}
     response = post(
         device_client,
         [
@@ -90,13 +98,16 @@ def test_event_data_is_bounded_in_bytes_and_depth(device_client, app):
             event(app.pk, event_data=too_big),
             event(app.pk, event_data=deep_ok),
             event(app.pk, event_data=too_deep),
+            event(app.pk, event_data=far_too_deep),
+            event(app.pk, event_data=brackets_in_text),
         ],
     )
     body = response.json()
-    assert body["received"] == 2
+    assert body["received"] == 3
     assert [(r["index"], r["error"]) for r in body["rejected"]] == [
         (1, f"event_data: at most {EVENT_DATA_MAX_BYTES} bytes as JSON ({EVENT_DATA_MAX_BYTES + 1} sent)."),
         (3, "event_data: nested deeper than 8 levels."),
+        (4, "event_data: nested deeper than 8 levels."),
     ]
 
 
@@ -118,7 +129,14 @@ def test_an_unpaired_surrogate_in_event_data_is_rejected(device_client, app):
 
 
 def test_text_that_copy_would_misread_survives_exactly(device_client, app):
-    data = {"path": "C:\\new\\table", "tab": "a\tb", "nl": "line1\nline2\r\n", "quote": '"\\N"', "u": "ß→😀"}
+    data = {
+        "escaped_nul": "\\u0000 is how JSON writes a NUL",
+        "path": "C:\\new\\table",
+        "tab": "a\tb",
+        "nl": "line1\nline2\r\n",
+        "quote": '"\\N"',
+        "u": "ß→😀",
+    }
     assert post(device_client, [event(app.pk, event_data=data)]).json()["received"] == 1
     assert TelemetryEvent.objects.get().event_data == data
 

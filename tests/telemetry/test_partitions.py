@@ -136,3 +136,17 @@ def test_off_postgresql_retention_deletes_the_expired_rows(app, settings):
     assert result.deleted_rows == 2 and result.dropped_partitions == ()
     assert TelemetryEvent.objects.count() == 2
     assert telemetry_partitions_ensure() == []
+
+
+@requires_postgres
+def test_a_crash_report_that_finds_no_partition_creates_it_and_is_counted(device_client, app):
+    current = partition_name(month_start(partitions.utc_today()))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {current}")
+    body = {"app_id": str(app.pk), "app_version": "1.0.0", "crash_type": "E"}
+    response = device_client.post("/v1/telemetry/crash", body, format="json")
+    assert response.status_code == 201, response.content
+    assert _rows_by_partition() == {current: 1}
+    from telemetry.models import CrashGroup
+
+    assert CrashGroup.objects.get().occurrences == 1
