@@ -57,8 +57,8 @@ def test_an_unreachable_broker_leaves_the_metric_out_without_failing(monkeypatch
     from mosis.celery import app
 
     dead = f"redis://127.0.0.1:{closed_port()}/0"
+    monkeypatch.setattr(app.conf, "broker_url", dead)  # before the environment: see test_operations
     monkeypatch.setenv("CELERY_BROKER_URL", dead)
-    monkeypatch.setattr(app.conf, "broker_url", dead)
     assert list(QueueDepthCollector().collect()) == []
 
 
