@@ -19,9 +19,9 @@ from apps.policies import app_for_owner
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import StandardPagination
-from mosis.core.parsers import FastJSONParser
 
 from . import selectors, services
+from .parsers import BatchJSONParser
 from .serializers import (
     AnalyticsQuerySerializer,
     AnalyticsSerializer,
@@ -66,7 +66,7 @@ def _principal(request) -> dict:
 class TelemetryEventsView(APIView):
     permission_classes = [CanSubmitTelemetry]
     ratelimit_category = "telemetry"
-    parser_classes = [FastJSONParser]  # a 1 000-event batch is up to 1 MiB of JSON
+    parser_classes = [BatchJSONParser]  # a 1 000-event batch is up to 1 MiB of JSON
 
     @extend_schema(
         tags=TAG,

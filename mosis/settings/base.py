@@ -196,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "mosis.core.pagination.StandardPagination",
     "DEFAULT_THROTTLE_CLASSES": ["mosis.core.ratelimit.CategoryRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["mosis.core.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "mosis.core.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "mosis.core.schema.MosisAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
