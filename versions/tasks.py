@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from celery import shared_task
 from django.conf import settings
 
-from . import metrics
 from .services import StorageUnavailable, version_validate, versions_sweep
 
 VALIDATION_MAX_RETRIES = 5
@@ -36,16 +33,9 @@ def validate_version_task(self, version_id: str) -> str | None:
     # Run in-process (embedded mode, eager with propagation) there is no broker to retry through: the first
     # attempt is the last, and the developer retries with upload-complete.
     in_process = self.request.is_eager and self.app.conf.task_eager_propagates
-    started = time.perf_counter()
-    try:
-        version = version_validate(
-            version_id=version_id, final_attempt=in_process or self.request.retries >= VALIDATION_MAX_RETRIES
-        )
-    except StorageUnavailable:
-        metrics.VALIDATIONS.labels(outcome="retry").inc()
-        raise
-    metrics.VALIDATION_SECONDS.observe(time.perf_counter() - started)
-    metrics.VALIDATIONS.labels(outcome=version.status if version is not None else "skipped").inc()
+    version = version_validate(
+        version_id=version_id, final_attempt=in_process or self.request.retries >= VALIDATION_MAX_RETRIES
+    )
     return version.status if version is not None else None
 
 
