@@ -127,6 +127,8 @@ def cpu_snapshot(pids: list[int]) -> dict[int, float]:
 
 
 def cpu_spent(before: dict[int, float], after_pids: list[int]) -> float:
+    """CPU used since ``before`` by ``after_pids`` (a process that appeared meanwhile counts in full: a web
+    thread's new database connection)."""
     return sum(process_cpu(pid) - before.get(pid, 0.0) for pid in after_pids)
 
 
@@ -431,7 +433,9 @@ def run_crashes(args, server: subprocess.Popen, token: str, bodies: list[str]) -
         crashes = wrk(args, f"http://127.0.0.1:{port}", "-s", str(script), extra=[token, str(body_file)])
     reports = max(1.0, crashes["reports_per_s"] * args.duration)
     crashes["web_cpu_ms_per_report"] = cpu_spent(web_before, web_pids) * 1000 / reports
-    crashes["db_cpu_ms_per_report"] = cpu_spent(db_before, backends) * 1000 / reports
+    crashes["db_cpu_ms_per_report"] = (
+        cpu_spent(db_before, database_backends(args.database_url)) * 1000 / reports
+    )
     crashes["floor_per_s"] = floor["reports_per_s"]
     crashes["floor_web_cpu_ms"] = floor_cpu * 1000 / max(1.0, floor["reports_per_s"] * args.duration)
     crashes["floor_ratio"] = (
@@ -552,7 +556,9 @@ def main() -> None:
                 cpu_spent(web_before, web_pids) * 1000 / max(1, http_figures["batches"])
             )
             http_figures["db_cpu_ms_per_batch"] = (
-                cpu_spent(db_before, backends) * 1000 / max(1, http_figures["batches"])
+                cpu_spent(db_before, database_backends(args.database_url))
+                * 1000
+                / max(1, http_figures["batches"])
             )
             http_figures["rows_counted"] = counted_events()
             if http_figures["errors"]:

@@ -11,9 +11,11 @@ at a time. Nothing is acknowledged before it is stored.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -65,6 +67,14 @@ class EventRow(NamedTuple):
     event_type: str
     event_data: bytes  # compact JSON, UTF-8
     data: dict
+    stamp: bytes | None = None  # the timestamp as sent, when PostgreSQL reads it exactly as Python did
+
+
+# A UTC timestamp in the one ISO 8601 form both Python and PostgreSQL read the same way: COPY can take it as
+# sent instead of formatting the parsed value again.
+_CANONICAL_UTC = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|\+00:00)"
+)
 
 
 # --- shared field checks (crash reports use them too) ------------------------------------------------------
@@ -195,27 +205,48 @@ _ONE_OWNED_APP_SQL = _ONE_APP_SQL + " AND owner_id = %s"
 # --- events ---------------------------------------------------------------------------------------------
 
 
-def event_row(item, *, now: dt.datetime, oldest: dt.datetime, app_ids: dict | None = None) -> EventRow:
-    """One event of a batch checked and made a row; raises ``EventRejected``. ``app_ids``: the batch's
-    cache of parsed ids."""
-    if type(item) is not dict:
-        raise EventRejected("must be a JSON object.")
-    if not EVENT_FIELDS.issuperset(item):
-        unknown = item.keys() - EVENT_FIELDS
-        raise EventRejected(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}.")
-    app_id = parse_app_id(item.get("app_id"), app_ids)
-    event_type = item.get("event_type")
-    if not isinstance(event_type, str) or not EVENT_TYPE_RE.fullmatch(event_type):
+class BatchCache:
+    """What one batch's events repeat: the app ids (parsed once each) and the event types (checked once each)."""
+
+    __slots__ = ("app_ids", "event_types")
+
+    def __init__(self):
+        self.app_ids: dict[str, uuid.UUID] = {}
+        self.event_types: set[str] = set()
+
+
+def _check_event_type(event_type) -> str:
+    if type(event_type) is not str or not EVENT_TYPE_RE.fullmatch(event_type):
         raise EventRejected(
             f"event_type: must be 1-{EVENT_TYPE_MAX_LENGTH} characters of lowercase letters, digits, "
             "'_', '.', ':' or '-', starting with a letter."
         )
     if event_type.startswith(RESERVED_EVENT_PREFIX):
         raise EventRejected(f"event_type: the '{RESERVED_EVENT_PREFIX}' prefix is reserved for the store.")
+    return event_type
+
+
+def event_row(item, *, now: dt.datetime, oldest: dt.datetime, cache: BatchCache | None = None) -> EventRow:
+    """One event of a batch checked and made a row; raises ``EventRejected``. ``cache``: the batch's."""
+    if type(item) is not dict:
+        raise EventRejected("must be a JSON object.")
+    if not EVENT_FIELDS.issuperset(item):
+        unknown = item.keys() - EVENT_FIELDS
+        raise EventRejected(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}.")
+    cache = cache or BatchCache()
+    raw_app_id = item.get("app_id")
+    app_id = cache.app_ids.get(raw_app_id) if type(raw_app_id) is str else None
+    if app_id is None:
+        app_id = parse_app_id(raw_app_id, cache.app_ids)
+    event_type = item.get("event_type")
+    if event_type not in cache.event_types:
+        cache.event_types.add(_check_event_type(event_type))
     data = item.get("event_data", {})
     text = bounded_json_object(data, name="event_data", max_bytes=EVENT_DATA_MAX_BYTES)
-    timestamp = clamped_timestamp(item.get("timestamp"), now=now, oldest=oldest)
-    return EventRow(timestamp=timestamp, app_id=app_id, event_type=event_type, event_data=text, data=data)
+    sent_at = item.get("timestamp")
+    timestamp = clamped_timestamp(sent_at, now=now, oldest=oldest)
+    stamp = sent_at.encode() if timestamp is not now and _CANONICAL_UTC.fullmatch(sent_at) else None
+    return EventRow(timestamp, app_id, event_type, text, data, stamp)
 
 
 def events_ingest(*, events, device=None, owner=None) -> IngestResult:
@@ -226,6 +257,9 @@ def events_ingest(*, events, device=None, owner=None) -> IngestResult:
     400 as a whole; within it, an invalid event, an unknown (or, for a developer, someone else's) app or a
     timestamp older than the retention rejects that event only: ``rejected`` lists ``{index, error}`` and
     ``received`` counts what was stored. Timestamps after the moment of receipt are clamped to it.
+
+    The apps are checked first (one query for the batch's distinct ids); events are then validated while
+    they are streamed into the ``COPY`` in chunks, so PostgreSQL reads one chunk while the next is checked.
     """
     if (device is None) == (owner is None):
         raise ValueError("events_ingest needs exactly one of device= or owner=")
@@ -244,28 +278,27 @@ def events_ingest(*, events, device=None, owner=None) -> IngestResult:
     started = time.perf_counter()
     now, oldest = ingestion_window()
     result = IngestResult()
-    rows: list[tuple[int, EventRow]] = []
     reasons: dict[str, int] = {}
-    app_ids: dict = {}
-    for index, item in enumerate(events):
-        try:
-            rows.append((index, event_row(item, now=now, oldest=oldest, app_ids=app_ids)))
-        except EventRejected as rejection:
-            result.rejected.append({"index": index, "error": str(rejection)})
-            reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
-    if rows:
-        allowed = reportable_app_ids((row.app_id for _, row in rows), owner=owner)
-        kept = []
-        for index, row in rows:
-            if row.app_id in allowed:
-                kept.append(row)
-            else:
-                result.rejected.append({"index": index, "error": "app_id: unknown app."})
-                reasons["unknown_app"] = reasons.get("unknown_app", 0) + 1
-        result.rejected.sort(key=lambda rejection: rejection["index"])
-        if kept:
-            events_store(rows=kept, device_id=device.pk if device is not None else None, received_at=now)
-        result.received = len(kept)
+    cache = BatchCache()
+    allowed = reportable_app_ids(_batch_app_ids(events, cache.app_ids), owner=owner)
+    # By the id as sent: a string's hash is cached, a UUID's is computed in Python on every lookup.
+    allowed_as_sent = {sent for sent, app_id in cache.app_ids.items() if app_id in allowed}
+
+    def valid_rows():
+        for index, item in enumerate(events):
+            try:
+                row = event_row(item, now=now, oldest=oldest, cache=cache)
+                if item["app_id"] not in allowed_as_sent:
+                    raise EventRejected("app_id: unknown app.", reason="unknown_app")
+            except EventRejected as rejection:
+                result.rejected.append({"index": index, "error": str(rejection)})
+                reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
+                continue
+            yield row
+
+    result.received = events_store(
+        rows=valid_rows(), device_id=device.pk if device is not None else None, received_at=now
+    )
     metrics.EVENTS_INGESTED.labels(source="device" if device is not None else "developer").inc(
         result.received
     )
@@ -276,68 +309,107 @@ def events_ingest(*, events, device=None, owner=None) -> IngestResult:
     return result
 
 
-def events_store(*, rows: list[EventRow], device_id, received_at: dt.datetime) -> None:
-    """Write validated rows: one COPY on PostgreSQL (creating a missing partition and retrying once if a row
-    finds none), one ``bulk_create`` elsewhere. Atomic: all rows or none."""
+def _batch_app_ids(events: list, cache: dict) -> set[uuid.UUID]:
+    """The distinct well-formed app ids of a batch (the malformed are rejected with their event later)."""
+    sent = {value for item in events if type(item) is dict and type(value := item.get("app_id")) is str}
+    ids = set()
+    for value in sent:
+        try:
+            ids.add(parse_app_id(value, cache))
+        except EventRejected:
+            continue
+    return ids
+
+
+STREAM_CHUNK_ROWS = 50
+
+
+def events_store(*, rows: Iterable[EventRow], device_id, received_at: dt.datetime) -> int:
+    """Write validated rows, consumed as they come; returns how many. PostgreSQL: one ``COPY``, fed in chunks of
+    ``STREAM_CHUNK_ROWS`` (if a row finds no partition, the missing partitions are created and the whole COPY
+    is sent again); elsewhere one ``bulk_create``. Atomic: all rows or none. No row, no statement."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    rows = itertools.chain((first,), rows)
     if not is_partitioned():
-        TelemetryEvent.objects.bulk_create(
-            [
-                TelemetryEvent(
-                    timestamp=row.timestamp,
-                    app_id=row.app_id,
-                    device_id=device_id,
-                    event_type=row.event_type,
-                    event_data=row.data,
-                    received_at=received_at,
-                )
-                for row in rows
-            ]
-        )
-        return
-    payload = copy_payload(rows, device_id=device_id, received_at=received_at)
+        objects = [
+            TelemetryEvent(
+                timestamp=row.timestamp,
+                app_id=row.app_id,
+                device_id=device_id,
+                event_type=row.event_type,
+                event_data=row.data,
+                received_at=received_at,
+            )
+            for row in rows
+        ]
+        TelemetryEvent.objects.bulk_create(objects)
+        return len(objects)
+    counted = [0]
+    sent: list[bytes] = []
+
+    def chunks():
+        lines = copy_lines(rows, device_id=device_id, received_at=received_at)
+        while chunk := list(itertools.islice(lines, STREAM_CHUNK_ROWS)):
+            counted[0] += len(chunk)
+            sent.append(b"".join(chunk))
+            yield sent[-1]
+
+    stream = chunks()
     try:
-        _copy(payload)
+        _copy(stream)
     except IntegrityError as error:
         if "no partition" not in str(error):
             raise
+        for _rest in stream:  # validate (and keep) what the failed COPY did not get to
+            pass
         telemetry_partitions_ensure()
-        _copy(payload)
+        _copy(iter(sent))
+    return counted[0]
 
 
-def copy_payload(rows: list[EventRow], *, device_id, received_at: dt.datetime) -> bytes:
-    """The rows in COPY's text format (tab-separated, ``\\N`` for NULL). Only the JSON can hold a backslash
-    (uuids, slugs and timestamps cannot, and JSON escapes every control character), so doubling backslashes
-    is the whole escaping."""
+def copy_lines(rows: Iterable[EventRow], *, device_id, received_at: dt.datetime) -> Iterator[bytes]:
+    """Each row as a line of COPY's text format (tab-separated, ``\\N`` for NULL). Only the JSON can hold a
+    backslash (uuids, slugs and timestamps cannot, and JSON escapes every control character), so doubling
+    backslashes is the whole escaping."""
     device = (str(device_id) if device_id is not None else "\\N").encode()
     tail = f"\t{received_at.isoformat()}\n".encode()
-    apps: dict = {}  # a batch is usually about one app: its id is formatted once
-    lines = []
+    apps: dict = {}  # each app's id is formatted once
+    last_app, prefix = None, b""
     for row in rows:
-        app = apps.get(row.app_id)
-        if app is None:
-            app = apps[row.app_id] = f"\t{row.app_id}\t".encode() + device + b"\t"
-        lines.append(
-            row.timestamp.isoformat().encode()
-            + app
+        if row.app_id is not last_app:  # a batch is usually about one app: the same UUID object throughout
+            last_app = row.app_id
+            prefix = apps.get(last_app)
+            if prefix is None:
+                prefix = apps[last_app] = f"\t{last_app}\t".encode() + device + b"\t"
+        yield (
+            (row.stamp or row.timestamp.isoformat().encode())
+            + prefix
             + row.event_type.encode()
             + b"\t"
             + row.event_data.replace(b"\\", b"\\\\")
             + tail
         )
-    return b"".join(lines)
 
 
-def _copy(payload: bytes) -> None:
+def copy_payload(rows: Iterable[EventRow], *, device_id, received_at: dt.datetime) -> bytes:
+    """All of ``rows`` as one COPY text (``bench/ingest.py`` sends exactly this in its raw COPY)."""
+    return b"".join(copy_lines(rows, device_id=device_id, received_at=received_at))
+
+
+def _copy(chunks: Iterable[bytes]) -> None:
     """One ``COPY``: on its own a statement is its own transaction; inside a caller's transaction it runs in a
     savepoint, so a missing partition can be created and the COPY retried."""
     if connection.in_atomic_block:
         with transaction.atomic():
-            _copy_statement(payload)
+            _copy_statement(chunks)
     else:
-        _copy_statement(payload)
+        _copy_statement(chunks)
 
 
-def _copy_statement(payload: bytes) -> None:
+def _copy_statement(chunks: Iterable[bytes]) -> None:
     columns = ", ".join(connection.ops.quote_name(column) for column in COPY_COLUMNS)
     statement = f"COPY {TelemetryEvent._meta.db_table} ({columns}) FROM STDIN"
     # The raw psycopg cursor's copy(); wrap_database_errors gives its errors Django's classes (IntegrityError).
@@ -346,4 +418,5 @@ def _copy_statement(payload: bytes) -> None:
         connection.wrap_database_errors,
         cursor.cursor.copy(statement) as copy,
     ):
-        copy.write(payload)
+        for data in chunks:
+            copy.write(data)

@@ -50,6 +50,8 @@ INVALID_EVENTS = [
     ("not an object", "must be a JSON object"),
     ({"app_id": "APP", "event_type": "x"}, "app_id: must be a UUID"),
     ({"event_type": "x"}, "app_id: must be a UUID"),
+    ({"app_id": ["not", "hashable"], "event_type": "x"}, "app_id: must be a UUID"),
+    ({"app_id": {"id": 1}, "event_type": "x"}, "app_id: must be a UUID"),
     ({"app_id": "{app}", "event_type": "App.Open"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "1open"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "a" * 65}, "event_type: must be 1-64"),
@@ -309,3 +311,22 @@ def test_the_stored_events_are_json_not_text(device_client, app):
     post(device_client, [event(app.pk, event_data={"n": 1})])
     assert TelemetryEvent.objects.filter(event_data__n=1).count() == 1
     assert json.loads(json.dumps(TelemetryEvent.objects.get().event_data)) == {"n": 1}
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "T10:15:00Z",
+        "T10:15:00.5Z",
+        "T10:15:00.123456+00:00",
+        "T15:45:00.25+05:30",
+        "T10:15:00.1234567Z",
+        "T05:15-05:00",
+    ],
+)
+def test_every_accepted_timestamp_form_is_stored_as_the_moment_python_read(device_client, app, suffix):
+    day = (now_utc() - dt.timedelta(days=1)).date().isoformat()
+    sent = day + suffix
+    assert post(device_client, [event(app.pk, timestamp=sent)]).json()["received"] == 1
+    expected = dt.datetime.fromisoformat(sent).astimezone(dt.UTC)
+    assert TelemetryEvent.objects.get().timestamp == expected

@@ -85,9 +85,10 @@ def test_a_row_that_finds_no_partition_creates_it_and_is_stored(device_client, a
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {current}")
     assert current not in {name for name, _ in partitions_list()}
-    response = device_client.post("/v1/telemetry/events", {"events": [event(app.pk)]}, format="json")
-    assert response.json() == {"received": 1, "rejected": []}
-    assert _rows_by_partition() == {current: 1}
+    # 250 events: the COPY is fed in chunks of 100, and the whole of it is sent again once the partition exists
+    response = device_client.post("/v1/telemetry/events", {"events": [event(app.pk)] * 250}, format="json")
+    assert response.json() == {"received": 250, "rejected": []}
+    assert _rows_by_partition() == {current: 250}
 
 
 @requires_postgres
