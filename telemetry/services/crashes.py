@@ -1,12 +1,13 @@
 """Crash reports (``POST /v1/telemetry/crash``): grouped by fingerprint, counted by upsert.
 
 A report joins the crash group of its app with the same fingerprint: SHA-256 of the crash type, the message
-with its variable parts normalised (addresses, ids, numbers) and the top frames of the stack trace. The
-group row is written with ``INSERT ... ON CONFLICT (app_id, fingerprint) DO UPDATE`` under the unique
-constraint, so concurrent identical crashes always land in one group and every one is counted
-(``occurrences`` is incremented in the database, never read-modified-written). The same statement shape
-keeps the per-version counts and a ring of the last ``SAMPLES_PER_GROUP`` raw reports. Each report is also
-a raw ``mosis.crash`` event, which is what the daily rollup counts as that day's crashes.
+with its variable parts normalised (addresses, ids, numbers) and the top frames of the stack trace. Counting
+never reads and writes back: ``occurrences`` is incremented in the database. On PostgreSQL a report is one
+statement (``_JOIN_HEAD`` or ``_OPEN_HEAD``, with ``_TAIL``, below): an update of the existing group in
+autocommit, or, when none matched, an ``INSERT ... ON CONFLICT (app_id, fingerprint) DO UPDATE`` under the unique constraint, so
+concurrent identical crashes always land in one group and every one is counted. The same statement keeps the
+per-version counts, a ring of the last ``SAMPLES_PER_GROUP`` raw reports, and the raw ``mosis.crash`` event
+the daily rollup counts as that day's crashes. SQLite (embedded mode) runs the same upserts one by one.
 
 A group that did not exist before records the ``crash.new`` activity event, which fires the webhook.
 """
@@ -159,10 +160,10 @@ class _Report:
 # wrote through its RETURNING (the foreign keys to it are checked at the end of the statement): the group,
 # then its version count, the sample slot and the raw crash event.
 #
-# Most reports join a group that exists: ``_JOIN_SQL`` updates it and runs on its own, in autocommit, so its
+# Most reports join a group that exists: the join statement updates it and runs on its own, in autocommit, so its
 # row locks last only as long as the statement (never while the web process gets round to a COMMIT: under
 # load that wait, not the work, is what serialises reports of one crash). When no group matched (a new crash,
-# or an app the principal may not report for), ``_OPEN_SQL`` inserts it under the unique constraint (a
+# or an app the principal may not report for), the open statement inserts it under the unique constraint (a
 # concurrent first report of the same crash turns into an update) in a transaction that also records the
 # ``crash.new`` activity event.
 _JOIN_HEAD = """
