@@ -30,21 +30,6 @@ from .constants import (
 from .services.partitions import utc_today
 
 
-def _encodable(value: str) -> str:
-    """Refuse an unpaired surrogate (``"\\ud800"`` parses from JSON but is not storable text)."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise serializers.ValidationError("Contains invalid Unicode (an unpaired surrogate).")
-    return value
-
-
-class TextField(StrictCharField):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators.append(_encodable)
-
-
 @extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(StrictCharField):
     """An ISO 8601 date-time with an offset, passed on as text: the service parses and clamps it."""
@@ -104,16 +89,18 @@ class IngestResultSerializer(serializers.Serializer):
 
 class CrashReportInputSerializer(serializers.Serializer):
     app_id = serializers.UUIDField()
-    app_version = TextField(max_length=APP_VERSION_MAX_LENGTH)
-    crash_type = TextField(max_length=CRASH_TYPE_MAX_LENGTH, help_text="e.g. java.lang.NullPointerException")
-    message = TextField(
+    app_version = StrictCharField(max_length=APP_VERSION_MAX_LENGTH)
+    crash_type = StrictCharField(
+        max_length=CRASH_TYPE_MAX_LENGTH, help_text="e.g. java.lang.NullPointerException"
+    )
+    message = StrictCharField(
         max_length=CRASH_MESSAGE_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
         trim_whitespace=False,
     )
-    stack_trace = TextField(
+    stack_trace = StrictCharField(
         max_length=STACK_TRACE_MAX_LENGTH, required=False, allow_blank=True, default="", trim_whitespace=False
     )
     context = serializers.DictField(
@@ -166,7 +153,9 @@ class CrashDetailSerializer(CrashReportSerializer):
 
 
 class CrashQuerySerializer(QuerySerializer):
-    version = TextField(required=False, max_length=APP_VERSION_MAX_LENGTH, help_text="Only this app version.")
+    version = StrictCharField(
+        required=False, max_length=APP_VERSION_MAX_LENGTH, help_text="Only this app version."
+    )
 
 
 # --- analytics ------------------------------------------------------------------------------------------
@@ -178,7 +167,7 @@ class AnalyticsQuerySerializer(QuerySerializer):
         help_text=f"First UTC day (default: {ANALYTICS_DEFAULT_DAYS - 1} days before end_date).",
     )
     end_date = serializers.DateField(required=False, help_text="Last UTC day, inclusive (default: today).")
-    metrics = TextField(
+    metrics = StrictCharField(
         required=False,
         max_length=100,
         help_text=f"Comma-separated, any of {', '.join(ANALYTICS_METRICS)} (default: all).",

@@ -239,7 +239,7 @@ def event_row(item, *, now: dt.datetime, oldest: dt.datetime, cache: BatchCache 
     if app_id is None:
         app_id = parse_app_id(raw_app_id, cache.app_ids)
     event_type = item.get("event_type")
-    if event_type not in cache.event_types:
+    if type(event_type) is not str or event_type not in cache.event_types:  # (a dict is not hashable)
         cache.event_types.add(_check_event_type(event_type))
     data = item.get("event_data", {})
     text = bounded_json_object(data, name="event_data", max_bytes=EVENT_DATA_MAX_BYTES)

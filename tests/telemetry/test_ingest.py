@@ -56,6 +56,8 @@ INVALID_EVENTS = [
     ({"app_id": "{app}", "event_type": "1open"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "a" * 65}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": 7}, "event_type: must be 1-64"),
+    ({"app_id": "{app}", "event_type": {}}, "event_type: must be 1-64"),
+    ({"app_id": "{app}", "event_type": ["app.open"]}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "app.open\n"}, "event_type: must be 1-64"),
     ({"app_id": "{app}", "event_type": "mosis.crash"}, "prefix is reserved"),
     ({"app_id": "{app}", "event_type": "x", "event_data": [1]}, "event_data: must be a JSON object"),
