@@ -9,6 +9,7 @@ class Scope(models.TextChoices):
     VERSIONS_UPLOAD = "versions:upload", "Upload new versions"
     VERSIONS_PUBLISH = "versions:publish", "Publish versions"
     TELEMETRY_READ = "telemetry:read", "Read analytics"
+    TELEMETRY_WRITE = "telemetry:write", "Submit telemetry events and crash reports"
     KEYS_MANAGE = "keys:manage", "Manage API keys"
 
 

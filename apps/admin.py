@@ -23,7 +23,7 @@ from versions.models import AppVersion, ReviewComment
 
 from .admin_activity import ActivityHistoryMixin, EventDetailsMixin
 from .constants import AppStatus
-from .models import ActivityEvent, App, Category, ReservedPackageId
+from .models import ActivityEvent, App, Category, ReservedPackageId, Webhook, WebhookAttempt, WebhookDelivery
 from .services import (
     EDITABLE_FIELDS,
     app_set_max_mosis_version,
@@ -31,6 +31,7 @@ from .services import (
     app_update,
     package_id_release,
 )
+from .webhooks.services import webhook_delete, webhook_ping
 
 HIDDEN_STATES = {AppStatus.PENDING_DISABLE, AppStatus.SUSPENDED, AppStatus.DISABLED}
 
@@ -338,3 +339,96 @@ class ReservedPackageIdAdmin(admin.ModelAdmin):
         for reserved in queryset:
             package_id_release(package_id=reserved.package_id, actor=request.user)
         self.message_user(request, f"Released {len(queryset)} package id(s).", messages.SUCCESS)
+
+
+# --- webhooks (issue 14) ------------------------------------------------------------------------------------
+
+
+class WebhookAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "started_at", "duration_ms", "status_code", "error", "response_body"]
+    readonly_fields = fields
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Developers' webhooks, read-only (the secret is never shown); staff can ping one (a successful ping
+    re-enables a disabled webhook) or delete it."""
+
+    list_display = ["url", "owner", "is_active", "failing_since", "last_success_at", "created_at"]
+    list_filter = ["is_active", "created_at"]
+    search_fields = ["url", "owner__email"]
+    list_select_related = ["owner"]
+    fields = [
+        "id",
+        "owner",
+        "url",
+        "events",
+        "is_active",
+        "disabled_at",
+        "disabled_reason",
+        "failing_since",
+        "last_success_at",
+        "last_failure_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    actions = ["send_ping"]
+
+    def has_add_permission(self, request):
+        return False  # registered by their developers through the API or the portal
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_deleted_objects(self, objs, request):
+        # The delivery log (read-only in its own admin) goes with its webhook: no separate permission.
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
+
+    def delete_model(self, request, obj):
+        webhook_delete(webhook=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for webhook in queryset:
+            webhook_delete(webhook=webhook, actor=request.user)
+
+    @admin.action(description="Send a ping to the selected webhooks")
+    def send_ping(self, request, queryset):
+        for webhook in queryset:
+            webhook_ping(webhook=webhook, actor=request.user)
+        self.message_user(request, f"Ping queued for {queryset.count()} webhook(s).", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery with its attempts (status, duration, truncated answer), read-only."""
+
+    list_display = ["created_at", "event", "webhook", "status", "attempt_count", "next_attempt_at"]
+    list_filter = ["status", "event", "created_at"]
+    search_fields = ["webhook__url", "webhook__owner__email"]
+    list_select_related = ["webhook"]
+    date_hierarchy = "created_at"
+    fields = [
+        "id",
+        "webhook",
+        "event",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "completed_at",
+        "last_error",
+        "payload",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

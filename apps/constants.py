@@ -33,3 +33,18 @@ SYSTEM_TRANSITIONS = {
 # Statuses whose apps appear in public listings / are reachable by package id.
 LISTED_STATUSES = (AppStatus.PUBLISHED,)
 REACHABLE_STATUSES = (AppStatus.PUBLISHED, AppStatus.UNLISTED)
+
+
+class WebhookEvent(models.TextChoices):
+    """What a webhook can subscribe to (SPEC §5). Each is an activity event type: the activity log is where
+    webhooks fire from (``apps.services.activity_record``)."""
+
+    VERSION_SUBMITTED = "version.submitted", "A version was submitted for review"
+    VERSION_APPROVED = "version.approved", "A reviewer approved a version"
+    VERSION_REJECTED = "version.rejected", "A version failed validation or a reviewer rejected it"
+    VERSION_PUBLISHED = "version.published", "A version was published"
+    APP_STATUS_CHANGED = "app.status_changed", "An app's status changed"
+    CRASH_NEW = "crash.new", "A crash report opened a new crash group"
+
+
+WEBHOOK_PING_EVENT = "ping"

@@ -103,3 +103,104 @@ class ActivityEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Webhook(BaseModel):
+    """A developer's endpoint for events of their apps (SPEC §5 Webhooks; docs/api/webhooks.md).
+
+    The secret signs every delivery, so it must be readable: it is stored encrypted with a key derived from
+    ``SECRET_KEY`` (``apps.webhooks.secrets``) and shown once, at creation. A webhook that keeps failing for a
+    day is disabled (``disabled_at``) and its owner emailed; a successful ping enables it again.
+    """
+
+    owner = models.ForeignKey(  # indexed by (owner, -created_at)
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks", db_index=False
+    )
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    secret_encrypted = models.TextField()
+    is_active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    # First failure since the last success: a day of failures disables the webhook.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="webhook_owner_created")]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(BaseModel):
+    """One event sent (or to be sent) to one webhook; its attempts are ``WebhookAttempt`` rows.
+
+    ``pending`` deliveries are due at ``next_attempt_at``; a worker claims one by setting ``lease_until``, so
+    a delivery enqueued twice (after commit and by the retry sweeper) is still sent once at a time. The body
+    is fixed when the event fires (``payload``), so every attempt sends the same bytes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    event = models.CharField(max_length=50)
+    # The activity event it reports (None for a ping): one delivery per (webhook, activity event).
+    activity_event = models.ForeignKey(
+        ActivityEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "activity_event"], name="uniq_webhook_delivery_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"], name="webhook_delivery_listing"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event} → {self.webhook_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: what the receiver answered (or why nothing was sent), and how long."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)  # the first WEBHOOK_RESPONSE_EXCERPT characters
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="uniq_webhook_attempt_number"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.status_code or self.error}"

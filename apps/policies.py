@@ -39,3 +39,15 @@ def can_review_version(user, version) -> bool:
 
 def can_set_app_status(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
+
+
+def webhook_for_owner(*, user, webhook_id):
+    """The webhook if ``user`` registered it; 404 otherwise (also for malformed ids)."""
+    from .models import Webhook
+
+    if user is None or not user.is_authenticated:
+        raise ApplicationError(ErrorCode.NOT_FOUND, "Webhook not found.")
+    try:
+        return Webhook.objects.get(owner=user, pk=webhook_id)
+    except (Webhook.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise ApplicationError(ErrorCode.NOT_FOUND, "Webhook not found.")

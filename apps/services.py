@@ -26,10 +26,16 @@ logger = logging.getLogger("mosis.apps")
 def activity_record(
     *, type: str, app=None, version=None, actor=None, data: dict | None = None
 ) -> ActivityEvent:
-    """Append one activity event (call inside the transaction of the change it records)."""
+    """Append one activity event (call inside the transaction of the change it records).
+
+    The one place webhooks fire from: an event of a webhook type (``WebhookEvent``) queues a delivery for each
+    subscribed webhook of the app's owner, in this transaction, sent through Celery after it commits.
+    """
+    from .webhooks.services import webhook_event_fire
+
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return ActivityEvent.objects.create(
+    event = ActivityEvent.objects.create(
         id=uuid.uuid4(),
         type=type,
         app=app if app is not None else (version.app if version is not None else None),
@@ -38,6 +44,8 @@ def activity_record(
         data=data or {},
         created_at=timezone.now(),
     )
+    webhook_event_fire(event=event)
+    return event
 
 
 def _status_change_allowed(*, app: App, current: str, to: str, actor, system: bool) -> None:

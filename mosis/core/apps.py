@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import metrics
         from .logging import install_request_id_record_factory
 
         install_request_id_record_factory()
+        metrics.register()

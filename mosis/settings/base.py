@@ -337,6 +337,16 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # bench/load.py compares store endpoints with (docs/performance.md). Only for benchmark servers.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
+# --- Telemetry and webhooks (docs/api/telemetry.md, docs/api/webhooks.md) -------------------------------
+# Raw events older than this are refused at ingestion and dropped with their monthly partition (PostgreSQL).
+TELEMETRY_RETENTION_DAYS = env.int("TELEMETRY_RETENTION_DAYS", default=90)
+# Development only: deliver webhooks to loopback/private addresses and over plain http.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds a webhook delivery may take in all (connect, TLS, request, response); connecting alone gets a third.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# CA bundle (PEM file) webhook receivers' certificates are verified against; empty: certifi's.
+WEBHOOK_CA_BUNDLE = env("WEBHOOK_CA_BUNDLE", default="")
+
 # --- Celery ----------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")

@@ -33,8 +33,10 @@ def test_health_is_degraded_when_the_broker_is_unreachable(api_client, monkeypat
 
     dead_broker = f"redis://127.0.0.1:{closed_port()}/0"
     # Celery reads CELERY_BROKER_URL from the environment before its own configuration: point both at it.
-    monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)
+    # The configuration first: its old value is read while the environment still holds the real URL (in the
+    # other order the dead URL was "restored" into the configuration and leaked into later tests).
     monkeypatch.setattr(app.conf, "broker_url", dead_broker)
+    monkeypatch.setenv("CELERY_BROKER_URL", dead_broker)
     response = api_client.get("/v1/health")
     assert response.status_code == 200
     body = response.json()

@@ -1,0 +1,210 @@
+"""Input validation and output shape of the telemetry endpoints (no business rules here).
+
+``EventBatchSerializer`` documents the body of ``POST /v1/telemetry/events`` in the schema; the batch is
+checked event by event by ``telemetry.services.ingest`` (the same rules, one event's error never fails
+the others), so it is not used to validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from mosis.core.fields import StrictCharField
+
+from .constants import (
+    ANALYTICS_DEFAULT_DAYS,
+    ANALYTICS_MAX_DAYS,
+    ANALYTICS_METRICS,
+    APP_VERSION_MAX_LENGTH,
+    CRASH_MESSAGE_MAX_LENGTH,
+    CRASH_TYPE_MAX_LENGTH,
+    EVENT_TYPE_MAX_LENGTH,
+    EVENT_TYPE_PATTERN,
+    MAX_BATCH_EVENTS,
+    STACK_TRACE_MAX_LENGTH,
+)
+from .services.partitions import utc_today
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class TimestampField(StrictCharField):
+    """An ISO 8601 date-time with an offset, passed on as text: the service parses and clamps it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, **kwargs)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: one sent empty (``?version=``) is a 400 naming it, not "absent" (DRF would drop it)."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            empty = [name for name in self.fields if name in data and data.get(name) == ""]
+            if empty:
+                raise serializers.ValidationError({name: ["Must not be empty."] for name in empty})
+        return super().to_internal_value(data)
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.Serializer):
+    app_id = serializers.UUIDField(help_text="The app the event is about.")
+    event_type = serializers.RegexField(
+        EVENT_TYPE_PATTERN,
+        max_length=EVENT_TYPE_MAX_LENGTH,
+        help_text="Lowercase letters, digits, '_', '.', ':' and '-', starting with a letter; the 'mosis.' "
+        "prefix is reserved.",
+    )
+    event_data = serializers.DictField(
+        required=False, help_text="A JSON object of at most 8 KiB (compact JSON), nested at most 8 deep."
+    )
+    timestamp = TimestampField(
+        required=False,
+        help_text="When it happened (default: when received). Later than the moment of receipt is clamped to "
+        "it; older than TELEMETRY_RETENTION_DAYS is rejected.",
+    )
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = serializers.ListField(child=EventSerializer(), min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class RejectedEventSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the event in the batch (0-based).")
+    error = serializers.CharField()
+
+
+class IngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Events stored.")
+    rejected = RejectedEventSerializer(many=True)
+
+
+# --- crashes --------------------------------------------------------------------------------------------
+
+
+class CrashReportInputSerializer(serializers.Serializer):
+    app_id = serializers.UUIDField()
+    app_version = StrictCharField(max_length=APP_VERSION_MAX_LENGTH)
+    crash_type = StrictCharField(
+        max_length=CRASH_TYPE_MAX_LENGTH, help_text="e.g. java.lang.NullPointerException"
+    )
+    message = StrictCharField(
+        max_length=CRASH_MESSAGE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+    )
+    stack_trace = StrictCharField(
+        max_length=STACK_TRACE_MAX_LENGTH, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    context = serializers.DictField(
+        required=False, help_text="A JSON object of at most 16 KiB (compact JSON), nested at most 8 deep."
+    )
+    timestamp = TimestampField(required=False)
+
+
+class CrashCreatedSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The crash group the report was counted in.")
+
+
+class CrashVersionSerializer(serializers.Serializer):
+    app_version = serializers.CharField()
+    occurrences = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+
+
+class CrashSampleSerializer(serializers.Serializer):
+    app_version = serializers.CharField()
+    message = serializers.CharField()
+    stack_trace = serializers.CharField()
+    context = serializers.DictField()
+    timestamp = serializers.DateTimeField()
+
+
+class CrashReportSerializer(serializers.Serializer):
+    """Seed 000's ``CrashReport``, grouped: one crash group, with its counts per app version."""
+
+    id = serializers.UUIDField()
+    app_id = serializers.UUIDField()
+    app_version = serializers.CharField(source="shown_app_version")
+    crash_type = serializers.CharField()
+    message = serializers.CharField()
+    stack_trace = serializers.CharField()
+    context = serializers.DictField()
+    occurrences = serializers.IntegerField(source="shown_occurrences")
+    first_seen = serializers.DateTimeField(source="shown_first_seen")
+    last_seen = serializers.DateTimeField(source="shown_last_seen")
+    versions = CrashVersionSerializer(many=True, source="versions.all")
+
+
+class CrashDetailSerializer(CrashReportSerializer):
+    app_version = serializers.CharField()
+    occurrences = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    samples = CrashSampleSerializer(many=True, source="recent_samples")
+
+
+class CrashQuerySerializer(QuerySerializer):
+    version = StrictCharField(
+        required=False, max_length=APP_VERSION_MAX_LENGTH, help_text="Only this app version."
+    )
+
+
+# --- analytics ------------------------------------------------------------------------------------------
+
+
+class AnalyticsQuerySerializer(QuerySerializer):
+    start_date = serializers.DateField(
+        required=False,
+        help_text=f"First UTC day (default: {ANALYTICS_DEFAULT_DAYS - 1} days before end_date).",
+    )
+    end_date = serializers.DateField(required=False, help_text="Last UTC day, inclusive (default: today).")
+    metrics = StrictCharField(
+        required=False,
+        max_length=100,
+        help_text=f"Comma-separated, any of {', '.join(ANALYTICS_METRICS)} (default: all).",
+    )
+
+    def validate_metrics(self, value: str) -> tuple[str, ...]:
+        names = [name.strip() for name in value.split(",")]
+        unknown = sorted({name for name in names if name not in ANALYTICS_METRICS})
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown metric(s): {', '.join(unknown)}. Known: {', '.join(ANALYTICS_METRICS)}."
+            )
+        return tuple(name for name in ANALYTICS_METRICS if name in names)
+
+    def validate(self, attrs):
+        end = attrs.get("end_date") or utc_today()
+        start = attrs.get("start_date")
+        if start is None:
+            try:
+                start = end - dt.timedelta(days=ANALYTICS_DEFAULT_DAYS - 1)
+            except OverflowError:  # an end_date in the first days of year 1
+                start = dt.date.min
+        if start > end:
+            raise serializers.ValidationError({"start_date": ["Must not be after end_date."]})
+        if (end - start).days >= ANALYTICS_MAX_DAYS:
+            raise serializers.ValidationError(
+                {"end_date": [f"The range may span at most {ANALYTICS_MAX_DAYS} days."]}
+            )
+        return {"start": start, "end": end, "metrics": attrs.get("metrics") or ANALYTICS_METRICS}
+
+
+class AnalyticsDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    downloads = serializers.IntegerField(required=False, help_text="Distinct-client downloads that day.")
+    active_users = serializers.IntegerField(required=False, help_text="Distinct devices that sent events.")
+    crashes = serializers.IntegerField(required=False, help_text="Crash reports received for that day.")
+
+
+class AnalyticsSerializer(serializers.Serializer):
+    data = AnalyticsDaySerializer(many=True, help_text="One row per day, oldest first, zero-filled.")
