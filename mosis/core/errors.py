@@ -194,4 +194,9 @@ def _html_404(request):
 
 
 def handler500(request):
-    return error_json_response(ErrorCode.INTERNAL_ERROR)
+    """JSON under ``/v1``; the pages (store, portal, sign-in) get an HTML page without details."""
+    if request.path.startswith("/v1"):
+        return error_json_response(ErrorCode.INTERNAL_ERROR)
+    from django.views.defaults import server_error
+
+    return server_error(request)

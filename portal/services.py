@@ -1,0 +1,47 @@
+"""Portal writes that belong to no domain app: keeping django.contrib.sites' Site in step with settings.
+
+Every business write of a portal page (apps, versions, keys) goes through the owning app's services, the
+same ones the API calls; nothing here decides anything about apps or versions.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from mosis.core.siteurl import DEFAULT_SITE_URL
+
+
+def site_domain() -> str:
+    """The host (and port) emails name: ``SITE_URL``'s, else the first concrete ``ALLOWED_HOSTS`` entry."""
+    if settings.SITE_URL:
+        return urlsplit(settings.SITE_URL).netloc
+    for host in settings.ALLOWED_HOSTS:
+        if host and host != "*" and not host.startswith(".") and host != "testserver":
+            return host
+    return urlsplit(DEFAULT_SITE_URL).netloc
+
+
+def site_sync(*, using: str = "default"):
+    """Write ``SITE_NAME`` and ``site_domain()`` to the ``SITE_ID`` Site row (created if missing), so
+    allauth's emails and pages name the store, not "example.com". Idempotent; returns the Site."""
+    from django.contrib.sites.models import Site
+
+    wanted = {"name": settings.SITE_NAME[:50], "domain": site_domain()[:100]}
+    site = Site.objects.using(using).filter(pk=settings.SITE_ID).first()
+    if site is None:
+        site = Site.objects.using(using).create(pk=settings.SITE_ID, **wanted)
+    elif any(getattr(site, name) != value for name, value in wanted.items()):
+        for name, value in wanted.items():
+            setattr(site, name, value)
+        site.save(using=using, update_fields=list(wanted))
+    Site.objects.clear_cache()
+    return site
+
+
+def site_sync_after_migrate(sender, using="default", **kwargs) -> None:
+    """``post_migrate`` receiver: sync once, after the sites app's own migrations ran."""
+    if sender.name != "portal":
+        return
+    site_sync(using=using)
