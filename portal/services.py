@@ -41,7 +41,8 @@ def site_sync(*, using: str = "default"):
 
 
 def site_sync_after_migrate(sender, using="default", **kwargs) -> None:
-    """``post_migrate`` receiver: sync once, after the sites app's own migrations ran."""
-    if sender.name != "portal":
+    """``post_migrate`` receiver for the sites app (whose own receiver, connected earlier, creates the
+    default "example.com" row first): rename that row after the store."""
+    if sender.label != "sites":
         return
     site_sync(using=using)

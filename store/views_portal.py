@@ -34,17 +34,24 @@ REVIEWS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 200
 
 
-def _with_icons(listings) -> None:
-    """The icon the API shows for the same rows (developer URL, else the shown version's packaged icon)."""
+def _average(listing) -> float | None:
+    """The rating the API shows (``rating``: the plain average), to one decimal."""
+    return round(listing.rating_sum / listing.rating_count, 1) if listing.rating_count else None
+
+
+def _card_fields(listings) -> None:
+    """What the API shows for the same rows: the icon (developer URL, else the shown version's packaged
+    icon) and the average rating."""
     for item in listings:
         item.icon_url = store_icon_url_for(
             icon_url=item.app.icon_url, package_id=item.package_id, version=item.latest_version
         )
+        item.rating = _average(item)
 
 
 def _grid_page(request, listings):
     page = Paginator(listings, PAGE_SIZE).get_page(request.GET.get("page"))
-    _with_icons(page)
+    _card_fields(page)
     return page
 
 
@@ -100,7 +107,7 @@ def store_app(request, package_id: str):
             "icon_url": store_icon_url_for(icon_url=app.icon_url, package_id=app.package_id, version=version),
             "changelog": listing_changelog(app.pk),
             "reviews": reviews,
-            "rating": round(listing.rating_sum / listing.rating_count, 1) if listing.rating_count else None,
+            "rating": _average(listing),
             "ratings": [(stars, ratings[stars - 1]) for stars in range(5, 0, -1)],
             "permissions": [
                 (name, *PERMISSIONS.get(name, (False, "")))

@@ -294,19 +294,19 @@ DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
 
 
 # --- Content-Security-Policy (django-csp) for every page: no inline script or style anywhere ------------
-def _origin(url: str) -> str:
+def url_origin(url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _upload_origins() -> list[str]:
+def csp_upload_origins() -> list[str]:
     """Where the portal's browser PUTs packages: this server (local storage) or the S3 endpoint."""
     if STORAGE_BACKEND != "s3":
         return []
     if AWS_S3_ENDPOINT_URL:
-        origin = _origin(AWS_S3_ENDPOINT_URL)
+        origin = url_origin(AWS_S3_ENDPOINT_URL)
         scheme, host = origin.split("://", 1)
         return [origin, f"{scheme}://*.{host}"]  # path-style and virtual-hosted-style presigned URLs
     return ["https://*.amazonaws.com"]
@@ -322,13 +322,13 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         # App icons and screenshots are developer-hosted https URLs; Swagger UI draws data: images.
         "img-src": [SELF, "data:", "https:"],
-        "connect-src": [SELF, *_upload_origins(), *env.list("CSP_EXTRA_CONNECT_SRC", default=[])],
+        "connect-src": [SELF, *csp_upload_origins(), *env.list("CSP_EXTRA_CONNECT_SRC", default=[])],
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
         # Sign-in with a provider posts to allauth, which redirects to the provider's authorize page.
-        "form-action": [SELF, *sorted({_origin(urls["authorize"]) for urls in OAUTH_ENDPOINTS.values()})],
+        "form-action": [SELF, *sorted({url_origin(urls["authorize"]) for urls in OAUTH_ENDPOINTS.values()})],
     },
 }
 
