@@ -60,6 +60,7 @@ def store_home(request):
     q = request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
     category = request.GET.get("category", "")[:50]
     page = _grid_page(request, store_browse(q=q, category=category))
+    categories = list(store_categories())
     return render(
         request,
         "store/home.html",
@@ -67,7 +68,8 @@ def store_home(request):
             "page": page,
             "q": q,
             "category": category,
-            "categories": store_categories(),
+            "categories": categories,
+            "listed_categories": [c for c in categories if c.app_count],
             "extra_query": urlencode({"q": q, "category": category}),
         },
     )

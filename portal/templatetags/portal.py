@@ -1,6 +1,9 @@
 """Template helpers of the portal pages: how an activity event reads to the developer."""
 
+import re
+
 from django import template
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -44,3 +47,18 @@ def event_actor(event, user) -> str:
     if user is not None and event.actor_id == user.pk:
         return "you"
     return "a reviewer" if event.actor.is_staff else "another account"
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+def demote_headings(html: str, by: int = 2) -> str:
+    """Markdown's ``#`` headings placed under the page's own: h1 → h3 ... (never past h6), so a page keeps
+    one h1 and a sane outline. ``html`` is already sanitized; only heading tag names change."""
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + by, 6)}", html or "")
+
+
+@register.filter(is_safe=True)
+def under_page_headings(html: str) -> str:
+    """``demote_headings`` for a template (keeps the value's safe-ness)."""
+    return mark_safe(demote_headings(str(html)))  # noqa: S308 - sanitized HTML, tag names rewritten only

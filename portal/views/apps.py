@@ -24,6 +24,7 @@ from .. import store_reads
 from ..forms import AppForm
 from ..ratelimit import rate_limit_spend
 from ..selectors import app_recent_events
+from ..templatetags.portal import demote_headings
 from .common import action_done, owned_app_or_404, paginate
 
 VERSIONS_PER_PAGE = 20
@@ -33,7 +34,9 @@ MAX_PREVIEW_CHARS = 20000  # App.long_description's limit
 def _form_page(request, form: AppForm, *, app=None, status: int = 200):
     preview = None
     if request.method == "POST" and "preview" in request.POST:
-        preview = store_reads.long_description_html(form.data.get("long_description", "")[:MAX_PREVIEW_CHARS])
+        preview = demote_headings(
+            store_reads.long_description_html(form.data.get("long_description", "")[:MAX_PREVIEW_CHARS])
+        )
     return render(
         request,
         "portal/app_form.html",
@@ -114,7 +117,9 @@ def markdown_preview(request):
         return HttpResponseBadRequest(
             f"<p>The long description is limited to {MAX_PREVIEW_CHARS} characters.</p>".encode()
         )
-    response = HttpResponse(store_reads.long_description_html(text), content_type="text/html; charset=utf-8")
+    response = HttpResponse(
+        demote_headings(store_reads.long_description_html(text)), content_type="text/html; charset=utf-8"
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -76,6 +76,7 @@ def version_new(request, app_id):
                         {
                             "version_url": _version_url(app, version),
                             "complete_url": reverse("portal:version-complete", args=[app.pk, version.pk]),
+                            "target_url": reverse("portal:version-upload-target", args=[app.pk, version.pk]),
                             "upload": _upload_json(target),
                         },
                         status=201,

@@ -46,6 +46,7 @@
   };
 
   Uploader.prototype.clearErrors = function () {
+    if (this.errorBox) { this.errorBox.classList.remove("is-notice"); }
     this.form.querySelectorAll("ul.errors").forEach(function (ul) { ul.textContent = ""; });
     this.form.querySelectorAll(".field.has-error").forEach(function (f) { f.classList.remove("has-error"); });
     this.form.querySelectorAll("[aria-invalid]").forEach(function (f) { f.removeAttribute("aria-invalid"); });
@@ -144,6 +145,16 @@
       }
       self.versionUrl = answer.data.version_url;
       self.completeUrl = answer.data.complete_url;
+      if (self.mode === "create") {
+        /* The version exists now: a second try uploads to it again instead of creating another one. */
+        self.mode = "resume";
+        self.form.setAttribute("data-target-url", answer.data.target_url);
+        self.form.setAttribute("data-declared-size", String(file.size));
+        self.form.querySelectorAll("#id_version_name, #id_version_code, #id_release_notes").forEach(function (field) {
+          field.readOnly = true;
+        });
+        self.submit.textContent = "Upload again";
+      }
       self.put(answer.data.upload, file);
     }).catch(function () {
       self.setBusy(false);
@@ -201,6 +212,7 @@
       self.xhr = null;
       self.progressBox.hidden = true;
       self.setBusy(false);
+      if (self.errorBox) { self.errorBox.classList.add("is-notice"); }
       self.showErrors(
         { __all__: ["Upload cancelled. The version is kept and waits for its package."] },
         self.versionLink("Upload it later from the version's page, or delete the version there.")

@@ -135,7 +135,7 @@ def test_the_preview_button_renders_the_description_sanitized_without_saving(bro
     assert response.status_code == 200
     body = response.content.decode()
     preview = body.split('id="long-description-preview"', 1)[1].split("</section>", 1)[0]
-    assert "<h1>Hello</h1>" in preview
+    assert "<h3>Hello</h3>" in preview
     assert "<strong>bold</strong>" in preview
     assert "<script" not in preview
     assert "onerror" not in preview
@@ -145,12 +145,14 @@ def test_the_preview_button_renders_the_description_sanitized_without_saving(bro
 
 
 def test_the_live_preview_uses_the_stores_sanitizer(browser):
+    from portal.templatetags.portal import demote_headings
     from store.services.listing import render_long_description
 
     text = "## Title\n\n[click](javascript:alert(1)) <iframe src=//evil></iframe>"
     response = browser.post(reverse("portal:markdown-preview"), {"text": text})
     assert response.status_code == 200
-    assert response.content.decode() == render_long_description(text)
+    assert response.content.decode() == demote_headings(render_long_description(text))
+    assert "<h4>Title</h4>" in response.content.decode()  # under the page's own headings
     assert "javascript:" not in response.content.decode()
     assert "<iframe" not in response.content.decode()
     too_long = browser.post(reverse("portal:markdown-preview"), {"text": "x" * 20001})
