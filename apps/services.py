@@ -79,7 +79,7 @@ def _email_owner_status_changed(*, app_id, previous: str, to: str, reason: str) 
         body += f"\n\nReason: {reason}"
     try:
         send_mail(
-            subject=f"[Mosis Store] {app.package_id} is now {to}",
+            subject=f"[{settings.SITE_NAME}] {app.package_id} is now {to}",
             message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[app.owner.email],
