@@ -16,7 +16,7 @@ import pytest
 from django.core import mail
 
 from apps.models import App
-from tests.browser.portal_helpers import needs_chromium
+from tests.browser.portal_helpers import PASSWORD, needs_chromium
 from tests.factories import UserFactory
 from tests.portal.conftest import make_app
 from tests.versions.pipeline import manifest_for, write_package
@@ -318,4 +318,32 @@ def test_the_dashboard_at_phone_width(web, user):
     assert web.page.evaluate("document.activeElement.textContent") == "Skip to content"
     web.page.keyboard.press("Enter")
     assert web.page.evaluate("document.activeElement.id") == "main"
+    web.assert_clean()
+
+
+def test_sign_in_offers_the_configured_providers_and_lands_on_the_dashboard(web, user, settings):
+    providers = dict(settings.SOCIALACCOUNT_PROVIDERS)
+    for name in ("github", "google"):
+        providers[name] = {**providers[name], "APP": {"client_id": f"{name}-client", "secret": "s"}}
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    page = web.page
+    web.go("/portal/keys/")  # signed out: sent to sign in first, and back afterwards
+    page.wait_for_url(re.compile(r".*/accounts/login/\?next=/portal/keys/$"))
+    assert page.get_by_role("button", name="Continue with GitHub").is_visible()
+    assert page.get_by_role("button", name="Continue with Google").is_visible()
+    web.shot("sign-in-01-with-providers")
+    web.phone()
+    web.shot("sign-in-01-with-providers-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    page.fill("#id_login", user.email)
+    page.fill("#id_password", "wrong password")
+    page.click("form.form button[type=submit]")
+    assert page.locator(".form-errors").is_visible()
+    web.shot("sign-in-02-wrong-password")
+    page.fill("#id_password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/portal/keys/$"))
+    web.go("/accounts/email/")
+    web.shot("account-01-email-addresses")
     web.assert_clean()
