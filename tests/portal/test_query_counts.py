@@ -126,3 +126,30 @@ def test_store_pages(client, user):
     grown = [queries(client, url()) for url in urls]
     assert counts == grown
     assert max(grown) <= 8, grown
+
+
+def test_form_pages(browser, user):
+    app = make_app(user)
+    CategoryFactory(slug="first", name="First")
+    register_signing_key(user, name="first")
+
+    def grow():
+        for i in range(25):
+            CategoryFactory(slug=f"c{i}", name=f"C {i}")
+            register_signing_key(user, name=f"k{i}")
+            AppVersionFactory(app=app, version_code=i + 1)
+
+    urls = [
+        lambda: reverse("portal:app-new"),
+        lambda: reverse("portal:app-edit", args=[app.pk]),
+        lambda: reverse("portal:app-delete", args=[app.pk]),
+        lambda: reverse("portal:version-new", args=[app.pk]),
+    ]
+    before = [queries(browser, url()) for url in urls]
+    grow()
+    after = [queries(browser, url()) for url in urls]
+    assert before == after
+    assert max(after) <= 6, after
+    version = AppVersionFactory(app=app, version_code=99)
+    assert queries(browser, reverse("portal:version-status", args=[app.pk, version.pk])) <= 4
+    assert queries(browser, reverse("portal:guide")) <= 2
