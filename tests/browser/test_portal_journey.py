@@ -133,8 +133,9 @@ def test_a_newcomer_goes_from_sign_up_to_a_published_version(web, tmp_path, sett
     assert page.inner_text(".app-hero h1") == "Field Notes"
     assert page.locator("h1").count() == 1  # the description's headings sit under the page's
     assert page.inner_text(".prose h3") == "Field Notes"
-    icon = page.locator(".app-hero img.icon")
-    assert icon.evaluate("img => img.complete && img.naturalWidth > 0"), "the packaged icon loads"
+    page.wait_for_function(  # the packaged icon loads, from the host the page is served on
+        "() => { const img = document.querySelector('.app-hero img.icon'); return img.complete && img.naturalWidth > 0; }"
+    )
     web.shot("journey-12-store-app-page")
     web.phone()
     web.shot("journey-12-store-app-page-phone")

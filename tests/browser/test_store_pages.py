@@ -78,10 +78,13 @@ def catalog(live_server):
     return apps
 
 
-def icons_loaded(page) -> bool:
-    return page.evaluate(
-        "() => [...document.querySelectorAll('img.icon')].every(img => img.complete && img.naturalWidth > 0)"
+def icons_loaded(page, selector: str = "img.icon") -> bool:
+    """Every image has loaded (lazy ones may still be on their way when the page's load event fires)."""
+    page.wait_for_function(
+        "(selector) => [...document.querySelectorAll(selector)].every(img => img.complete && img.naturalWidth > 0)",
+        arg=selector,
     )
+    return True
 
 
 def test_browse_search_category_app_and_developer_pages(web, catalog):
@@ -115,9 +118,8 @@ def test_browse_search_category_app_and_developer_pages(web, catalog):
     page.get_by_role("link", name="Field Notes").click()
     page.wait_for_url(re.compile(r".*/apps/com\.example\.notes/$"))
     assert icons_loaded(page)
-    assert page.evaluate(
-        "() => [...document.querySelectorAll('.screenshots img')].every(img => img.complete && img.naturalWidth > 0)"
-    )
+    page.locator(".screenshots").scroll_into_view_if_needed()
+    assert icons_loaded(page, ".screenshots img")
     assert page.locator(".ratings meter").count() == 5
     assert "Fixed in 1.1.0" in page.inner_text(".reviews")
     assert page.inner_text(".changelog li >> nth=0").startswith("1.1.0")
