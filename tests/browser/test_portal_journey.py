@@ -18,6 +18,7 @@ from django.core import mail
 from apps.models import App
 from tests.browser.portal_helpers import PASSWORD, needs_chromium
 from tests.factories import UserFactory
+from tests.flows.test_version_journey_s3 import moto_endpoint, s3_storage  # noqa: F401 - fixtures
 from tests.portal.conftest import make_app
 from tests.versions.pipeline import manifest_for, write_package
 from versions.constants import VersionStatus
@@ -347,4 +348,52 @@ def test_sign_in_offers_the_configured_providers_and_lands_on_the_dashboard(web,
     page.wait_for_url(re.compile(r".*/portal/keys/$"))
     web.go("/accounts/email/")
     web.shot("account-01-email-addresses")
+    web.assert_clean()
+
+
+@pytest.mark.network
+def test_the_browser_uploads_straight_to_s3_through_the_presigned_put(
+    web,
+    user,
+    tmp_path,
+    settings,
+    s3_storage,  # noqa: F811 - the fixture imported above
+):
+    """STORAGE=s3 (moto's S3 server on another port): the page PUTs the file cross-origin to the presigned
+    URL — allowed by the bucket's CORS and the page's CSP — and the store validates the object it finds."""
+    from tests.flows.test_version_journey_s3 import BUCKET
+
+    endpoint = s3_storage.meta.endpoint_url
+    s3_storage.put_bucket_cors(
+        Bucket=BUCKET,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": [web.base_url],
+                    "AllowedMethods": ["PUT"],
+                    "AllowedHeaders": ["Content-Type"],
+                }
+            ]
+        },
+    )
+    policy = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = {
+        **policy,
+        "DIRECTIVES": {**policy["DIRECTIVES"], "connect-src": ["'self'", endpoint]},
+    }
+    settings.RATE_LIMITS_ENABLED = False
+    app = make_app(user, package_id="com.example.cloud", name="Cloud")
+    page = web.page
+    web.sign_in(user.email)
+    web.go(f"/portal/apps/{app.pk}/versions/new/")
+    page.fill("#id_version_name", "1.0.0")
+    page.set_input_files("#package-file", bulky_package(tmp_path, app, size=512 * 1024))
+    puts = []
+    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    page.get_by_role("button", name="Create version and upload").click()
+    page.wait_for_selector("text=Ready to submit", timeout=60_000)
+    assert puts and puts[0].startswith(f"{endpoint}/{BUCKET}/packages/apps/{app.pk}/"), puts
+    version = AppVersion.objects.get(app=app)
+    assert version.status == VersionStatus.DRAFT
+    web.shot("s3-01-validated-after-presigned-put")
     web.assert_clean()
