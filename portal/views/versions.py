@@ -61,7 +61,6 @@ def _version_url(app, version) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def version_new(request, app_id):
     app = owned_app_or_404(request, app_id)
-    keys = _active_signing_keys(request.user)
     if request.method == "POST":
         form = VersionCreateForm(request.POST)
         if form.is_valid():
@@ -98,7 +97,7 @@ def version_new(request, app_id):
         {
             "app": app,
             "form": form,
-            "complete_form": UploadCompleteForm(signing_keys=keys),
+            "complete_form": UploadCompleteForm(signing_keys=_active_signing_keys(request.user)),
             **_upload_context(),
         },
         status=status,
