@@ -76,7 +76,7 @@
         }
       });
     });
-    if (this.errorBox) {
+    if (this.errorBox && (top.length || extraNode)) {
       var ul = this.errorBox.querySelector("ul");
       top.forEach(function (message) {
         var li = document.createElement("li");
@@ -91,6 +91,10 @@
       this.errorBox.hidden = false;
       this.errorBox.setAttribute("tabindex", "-1");
       this.errorBox.focus();
+    } else {
+      /* Only field errors: go to the first field that has one (its error is read with it). */
+      var invalid = form.querySelector("[aria-invalid=true]");
+      if (invalid) { invalid.focus(); }
     }
   };
 

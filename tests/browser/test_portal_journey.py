@@ -260,8 +260,21 @@ def test_an_upload_can_be_cancelled_and_resumed_later(web, user, tmp_path, setti
     page = web.page
     web.sign_in(user.email)
     web.go(f"/portal/apps/{app.pk}/versions/new/")
-    page.fill("#id_version_name", "1.0.0")
+    # Mistakes are shown next to their field, and the focus goes there.
+    page.get_by_role("button", name="Create version and upload").click()
+    assert page.inner_text("#package-file_errors") == "Choose the package file (.mpk) to upload."
+    assert page.evaluate("document.activeElement.id") == "package-file"
     package = bulky_package(tmp_path, app)
+    page.set_input_files("#package-file", package)
+    page.fill("#id_version_name", "one")
+    web.expect(400, f"/portal/apps/{app.pk}/versions/new/")
+    page.get_by_role("button", name="Create version and upload").click()
+    page.wait_for_selector("#id_version_name_errors li")
+    assert page.inner_text("#id_version_name_errors") == "Must be a semantic version such as 1.4.0."
+    assert page.evaluate("document.activeElement.id") == "id_version_name"
+    assert page.locator(".form-errors").is_hidden()
+    web.shot("cancel-00-field-errors")
+    page.fill("#id_version_name", "1.0.0")
     page.set_input_files("#package-file", package)
     cdp = web.throttle_uploads(256 * 1024)
     page.get_by_role("button", name="Create version and upload").click()
