@@ -13,12 +13,16 @@ from django.conf import settings
 from mosis.core.siteurl import DEFAULT_SITE_URL
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
+
+
 def site_domain() -> str:
-    """The host (and port) emails name: ``SITE_URL``'s, else the first concrete ``ALLOWED_HOSTS`` entry."""
+    """The host (and port) emails name: ``SITE_URL``'s, else the first public ``ALLOWED_HOSTS`` entry, else
+    the embedded server's ``127.0.0.1:8000``."""
     if settings.SITE_URL:
         return urlsplit(settings.SITE_URL).netloc
     for host in settings.ALLOWED_HOSTS:
-        if host and host != "*" and not host.startswith(".") and host != "testserver":
+        if host and host != "*" and not host.startswith(".") and host not in LOCAL_HOSTS:
             return host
     return urlsplit(DEFAULT_SITE_URL).netloc
 

@@ -30,8 +30,10 @@ def test_site_sync_follows_the_settings(settings):
     site = site_sync()
     assert (site.name, site.domain) == ("Acme Apps", "apps.acme.test:8443")
     settings.SITE_URL = ""
-    settings.ALLOWED_HOSTS = ["*", ".acme.test", "store.acme.test"]
+    settings.ALLOWED_HOSTS = ["*", ".acme.test", "127.0.0.1", "store.acme.test"]
     assert site_sync().domain == "store.acme.test"
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    assert site_sync().domain == "127.0.0.1:8000"  # the embedded server
     Site.objects.all().delete()
     assert site_sync().name == "Acme Apps"
 
