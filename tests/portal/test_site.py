@@ -129,6 +129,7 @@ def test_sign_in_pages_keep_the_csp_too(client):
 def test_the_csp_lets_the_browser_upload_to_s3(monkeypatch):
     from mosis.settings import base
 
+    monkeypatch.setattr(base, "STORAGE_BACKEND", "local")
     assert base.csp_upload_origins() == []  # local storage: uploads go to this server ('self')
     monkeypatch.setattr(base, "STORAGE_BACKEND", "s3")
     monkeypatch.setattr(base, "AWS_S3_ENDPOINT_URL", "http://127.0.0.1:9000/")
