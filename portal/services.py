@@ -12,7 +12,6 @@ from django.conf import settings
 
 from mosis.core.siteurl import DEFAULT_SITE_URL
 
-
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
 
 
