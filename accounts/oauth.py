@@ -159,6 +159,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return session
 
 
+def provider_is_enabled(provider: str) -> bool:
+    """Whether sign-in with ``provider`` is configured in the settings (its client id set): the pages show
+    its button only then. Read from the settings alone, so rendering a page costs no query."""
+    app = settings.SOCIALACCOUNT_PROVIDERS.get(provider, {}).get("APP") or {}
+    return provider in PROVIDERS and bool(app.get("client_id"))
+
+
 # --- The two steps of the API flow ---------------------------------------------------------------------
 
 

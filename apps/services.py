@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -88,7 +89,7 @@ def _email_owner_status_changed(*, app_id, previous: str, to: str, reason: str) 
         body += f"\n\nReason: {reason}"
     try:
         send_mail(
-            subject=f"[Mosis Store] {app.package_id} is now {to}",
+            subject=f"[{settings.SITE_NAME}] {app.package_id} is now {to}",
             message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[app.owner.email],
@@ -248,7 +249,7 @@ def _new_apps_per_day_check(*, owner) -> None:
     limit = settings.MAX_NEW_APPS_PER_DAY
     now = timezone.now()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
     created = App.objects.filter(owner=owner, created_at__gte=day_start).count()
     deleted = ActivityEvent.objects.filter(type="app.deleted", actor=owner, created_at__gte=day_start).count()
     if created + deleted >= limit:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from mosis.core.views import HealthView, bench_floor, unknown_api_path
 
@@ -14,7 +14,8 @@ api_v1 = [
         SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[]),
         name="openapi",
     ),
-    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
+    # The split view serves Swagger UI's start-up script as a file: the page needs no inline script (CSP).
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi"), name="swagger-ui"),
     path("", include("accounts.urls")),
     path("", include("apps.urls")),
     path("", include("versions.urls")),
@@ -29,6 +30,7 @@ urlpatterns = [
     re_path(r"^v1(/.*)?$", unknown_api_path),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("django_prometheus.urls")),
     path("", include("store.portal_urls")),
 ]

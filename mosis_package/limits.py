@@ -177,5 +177,5 @@ ISSUE_FIXES: dict[str, str] = {
     "SIGNATURE_INVALID": "Sign the exact file you upload, last (`mosis sign FILE`), with a key registered to you.",
     "SIGNATURE_KEY_UNKNOWN": "Register the public key first (`mosis keygen` does it; or `mosis keys add PUBLIC.pem`).",
     "SIGNATURE_KEY_REVOKED": "Sign with an active key: `mosis keygen` makes and registers a new one.",
-    "INTERNAL": "Nothing to change in the package: run `mosis publish` again to retry.",
+    "INTERNAL": "Nothing to change in the package: retry (`mosis publish` again, or Retry on the portal page).",
 }

@@ -218,8 +218,9 @@ def _html_404(request):
 
 
 def handler500(request):
-    """Django's 500 handler. It runs inside the ``except`` of the failure (sys.exc_info is the error), so a
-    database outage raised outside a view (session, authentication middleware) still becomes a 503."""
+    """Django's 500 handler: JSON under ``/v1``, an HTML page without details for the pages (store, portal,
+    sign-in). It runs inside the ``except`` of the failure (sys.exc_info is the error), so a database outage
+    raised outside a view (session, authentication middleware) still becomes a 503 with ``Retry-After``."""
     outage = is_outage(sys.exc_info()[1])
     if request.path.startswith("/v1"):
         return outage_json_response() if outage else error_json_response(ErrorCode.INTERNAL_ERROR)
@@ -231,4 +232,6 @@ def handler500(request):
         )
         response["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
         return response
-    return error_json_response(ErrorCode.INTERNAL_ERROR)
+    from django.views.defaults import server_error
+
+    return server_error(request)

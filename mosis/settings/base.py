@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -25,6 +26,9 @@ SITE_URL = env("SITE_URL", default="")
 # Proxies in front of the store that append to X-Forwarded-For (mosis.core.clientip); 0 ignores the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MOSIS_VERSION = "0.1.0"
+# The store's name in page titles and emails; applied to django.contrib.sites' Site on every migrate
+# (portal.services.site_sync), so allauth's emails name it instead of "example.com".
+SITE_NAME = env("SITE_NAME", default="Mosis Store")
 
 INSTALLED_APPS = [
     "mosis.apps.ReviewConsoleAdminConfig",  # django.contrib.admin with the review console's site
@@ -39,6 +43,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from static files: /v1/docs works offline
+    "csp",
     "django_filters",
     "django_celery_beat",
     "allauth",
@@ -53,12 +59,14 @@ INSTALLED_APPS = [
     "versions",
     "store",
     "telemetry",
+    "portal",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "mosis.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.site",
             ],
         },
     },
@@ -150,7 +159,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/portal/"  # a developer lands on their dashboard after signing in
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -245,6 +256,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "App store and extension registry. See docs/api.md for a guide with curl examples.",
     "VERSION": MOSIS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files, never a CDN (/v1/docs offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
@@ -318,6 +334,46 @@ STORAGES = {
 UPLOAD_URL_MAX_TTL = 900
 UPLOAD_URL_TTL = min(env.int("UPLOAD_URL_TTL", default=UPLOAD_URL_MAX_TTL), UPLOAD_URL_MAX_TTL)
 DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=900)
+
+
+# --- Content-Security-Policy (django-csp) for every page: no inline script or style anywhere ------------
+def url_origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp_upload_origins() -> list[str]:
+    """Where the portal's browser PUTs packages: this server (local storage) or the S3 endpoint."""
+    if STORAGE_BACKEND != "s3":
+        return []
+    if AWS_S3_ENDPOINT_URL:
+        origin = url_origin(AWS_S3_ENDPOINT_URL)
+        scheme, host = origin.split("://", 1)
+        return [origin, f"{scheme}://*.{host}"]  # path-style and virtual-hosted-style presigned URLs
+    return ["https://*.amazonaws.com"]
+
+
+CONTENT_SECURITY_POLICY = {
+    # The admin's templates (the review console) still use inline style attributes: it keeps Django's
+    # own headers until they are moved to a stylesheet.
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # App icons and screenshots are developer-hosted https URLs; Swagger UI draws data: images.
+        "img-src": [SELF, "data:", "https:"],
+        "connect-src": [SELF, *csp_upload_origins(), *env.list("CSP_EXTRA_CONNECT_SRC", default=[])],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Sign-in with a provider posts to allauth, which redirects to the provider's authorize page.
+        "form-action": [SELF, *sorted({url_origin(urls["authorize"]) for urls in OAUTH_ENDPOINTS.values()})],
+    },
+}
 
 # --- Package rules ---------------------------------------------------------------------------------------
 MAX_PACKAGE_SIZE = env.int("MAX_PACKAGE_SIZE", default=200 * 1024 * 1024)
