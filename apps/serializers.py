@@ -8,6 +8,9 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mosis.core.fields import StrictCharField
+from mosis.core.query import QuerySerializer
+
 from .constants import PACKAGE_ID_PATTERN, AppStatus
 from .models import ActivityEvent, App, Category
 from .selectors import app_latest_version
@@ -234,8 +237,8 @@ class ActivityEventSerializer(serializers.ModelSerializer):
         return {"id": str(event.actor_id), "name": event.actor.display_name}
 
 
-class EventQuerySerializer(serializers.Serializer):
-    type = serializers.CharField(required=False, max_length=50)
+class EventQuerySerializer(QuerySerializer):
+    type = StrictCharField(required=False, max_length=50)
     app_id = serializers.UUIDField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
@@ -246,5 +249,5 @@ class EventQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class AppListQuerySerializer(serializers.Serializer):
+class AppListQuerySerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=AppStatus.choices, required=False)

@@ -17,6 +17,13 @@ from .limits import ERROR, WARNING, Issue
 MANIFEST_NAME = "manifest.json"
 
 PACKAGE_ID_PATTERN = r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$"
+# semver.org's own regular expression (MAJOR.MINOR.PATCH, optional pre-release and build, no leading zeros):
+# exactly what semantic_version accepts, so a schema, a form and the validator say the same thing.
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
 MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2}))?$"  # parts <= 999, as versions.constants.mosis_version_number
 
 # The one permission list. name -> (sensitive, what it grants). Sensitive permissions are allowed but are

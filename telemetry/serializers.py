@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mosis.core.fields import StrictCharField
+from mosis.core.query import QuerySerializer
 
 from .constants import (
     ANALYTICS_DEFAULT_DAYS,
@@ -36,17 +37,6 @@ class TimestampField(StrictCharField):
 
     def __init__(self, **kwargs):
         super().__init__(max_length=40, **kwargs)
-
-
-class QuerySerializer(serializers.Serializer):
-    """Query parameters: one sent empty (``?version=``) is a 400 naming it, not "absent" (DRF would drop it)."""
-
-    def to_internal_value(self, data):
-        if hasattr(data, "getlist"):
-            empty = [name for name in self.fields if name in data and data.get(name) == ""]
-            if empty:
-                raise serializers.ValidationError({name: ["Must not be empty."] for name in empty})
-        return super().to_internal_value(data)
 
 
 # --- events ---------------------------------------------------------------------------------------------

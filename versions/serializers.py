@@ -3,6 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mosis.core.query import QuerySerializer
+from mosis_package.manifest import SEMVER_PATTERN
+
 from .constants import VersionStatus
 from .models import AppVersion
 from .selectors import version_package_url
@@ -100,7 +103,12 @@ class AppVersionSerializer(serializers.ModelSerializer):
 
 
 class VersionCreateSerializer(serializers.Serializer):
-    version_name = serializers.CharField(max_length=64)
+    version_name = serializers.RegexField(
+        SEMVER_PATTERN,
+        max_length=64,
+        error_messages={"invalid": "Must be a semantic version such as 1.4.0."},
+        help_text="Semantic version (1.4.0, 2.0.0-beta.1); never reused within the app.",
+    )
     version_code = serializers.IntegerField(min_value=1, max_value=MAX_VERSION_CODE)
     release_notes = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
     size = serializers.IntegerField(
@@ -136,7 +144,7 @@ class UploadCompleteSerializer(serializers.Serializer):
     )
 
 
-class VersionListQuerySerializer(serializers.Serializer):
+class VersionListQuerySerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=VersionStatus.choices, required=False)
 
 

@@ -17,8 +17,10 @@ MAX_OFFSET = 1_000_000
 
 def _int_param(request, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
+    if raw == "":  # sent empty is a mistake to point out, not "absent" (the schema says integer)
+        raise ValidationError({name: ["Must not be empty."]})
     try:
         value = int(raw)
     except ValueError:
