@@ -20,6 +20,7 @@ USER_AGENT = "mosis-cli/0.1"
 TIMEOUT = 30  # seconds for an API call (connect + read); uploads use UPLOAD_TIMEOUT per read
 UPLOAD_TIMEOUT = 120
 MAX_RETRY_AFTER = 120  # a 429 on a poll is waited out up to this long; longer ones are reported
+MAX_OUTAGE_RETRIES = 5  # a poll waits out this many 503s with Retry-After before reporting the outage
 PAGE_LIMIT = 100
 
 
@@ -80,11 +81,13 @@ class StoreClient:
         """Call ``/v1<path>``; the decoded JSON body, or ``CliError``/``ApiError``.
 
         With ``auth`` the credential is sent (``CliError`` AUTH if there is none) and an expired access token
-        is refreshed once. ``wait_on_rate_limit`` (polls) waits out a 429's ``Retry-After`` when short.
+        is refreshed once. ``wait_on_rate_limit`` (polls) waits out a short ``Retry-After`` of a 429 (rate
+        limited) or a 503 (the store's database briefly away), a few times for the 503.
         """
         if auth and not self.credentials.present:
             raise _not_signed_in(self.store)
         refreshed = False
+        outages = 0
         while True:
             headers = self.credentials.header() if auth else {}
             if auth and not headers and self.credentials.refresh_token:
@@ -96,8 +99,12 @@ class StoreClient:
                 self._refresh()
                 refreshed = True
                 continue
-            if response.status_code == 429 and wait_on_rate_limit:
+            if response.status_code in (429, 503) and wait_on_rate_limit:
                 delay = _retry_after(response)
+                if response.status_code == 503:
+                    outages += 1
+                    if outages > MAX_OUTAGE_RETRIES:
+                        delay = None
                 if delay is not None and delay <= MAX_RETRY_AFTER:
                     time.sleep(delay)
                     continue

@@ -107,7 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite (embedded mode): the web process, the in-process periodic tasks and a `manage.py` in another
+    # process all write to one file. WAL lets readers go on while one writes; IMMEDIATE transactions take the
+    # write lock when they begin, so two writers queue (up to `timeout` seconds) instead of one failing at
+    # once with "database is locked" when its read transaction tries to become a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # The hottest single-row reads as prepared statements (mosis.core.db); False behind a transaction-pooling
 # PgBouncer, which cannot keep them.

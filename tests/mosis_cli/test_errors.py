@@ -4,6 +4,7 @@ validation rejects — and re-running after the fix does the right thing."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -232,3 +233,49 @@ def _upload_unsigned(store: str, developer, data: bytes) -> None:
         timeout=10,
     )
     assert done.status_code == 200, done.text
+
+
+class _Replies:
+    """A requests.Session stand-in that answers with the given (status, headers, body) in turn."""
+
+    def __init__(self, *replies):
+        self.replies = list(replies)
+        self.headers: dict[str, str] = {}
+        self.calls = 0
+
+    def request(self, method, url, **kwargs):
+        status, headers, body = self.replies.pop(0)
+        self.calls += 1
+        response = requests.Response()
+        response.status_code, response.url = status, url
+        response.headers.update({"Content-Type": "application/json", **headers})
+        response.raw = io.BytesIO(json.dumps(body).encode())
+        return response
+
+
+_OUTAGE = (
+    503,
+    {"Retry-After": "0"},
+    {"error": {"code": "SERVICE_UNAVAILABLE", "message": "The database is unavailable.", "request_id": "r1"}},
+)
+
+
+def test_a_poll_waits_out_a_brief_outage_and_reports_a_long_one():
+    from mosis_cli.api import MAX_OUTAGE_RETRIES, ApiError, Credentials, StoreClient
+
+    brief = _Replies(_OUTAGE, _OUTAGE, (200, {}, {"status": "published"}))
+    client = StoreClient("http://store.test", Credentials(api_key="k"), session=brief)
+    assert client.request("GET", "/apps/x", wait_on_rate_limit=True) == {"status": "published"}
+    assert brief.calls == 3
+
+    endless = _Replies(*[_OUTAGE] * (MAX_OUTAGE_RETRIES + 1))
+    client = StoreClient("http://store.test", Credentials(api_key="k"), session=endless)
+    with pytest.raises(ApiError) as raised:
+        client.request("GET", "/apps/x", wait_on_rate_limit=True)
+    assert raised.value.exit_code == ExitCode.UNAVAILABLE and "r1" in raised.value.fix
+
+    once = _Replies(_OUTAGE)  # a command that is not a poll reports the first 503 at once
+    client = StoreClient("http://store.test", Credentials(api_key="k"), session=once)
+    with pytest.raises(ApiError):
+        client.request("POST", "/apps")
+    assert once.calls == 1
