@@ -37,7 +37,9 @@ def _webhooks_page(request, form, *, created=None, secret=None, status=200):
         "portal/webhooks.html",
         {
             "form": form,
-            "webhooks": paginate(request, selectors.webhooks_for_owner(owner=request.user), WEBHOOKS_PER_PAGE),
+            "webhooks": paginate(
+                request, selectors.webhooks_for_owner(owner=request.user), WEBHOOKS_PER_PAGE
+            ),
             "created": created,
             "secret": secret,
             "max_webhooks": services.MAX_WEBHOOKS_PER_OWNER,
@@ -114,5 +116,7 @@ def webhook_delete(request, webhook_id):
     except ApplicationError as error:
         return action_done(request, reverse("portal:webhook", args=[webhook.pk]), error=error)
     return action_done(
-        request, reverse("portal:webhooks"), ok=f"The webhook to {webhook.url} was deleted with its deliveries."
+        request,
+        reverse("portal:webhooks"),
+        ok=f"The webhook to {webhook.url} was deleted with its deliveries.",
     )

@@ -124,7 +124,9 @@ def test_the_value_axis_ends_on_a_round_number_at_or_above_the_peak(peak, top):
 
 
 def test_bars_are_proportional_and_every_day_has_one():
-    rows = [{"date": f"2026-03-0{d}", "downloads": v} for d, v in zip(range(1, 5), [0, 10, 20, 5], strict=True)]
+    rows = [
+        {"date": f"2026-03-0{d}", "downloads": v} for d, v in zip(range(1, 5), [0, 10, 20, 5], strict=True)
+    ]
     chart = daily_chart(rows=rows, metric="downloads", label="Downloads", unit="downloads")
     heights = [bar.height for bar in chart.bars]
     assert heights[0] == 0 and heights[2] == 2 * heights[1] and heights[1] == 2 * heights[3]
@@ -143,4 +145,3 @@ def test_a_year_long_range_labels_dates_with_their_year():
     assert chart.date_ticks[0].label == "Dec 7 2025"
     assert chart.value_ticks[-1].label == "2k"
     assert all(bar.width == 10 for bar in chart.bars)  # no gaps: a gap would hide a one-pixel bar
-

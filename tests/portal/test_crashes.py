@@ -16,7 +16,9 @@ from tests.portal.conftest import JAVA_TRACE
 pytestmark = pytest.mark.django_db
 
 
-def report(app, version="1.0.0", crash_type="java.lang.NullPointerException", message="note was null", **extra):
+def report(
+    app, version="1.0.0", crash_type="java.lang.NullPointerException", message="note was null", **extra
+):
     device = extra.pop("device", None) or community_device()[0]
     return crash_report_submit(
         app_id=app.pk,
@@ -38,7 +40,9 @@ def test_the_list_shows_each_group_with_its_counts_per_version(browser, app):
     for _ in range(3):
         report(app, "1.0.0")
     report(app, "1.1.0")
-    report(app, "1.1.0", crash_type="java.lang.IllegalStateException", message="editor closed twice (id 1234)")
+    report(
+        app, "1.1.0", crash_type="java.lang.IllegalStateException", message="editor closed twice (id 1234)"
+    )
     report(app, "1.1.0", crash_type="java.lang.IllegalStateException", message="editor closed twice (id 99)")
 
     response = browser.get(reverse("portal:app-crashes", args=[app.pk]))
@@ -93,9 +97,9 @@ def test_a_group_page_shows_the_first_stack_its_versions_and_recent_reports(brow
     assert "In total 2" in page
     assert '"screen": "list <b>"' in page  # shown as text ...
     assert "list &lt;b&gt;" in raw  # ... escaped, not markup
-    assert raw.count('<p><strong>1.') == 2  # two recent reports, newest first
+    assert raw.count("<p><strong>1.") == 2  # two recent reports, newest first
     assert page.index("1.1.0 ·") < page.index("1.0.0 ·")
-    assert f'{reverse("portal:app-crashes", args=[app.pk])}?version=1.1.0' in raw
+    assert f"{reverse('portal:app-crashes', args=[app.pk])}?version=1.1.0" in raw
 
 
 def test_a_group_of_another_app_is_a_404_under_mine(browser, app, other_user):

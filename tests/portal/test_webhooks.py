@@ -24,7 +24,8 @@ def text(response) -> str:
 
 def add(browser, **fields):
     return browser.post(
-        reverse("portal:webhooks"), {"url": PUBLIC_URL, "events": ["version.published", "crash.new"], **fields}
+        reverse("portal:webhooks"),
+        {"url": PUBLIC_URL, "events": ["version.published", "crash.new"], **fields},
     )
 
 
