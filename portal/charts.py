@@ -17,7 +17,8 @@ SLOT = 10
 HEIGHT = 190  # also the plot's CSS height in pixels: y positions are pixels for the value labels
 PAD = 8  # above the top gridline and below the baseline, room for the value labels' halves
 GRIDLINES = 4
-MAX_DATE_LABELS = 6
+MAX_DATE_LABELS = 6  # spread evenly over a longer range
+EVERY_DAY_LABELLED = 8  # a week (or a day more) names every day
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Tick:
     position: float  # y in pixels for the value axis, x in percent of the width for the date axis
     label: str
     anchor: str = "middle"  # SVG text-anchor: the first and last dates stay inside the chart
+    minor: bool = False  # a date label left out on a phone, where six would collide
 
 
 @dataclass
@@ -134,14 +136,19 @@ def daily_chart(*, rows: list[dict], metric: str, label: str, unit: str) -> Dail
         y = round(PAD + plot_height - plot_height * step / GRIDLINES, 2)
         chart.value_ticks.append(Tick(y, _short(top_value * step // GRIDLINES)))
     with_year = days[0].year != days[-1].year
-    count = min(MAX_DATE_LABELS, len(days))
-    indexes = sorted({round(i * (len(days) - 1) / max(1, count - 1)) for i in range(count)})
+    if len(days) <= EVERY_DAY_LABELLED:
+        indexes = list(range(len(days)))
+    else:
+        step = (len(days) - 1) / (MAX_DATE_LABELS - 1)
+        indexes = sorted({round(i * step) for i in range(MAX_DATE_LABELS)})
+    kept_on_phone = {indexes[0], indexes[len(indexes) // 2], indexes[-1]}
     for index in indexes:
         text = _date_label(days[index], with_year=with_year)
+        minor = index not in kept_on_phone
         if len(indexes) > 1 and index == indexes[0]:
             chart.date_ticks.append(Tick(0, text, "start"))
         elif len(indexes) > 1 and index == indexes[-1]:
             chart.date_ticks.append(Tick(100, text, "end"))
         else:
-            chart.date_ticks.append(Tick(round(100 * (index + 0.5) / len(days), 2), text))
+            chart.date_ticks.append(Tick(round(100 * (index + 0.5) / len(days), 2), text, minor=minor))
     return chart

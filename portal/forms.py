@@ -388,7 +388,7 @@ class CrashFilterForm(ApiForm):
     version = text(
         "App version",
         max_length=APP_VERSION_MAX_LENGTH,
-        help_text="Only the groups seen in this version, with its counts. Empty: every version.",
+        help_text="Only groups seen in this version, with its counts.",
         autocomplete="off",
     )
 
