@@ -46,6 +46,9 @@ class DailyChart:
     unit: str  # "downloads", for "12 downloads"
     start: str
     end: str
+    # A sum over days means something for downloads and crashes; active users are distinct devices per day
+    # (one device active all month counts every day), so their headline is the daily average.
+    additive: bool
     total: int
     peak: int
     peak_day: str | None
@@ -57,8 +60,19 @@ class DailyChart:
     baseline: int = HEIGHT - PAD
 
     @property
-    def total_text(self) -> str:
-        return f"{self.total:,}"
+    def average(self) -> float:
+        return self.total / len(self.bars) if self.bars else 0.0
+
+    @property
+    def headline_text(self) -> str:
+        """The figure shown big above the chart: the total, or for a non-additive metric the daily average."""
+        if self.additive:
+            return f"{self.total:,}"
+        return f"{self.average:,.1f}".removesuffix(".0")
+
+    @property
+    def headline_note(self) -> str:
+        return "in total" if self.additive else "a day on average"
 
     @property
     def summary(self) -> str:
@@ -66,8 +80,13 @@ class DailyChart:
         days = len(self.bars)
         if not self.total:
             return f"No {self.unit} on any of the {days} days from {self.start} to {self.end}."
+        overall = (
+            f"{self.total:,} {self.unit} over {days} days"
+            if self.additive
+            else f"On average {self.headline_text} {self.unit} a day over {days} days"
+        )
         return (
-            f"{self.total:,} {self.unit} over {days} days from {self.start} to {self.end}; "
+            f"{overall} from {self.start} to {self.end}; "
             f"the most on one day: {self.peak:,} on {self.peak_day}."
         )
 
@@ -99,8 +118,9 @@ def _date_label(day: dt.date, *, with_year: bool) -> str:
     return f"{day:%b} {day.day}" + (f" {day.year}" if with_year else "")
 
 
-def daily_chart(*, rows: list[dict], metric: str, label: str, unit: str) -> DailyChart:
-    """Lay out one metric of ``rows`` (one per day, oldest first, zero-filled) as a bar chart."""
+def daily_chart(*, rows: list[dict], metric: str, label: str, unit: str, additive: bool = True) -> DailyChart:
+    """Lay out one metric of ``rows`` (one per day, oldest first, zero-filled) as a bar chart; ``additive``
+    False for a figure whose sum over days means nothing (distinct devices a day)."""
     values = [int(row[metric]) for row in rows]
     days = [dt.date.fromisoformat(row["date"]) for row in rows]
     peak = max(values, default=0)
@@ -108,6 +128,7 @@ def daily_chart(*, rows: list[dict], metric: str, label: str, unit: str) -> Dail
         metric=metric,
         label=label,
         unit=unit,
+        additive=additive,
         start=rows[0]["date"] if rows else "",
         end=rows[-1]["date"] if rows else "",
         total=sum(values),

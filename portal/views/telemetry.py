@@ -24,11 +24,11 @@ from ..forms import AnalyticsRangeForm, CrashFilterForm
 from .common import owned_app_or_404, paginate
 
 CRASH_GROUPS_PER_PAGE = 25
-# Label and unit of each metric, in ANALYTICS_METRICS' order.
+# Label, unit and whether a sum over days means something, for each metric in ANALYTICS_METRICS' order.
 METRICS = {
-    "downloads": ("Downloads", "downloads"),
-    "active_users": ("Active users", "active users (distinct devices)"),
-    "crashes": ("Crashes", "crash reports"),
+    "downloads": ("Downloads", "downloads", True),
+    "active_users": ("Active users", "active users (distinct devices)", False),
+    "crashes": ("Crashes", "crash reports", True),
 }
 QUICK_RANGES = (7, 30, 90, 365)
 
@@ -61,8 +61,8 @@ def app_analytics(request, app_id):
         end=end,
         rows=rows,
         charts=[
-            daily_chart(rows=rows, metric=metric, label=label, unit=unit)
-            for metric, (label, unit) in METRICS.items()
+            daily_chart(rows=rows, metric=metric, label=label, unit=unit, additive=additive)
+            for metric, (label, unit, additive) in METRICS.items()
         ],
     )
     return render(request, "portal/analytics.html", context)

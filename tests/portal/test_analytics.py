@@ -57,6 +57,10 @@ def test_the_page_charts_and_tabulates_the_rolled_up_figures_of_the_last_30_days
     assert f"Downloads per day, {(today - dt.timedelta(days=29)).isoformat()} to {today.isoformat()}" in page
     assert f"{total_downloads:,} downloads over 30 days" in html.unescape(page)
     assert page.count("<rect ") == 90  # one bar per day per metric
+    # Active users are distinct devices a day: their headline is the daily average, never a sum over days.
+    average = sum(day["active_users"] for day in sent.values()) / 30
+    assert f"On average {average:.1f}".removesuffix(".0") in page
+    assert "a day on average" in page
     assert 'value="' + today.isoformat() + '"' in page  # the form shows the range it drew
     assert "<script" not in page.split("<main", 1)[1]  # charts need no script
 
@@ -135,6 +139,18 @@ def test_bars_are_proportional_and_every_day_has_one():
     assert [tick.label for tick in chart.value_ticks] == ["0", "5", "10", "15", "20"]
     assert chart.date_ticks[0].anchor == "start" and chart.date_ticks[-1].anchor == "end"
     assert "35 downloads over 4 days" in chart.summary
+    assert (chart.headline_text, chart.headline_note) == ("35", "in total")
+
+
+def test_a_figure_that_does_not_add_up_over_days_headlines_its_daily_average():
+    rows = [
+        {"date": f"2026-03-0{d}", "active_users": v} for d, v in zip(range(1, 5), [3, 3, 4, 4], strict=True)
+    ]
+    chart = daily_chart(
+        rows=rows, metric="active_users", label="Active users", unit="devices", additive=False
+    )
+    assert (chart.headline_text, chart.headline_note) == ("3.5", "a day on average")
+    assert chart.summary.startswith("On average 3.5 devices a day over 4 days")
 
 
 def test_a_year_long_range_labels_dates_with_their_year():

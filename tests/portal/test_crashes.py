@@ -109,3 +109,21 @@ def test_a_group_of_another_app_is_a_404_under_mine(browser, app, other_user):
     group = report(theirs)
     assert browser.get(reverse("portal:app-crash", args=[app.pk, group.group_id])).status_code == 404
     assert browser.get(reverse("portal:app-crash", args=[theirs.pk, group.group_id])).status_code == 404
+
+
+def test_the_pages_of_a_filtered_list_keep_the_filter(browser, app):
+    device = community_device()[0]
+    for i in range(27):
+        report(app, "2.0.0", crash_type=f"Type{i}", device=device)
+    report(app, "1.0.0", crash_type="Old", device=device)
+    base = reverse("portal:app-crashes", args=[app.pk])
+    first = browser.get(base + "?version=2.0.0").content.decode()
+    assert 'href="?version=2.0.0&amp;page=2"' in first
+    second = text(browser.get(base + "?version=2.0.0&page=2"))
+    assert "Crash groups seen in 2.0.0 (27)" in second and "Page 2 of 2" in second
+    assert "Old" not in second.split("Crash groups seen in", 1)[1]
+
+
+def test_the_dashboard_links_each_app_to_its_analytics(browser, app):
+    page = browser.get(reverse("portal:dashboard")).content.decode()
+    assert f'href="{reverse("portal:app-analytics", args=[app.pk])}"' in page

@@ -131,6 +131,7 @@ def test_every_page_sends_a_strict_csp_and_keeps_to_it(browser, user):
         assert not INLINE_SCRIPT.search(body), url
         assert not INLINE_STYLE.search(body), url
         assert not INLINE_HANDLER.search(body), url
+        assert "{#" not in body and "{%" not in body, url  # a template comment or tag that did not parse
 
 
 def test_sign_in_pages_keep_the_csp_too(client):
