@@ -160,15 +160,16 @@ def daily_chart(*, rows: list[dict], metric: str, label: str, unit: str, additiv
     if len(days) <= EVERY_DAY_LABELLED:
         indexes = list(range(len(days)))
     else:
-        step = (len(days) - 1) / (MAX_DATE_LABELS - 1)
-        indexes = sorted({round(i * step) for i in range(MAX_DATE_LABELS)})
+        spacing = (len(days) - 1) / (MAX_DATE_LABELS - 1)
+        indexes = sorted({round(i * spacing) for i in range(MAX_DATE_LABELS)})
     kept_on_phone = {indexes[0], indexes[len(indexes) // 2], indexes[-1]}
+    edges = len(days) > EVERY_DAY_LABELLED  # thin bars: the end labels align with the plot's edges
     for index in indexes:
         text = _date_label(days[index], with_year=with_year)
         minor = index not in kept_on_phone
-        if len(indexes) > 1 and index == indexes[0]:
+        if edges and index == indexes[0]:
             chart.date_ticks.append(Tick(0, text, "start"))
-        elif len(indexes) > 1 and index == indexes[-1]:
+        elif edges and index == indexes[-1]:
             chart.date_ticks.append(Tick(100, text, "end"))
         else:
             chart.date_ticks.append(Tick(round(100 * (index + 0.5) / len(days), 2), text, minor=minor))

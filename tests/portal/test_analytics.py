@@ -137,7 +137,8 @@ def test_bars_are_proportional_and_every_day_has_one():
     assert [bar.day for bar in chart.bars] == [row["date"] for row in rows]
     assert (chart.total, chart.peak, chart.peak_day) == (35, 20, "2026-03-03")
     assert [tick.label for tick in chart.value_ticks] == ["0", "5", "10", "15", "20"]
-    assert chart.date_ticks[0].anchor == "start" and chart.date_ticks[-1].anchor == "end"
+    assert [tick.anchor for tick in chart.date_ticks] == ["middle"] * 4  # a short range: under each bar
+    assert [tick.position for tick in chart.date_ticks] == [12.5, 37.5, 62.5, 87.5]
     assert "35 downloads over 4 days" in chart.summary
     assert (chart.headline_text, chart.headline_note) == ("35", "in total")
 
@@ -159,5 +160,8 @@ def test_a_year_long_range_labels_dates_with_their_year():
     chart = daily_chart(rows=rows, metric="crashes", label="Crashes", unit="crash reports")
     assert len(chart.bars) == 366 and len(chart.date_ticks) == 6
     assert chart.date_ticks[0].label == "Dec 7 2025"
+    assert (chart.date_ticks[0].anchor, chart.date_ticks[0].position) == ("start", 0)
+    assert (chart.date_ticks[-1].anchor, chart.date_ticks[-1].position) == ("end", 100)
+    assert [tick.minor for tick in chart.date_ticks] == [False, True, True, False, True, False]
     assert chart.value_ticks[-1].label == "2k"
     assert all(bar.width == 10 for bar in chart.bars)  # no gaps: a gap would hide a one-pixel bar
