@@ -4,6 +4,7 @@ attempts. Every rule (the SSRF guard on the URL, the events, the secret, the per
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -43,6 +44,8 @@ def _webhooks_page(request, form, *, created=None, secret=None, status=200):
             "created": created,
             "secret": secret,
             "max_webhooks": services.MAX_WEBHOOKS_PER_OWNER,
+            "max_attempts": services.MAX_ATTEMPTS,
+            "timeout": f"{settings.WEBHOOK_TIMEOUT:g}",
         },
         status=status,
     )

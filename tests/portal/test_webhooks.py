@@ -132,3 +132,11 @@ def test_deleting_a_webhook_removes_it_and_its_deliveries(browser, user):
 def test_the_portal_navigation_links_to_webhooks(browser):
     page = browser.get(reverse("portal:dashboard")).content.decode()
     assert f'href="{reverse("portal:webhooks")}"' in page
+
+
+def test_the_page_says_how_to_check_a_delivery(browser, settings):
+    settings.WEBHOOK_TIMEOUT = 10.0
+    page = text(browser.get(reverse("portal:webhooks")))
+    assert "hex HMAC-SHA256 of <X-Mosis-Timestamp>.<raw body> with your secret" in page
+    assert "Answer with a 2xx within 10 seconds." in page
+    assert "12 attempts over about a day" in page
