@@ -20,7 +20,7 @@ from accounts.models import SigningKey
 from apps.models import App
 from mosis_package import ISSUE_FIXES
 from tests.apps.webhook_receivers import receiver, receiver_factory  # noqa: F401 - fixtures
-from tests.browser.portal_helpers import PASSWORD, needs_chromium
+from tests.browser.portal_helpers import DESKTOP, PASSWORD, SCREENSHOTS, needs_chromium
 from tests.factories import UserFactory, community_published_app
 from tests.flows.test_version_journey_s3 import moto_endpoint, s3_storage  # noqa: F401 - fixtures
 from tests.portal.conftest import make_app, telemetry_history
@@ -475,6 +475,19 @@ def test_analytics_crashes_and_webhooks(web, user, settings, receiver):  # noqa:
     page.get_by_text("Show every day's figures as a table").click()
     assert page.locator("details.figures tbody tr").count() == 7
     web.shot("analytics-03-last-week-with-table")
+
+    # The charts are drawn on the server: they read the same with JavaScript off.
+    plain = web.context.browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    try:
+        plain.add_cookies(web.context.cookies())
+        without_js = plain.new_page()
+        without_js.goto(f"{web.base_url}/portal/apps/{app.pk}/analytics/")
+        assert without_js.locator("svg.chart-plot rect").count() == 90
+        assert without_js.locator("svg.chart-plot").first.bounding_box()["height"] == 190
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        without_js.screenshot(path=str(SCREENSHOTS / "analytics-04-without-javascript.png"), full_page=True)
+    finally:
+        plain.close()
 
     page.get_by_role("link", name="Crashes").click()
     assert page.locator(".crash-group").count() == 2
