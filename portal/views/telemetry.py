@@ -55,15 +55,17 @@ def app_analytics(request, app_id):
         return render(request, "portal/analytics.html", context, status=400)
     start, end = form.validated["start"], form.validated["end"]
     rows = selectors.app_analytics(app=app, start=start, end=end, metrics=ANALYTICS_METRICS)
+    charts = [
+        daily_chart(rows=rows, metric=metric, label=label, unit=unit, additive=additive)
+        for metric, (label, unit, additive) in METRICS.items()
+    ]
     context.update(
         form=AnalyticsRangeForm(initial={"start_date": start.isoformat(), "end_date": end.isoformat()}),
         start=start,
         end=end,
         rows=rows,
-        charts=[
-            daily_chart(rows=rows, metric=metric, label=label, unit=unit, additive=additive)
-            for metric, (label, unit, additive) in METRICS.items()
-        ],
+        charts=charts,
+        has_figures=any(chart.total for chart in charts),
     )
     return render(request, "portal/analytics.html", context)
 

@@ -489,6 +489,16 @@ def test_analytics_crashes_and_webhooks(web, user, settings, receiver):  # noqa:
     finally:
         plain.close()
 
+    # An app nobody has used yet says where figures come from.
+    quiet = make_app(user, package_id="com.example.quiet", name="Quiet")
+    web.go(f"/portal/apps/{quiet.pk}/analytics/")
+    assert page.get_by_text("Nothing in this range yet.").is_visible()
+    web.phone()
+    web.shot("analytics-05-no-figures-yet-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    web.go(f"/portal/apps/{app.pk}/analytics/")
+
     page.get_by_role("link", name="Crashes").click()
     assert page.locator(".crash-group").count() == 2
     web.shot("crashes-01-groups")

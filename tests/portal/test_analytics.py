@@ -108,6 +108,12 @@ def test_an_app_without_telemetry_draws_empty_charts_that_say_so(browser, app):
     page = browser.get(url(app)).content.decode()
     assert "No downloads on any of the 30 days" in page
     assert "No crash reports on any of the 30 days" in page
+    assert "Nothing in this range yet." in html.unescape(page)
+
+
+def test_a_range_with_figures_has_no_empty_notice(browser, tracked):
+    telemetry_history(tracked, days=2)
+    assert "Nothing in this range yet." not in browser.get(url(tracked)).content.decode()
 
 
 def test_the_app_page_links_to_its_analytics_and_crashes(browser, app):
