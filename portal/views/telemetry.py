@@ -50,7 +50,7 @@ def app_analytics(request, app_id):
     app = owned_app_or_404(request, app_id)
     form = AnalyticsRangeForm(request.GET)
     today = utc_today()
-    context = {"app": app, "form": form, "quick_ranges": _quick_ranges(today), "today": today.isoformat()}
+    context = {"app": app, "form": form, "quick_ranges": _quick_ranges(today)}
     if not form.is_valid():
         return render(request, "portal/analytics.html", context, status=400)
     start, end = form.validated["start"], form.validated["end"]

@@ -90,7 +90,7 @@ def _ping_told(request, delivery: WebhookDelivery) -> None:
     if delivery.status == WebhookDelivery.Status.SUCCEEDED:
         messages.success(request, "The ping was delivered: your endpoint answered with a 2xx.")
     elif delivery.status == WebhookDelivery.Status.FAILED:
-        messages.error(request, f"The ping failed: {delivery.last_error or 'no answer'}.")
+        messages.error(request, f"The ping failed: {(delivery.last_error or 'no answer').rstrip('.')}.")
     else:
         messages.info(request, "A ping is on its way; reload to see its delivery below.")
 
