@@ -184,3 +184,20 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(user, app):
     assert response.status_code == 403
     app.refresh_from_db()
     assert app.name == "Portal App"
+
+
+def test_webhook_forms_carry_a_csrf_token_and_posts_without_it_are_refused(user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    webhook, _ = webhook_create(owner=user, url="https://hooks.example.com/mine", events=["crash.new"])
+    assert 'name="csrfmiddlewaretoken"' in strict.get(reverse("portal:webhooks")).content.decode()
+    detail = strict.get(reverse("portal:webhook", args=[webhook.pk])).content.decode()
+    assert detail.count('name="csrfmiddlewaretoken"') >= 3  # ping, delete and the sign-out form
+    body = {"url": "https://hooks.example.com/new", "events": ["crash.new"]}
+    assert strict.post(reverse("portal:webhooks"), body).status_code == 403
+    assert strict.post(reverse("portal:webhook-ping", args=[webhook.pk])).status_code == 403
+    assert strict.post(reverse("portal:webhook-delete", args=[webhook.pk])).status_code == 403
+    assert list(Webhook.objects.filter(owner=user)) == [webhook]
+    assert not WebhookDelivery.objects.exists()
