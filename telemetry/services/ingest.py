@@ -402,19 +402,22 @@ def copy_lines(rows: Iterable[EventRow], *, device_id, received_at: dt.datetime)
     backslashes is the whole escaping."""
     device = (str(device_id) if device_id is not None else "\\N").encode()
     tail = f"\t{received_at.isoformat()}\n".encode()
-    apps: dict = {}  # each app's id is formatted once
-    last_app, prefix = None, b""
+    # What lies between the timestamp and the JSON (app id, device id, event type) is made once for each app
+    # and event type of the batch.
+    apps: dict[uuid.UUID, dict[str, bytes]] = {}
+    last_app, middles = None, {}
     for row in rows:
         if row.app_id is not last_app:  # a batch is usually about one app: the same UUID object throughout
             last_app = row.app_id
-            prefix = apps.get(last_app)
-            if prefix is None:
-                prefix = apps[last_app] = f"\t{last_app}\t".encode() + device + b"\t"
+            middles = apps.setdefault(last_app, {})
+        middle = middles.get(row.event_type)
+        if middle is None:
+            middle = middles[row.event_type] = (
+                f"\t{last_app}\t".encode() + device + f"\t{row.event_type}\t".encode()
+            )
         yield (
             (row.stamp or row.timestamp.isoformat().encode())
-            + prefix
-            + row.event_type.encode()
-            + b"\t"
+            + middle
             + row.event_data.replace(b"\\", b"\\\\")
             + tail
         )
