@@ -120,7 +120,7 @@ def crash_report_input(data) -> dict:
     A report whose every field is plainly valid (what devices send) is read here directly, with the
     serializer's own rules: building a DRF serializer (a deep copy of its fields) and running its validators
     character by character costs ~250 µs, more than the database spends counting the report. Anything else
-    goes through the serializer, which alone words the errors. ``tests/telemetry/test_crashes.py`` checks
+    goes through the serializer, which alone words the errors. ``tests/telemetry/test_serializers.py`` checks
     both give the same answer.
     """
     valid = _plainly_valid_crash_report(data)
