@@ -468,3 +468,7 @@ LOGGING = {
         "axes": {"level": "ERROR"},
     },
 }
+if PERIODIC_IN_PROCESS:
+    # The embedded server runs the beat schedule itself: two INFO lines per task every 30 s would bury what
+    # a newcomer looks for in the `make run` console. Failures still log (ERROR).
+    LOGGING["loggers"].update({"celery.beat": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}})
