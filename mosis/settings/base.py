@@ -123,11 +123,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (and rate-limit counters) -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "mosis.core.cache.RedisCache",  # clear() deletes only KEY_PREFIX keys, never FLUSHDB
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
+            "OPTIONS": {
+                # One connection held per thread's client (mosis.core.cache explains why).
+                "REDIS_CLIENT_KWARGS": {"single_connection_client": True},
+                # A connection Redis dropped (restart, idle timeout) is reopened and the command sent once
+                # more at once, so a dropped connection never becomes an error or a failed-open rate limit.
+                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 1)},
+            },
         }
     }
 else:
