@@ -26,7 +26,8 @@ def _fetch(builds, package_id="com.example.cached"):
 def test_a_counter_bumped_elsewhere_is_seen_on_the_next_read():
     builds = []
     assert _fetch(builds).body == _fetch(builds).body and len(builds) == 1
-    cache.incr(package_generation_key("com.example.cached"))  # another process's invalidation: no local state to clear
+    # Another process's invalidation: there is no local state to clear.
+    cache.incr(package_generation_key("com.example.cached"))
     assert b'"n":2' in _fetch(builds).body
     store_cache_invalidate(package_id="com.example.other")  # another app: this package's entries stay
     assert b'"n":2' in _fetch(builds).body
