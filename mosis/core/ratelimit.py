@@ -97,10 +97,13 @@ class Usage:
         }
 
 
-def rate_limit_count(*, category: str, principal: str, increment: bool = True) -> Usage | None:
+def rate_limit_count(
+    *, category: str, principal: str, increment: bool = True, rate: str | None = None
+) -> Usage | None:
     """Count one request of ``principal`` in ``category`` (or only read the counter with
-    ``increment=False``). One Redis round trip; None when the counters are unreachable (fail open, logged)."""
-    limit, period = parse_rate(settings.RATE_LIMITS[category])
+    ``increment=False``) against ``rate`` (default: the category's ``RATE_LIMITS`` entry). One Redis round
+    trip; None when the counters are unreachable (fail open, logged)."""
+    limit, period = parse_rate(rate or settings.RATE_LIMITS[category])
     now = int(time.time())
     reset = now - now % period + period
     name = f"rl:{category}:{principal}:{reset}"

@@ -305,7 +305,6 @@ RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", default="10/h"),
     "telemetry": env("RATE_LIMIT_TELEMETRY", default="10000/h"),
 }
-RATELIMIT_USE_CACHE = "default"
 # Per-developer caps (issue "Trust" §3): active (unrevoked, unexpired) API keys, and apps created per UTC day.
 MAX_ACTIVE_API_KEYS_PER_USER = env.int("MAX_ACTIVE_API_KEYS_PER_USER", default=25)
 MAX_NEW_APPS_PER_DAY = env.int("MAX_NEW_APPS_PER_DAY", default=20)
