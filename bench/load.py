@@ -173,6 +173,9 @@ def server_env(args) -> dict:
             "CACHE_KEY_PREFIX": args.cache_prefix,
             "BENCH_ENDPOINTS": "1",
             "STORAGE": "local",
+            # TLS ends at the load balancer in a deployment; wrk speaks plain HTTP to gunicorn, which the
+            # production settings would otherwise answer with a redirect to https.
+            "SECURE_SSL_REDIRECT": "False",
         }
     )
     # The image's defaults unless a flag turns them off: rate limits counted on every request (with limits
