@@ -16,6 +16,8 @@ a Redis-only shortcut (``client()`` is None without Redis).
   time-based value, never from 1, so an evicted counter cannot come back to an old number.
 - **Counters** (``counter_incr``): exact hit/miss style counters.
 - **Locks** (``single_flight``): at most one holder per name for a bounded time, for "one rebuild per key".
+- **Outages**: ``UNAVAILABLE`` is what an unreachable Redis raises; the store's cached reads and download
+  counting catch it and serve from the database (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ import redis
 from django.core.cache import cache, caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
+from django_redis.exceptions import ConnectionInterrupted
 
 CACHE_ALIAS = "default"
+# What an unreachable (or restarting) Redis raises, through the raw client or through the cache API: callers
+# that can serve without Redis catch these and take their database path.
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted)
 
 
 def enabled() -> bool:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from django.core.cache import cache
 from rest_framework.renderers import JSONRenderer
 
 from mosis.core import redis as redis_adapter
+
+logger = logging.getLogger("mosis.store.cache")
 
 PREFIX = "store:v1"
 KINDS = ("list", "metadata", "version")
@@ -215,7 +218,11 @@ def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool 
     mode = ("1" if count_miss else "h") if count else "0"
     if redis_adapter.enabled():
         keys = [redis_adapter.key(k) for k in (*generation_keys(package_id), _STATS_HITS, _STATS_MISSES)]
-        gens, raw = _LOOKUP(keys=keys, args=[redis_adapter.key(base), mode, str(time.time_ns())])
+        try:
+            gens, raw = _LOOKUP(keys=keys, args=[redis_adapter.key(base), mode, str(time.time_ns())])
+        except redis_adapter.UNAVAILABLE:
+            logger.warning("store cache unreachable; answering from the database", exc_info=True)
+            return base + ":unavailable", None  # a miss; storing it fails quietly too (_store_quietly)
         return base + ":" + ":".join(redis_adapter.as_text(g) for g in gens), redis_adapter.loads(raw)
     key = base + ":" + ":".join(_generations(package_id))
     stored = redis_adapter.value_get(key)
@@ -239,6 +246,14 @@ def _store(kind: str, key: str, value, package_id: str | None, timeout: int) -> 
         pipe.sadd(registry.pkey(package_id), f"{kind}|{key}")
         pipe.expire(registry.pkey(package_id), timeout * 2)
     pipe.execute()
+
+
+def _store_quietly(store: Callable[[], None]) -> None:
+    """Store a freshly built entry; while Redis is unreachable the answer is served without it."""
+    try:
+        store()
+    except redis_adapter.UNAVAILABLE:
+        logger.warning("store cache unreachable; the answer is not cached", exc_info=True)
 
 
 def _document_base(kind: str, parts: tuple, package_id: str | None) -> tuple[str, str | None]:
@@ -271,7 +286,9 @@ def store_cache_fetch(
     document = render_document(build())
     timeout = settings.STORE_CACHE_TTL
     if timeout > 0:
-        _store(kind, key, (document.body, document.gzipped, document.etag), package_id, timeout)
+        _store_quietly(
+            lambda: _store(kind, key, (document.body, document.gzipped, document.etag), package_id, timeout)
+        )
     return document
 
 
@@ -291,7 +308,7 @@ def store_cache_value(
     if value is None:
         value = build()
         if value is not None and timeout > 0:
-            redis_adapter.value_set(key, value, timeout=timeout)
+            _store_quietly(lambda: redis_adapter.value_set(key, value, timeout=timeout))
     return value
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -37,6 +38,8 @@ from store.services import downloads_redis
 from versions.models import AppVersion
 
 RECENT_DAYS = 7  # downloads_recent = the last 7 UTC days, today included
+
+logger = logging.getLogger("mosis.store.downloads")
 
 
 def package_filename(version: AppVersion | DownloadTarget) -> str:
@@ -265,22 +268,31 @@ def download_resolve(*, package_id: str, selector: tuple, build, client_hash: st
     """The version a download request resolves to (see ``download_target``), counted for ``client_hash``.
 
     Redis: one round trip when the target is cached (lookup and count in one script), two on a miss, no
-    SQL either way. Otherwise the target comes from the store cache and the count is a DownloadEvent insert.
+    SQL either way. Otherwise (or while Redis is unreachable) the target comes from the store cache (or the
+    database) and the count is a DownloadEvent insert.
     ``build`` raising (404) counts nothing.
     """
-    if not redis_adapter.enabled() or not _valid_package_id(package_id):
-        target = download_target(package_id=package_id, selector=selector, build=build)
-        download_record(version=target, client_hash=client_hash)
-        return target
-    row = downloads_redis.resolve_and_count(
-        package_id=package_id,
-        selector=selector,
-        build=lambda: DownloadTarget.of(build(), package_id=package_id).row(),
-        client_hash=client_hash,
-        day=_utc_today(),
-        ttl=download_target_ttl(),
-    )
-    return DownloadTarget.from_row(row)
+    if redis_adapter.enabled() and _valid_package_id(package_id):
+        try:
+            row = downloads_redis.resolve_and_count(
+                package_id=package_id,
+                selector=selector,
+                build=lambda: DownloadTarget.of(build(), package_id=package_id).row(),
+                client_hash=client_hash,
+                day=_utc_today(),
+                ttl=download_target_ttl(),
+            )
+            return DownloadTarget.from_row(row)
+        except redis_adapter.UNAVAILABLE:
+            # Redis unreachable: the database resolves the target and keeps the count as an event row,
+            # which the rollup folds like any other.
+            logger.warning("Redis unreachable; counting the download in the database", exc_info=True)
+            target = download_target(package_id=package_id, selector=selector, build=build)
+            download_record_event(version=target, client_hash=client_hash)
+            return target
+    target = download_target(package_id=package_id, selector=selector, build=build)
+    download_record(version=target, client_hash=client_hash)
+    return target
 
 
 def download_record(

@@ -393,3 +393,18 @@ def test_store_cache_value_honours_its_timeout():
     store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
     store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
     assert len(built) == 3  # stored once, then read
+
+
+@requires_redis
+def test_reads_and_downloads_are_served_from_the_database_while_redis_is_down(api_client, settings):
+    """An unreachable Redis is a cache miss for the store's reads, a database count for a download and an
+    open door for the rate limits: nothing answers 500."""
+    from store.models import DownloadEvent
+
+    app = make_published_app(versions=1)
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").status_code == 200
+    assert api_client.get("/v1/store/apps", {"sort": "popular"}).status_code == 200
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url, {"redirect": "1"}).status_code == 302
+    assert DownloadEvent.objects.filter(app=app).count() == 1  # folded by the rollup like any event
