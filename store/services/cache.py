@@ -178,20 +178,30 @@ def _entry_registry():
     return _RedisRegistry(client) if client is not None else _DictRegistry()
 
 
+# Lua shared by every script that reads an entry keyed by its generations (this module's lookup, the
+# download resolver): generation_lookup(n, fresh, base) reads the counters KEYS[1..n], creates a missing one
+# at ``fresh`` (a time-based value), and GETs ``base:<gen>:<gen>...``. Returns the generations and the value.
+GENERATION_LOOKUP_LUA = """
+local function generation_lookup(n, fresh, base)
+  local gens = redis.call('MGET', unpack(KEYS, 1, n))
+  for i = 1, n do
+    if not gens[i] then
+      redis.call('SET', KEYS[i], fresh)
+      gens[i] = fresh
+    end
+  end
+  return gens, redis.call('GET', base .. ':' .. table.concat(gens, ':'))
+end
+"""
+
 # One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
 # KEYS = generation keys..., hits, misses; ARGV = [raw key base, what to count ('1' hits and misses, 'h' hits
 # only, '0' nothing), a fresh time-based generation for counters that are missing]. Returns {generations, value}.
 _LOOKUP = redis_adapter.Script(
-    """
+    GENERATION_LOOKUP_LUA
+    + """
 local n = #KEYS - 2
-local gens = redis.call('MGET', unpack(KEYS, 1, n))
-for i = 1, n do
-  if not gens[i] then
-    redis.call('SET', KEYS[i], ARGV[3])
-    gens[i] = ARGV[3]
-  end
-end
-local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
+local gens, value = generation_lookup(n, ARGV[3], ARGV[1])
 if value and ARGV[2] ~= '0' then
   redis.call('INCR', KEYS[n + 1])
 elseif not value and ARGV[2] == '1' then

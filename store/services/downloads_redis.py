@@ -25,32 +25,38 @@ from collections.abc import Callable
 
 from mosis.core import redis as redis_adapter
 
-from .cache import PREFIX, generation_keys
+from .cache import GENERATION_LOOKUP_LUA, PREFIX, generation_keys
 
 SEEN_TTL = 2 * 86_400 + 3_600  # a dedupe marker only has to outlive its UTC day
 DAY_HASH_TTL = 4 * 86_400  # the rollup (every 5 minutes) reads the last OPEN_DAYS days
 OPEN_DAYS = 3  # today, yesterday (downloads that straddled midnight) and one more for a rollup outage
 
-# KEYS = generation keys..., the day hash; ARGV = [target key base, fresh generation, seen-key prefix,
-# client hash, seen TTL, hash TTL]. Reads the generations (creating missing ones like _LOOKUP), GETs the
-# target and, when found, counts the download: SET NX the dedupe marker, on first sight HINCRBY the day.
-# Returns {generations, target or nil}.
-_RESOLVE = redis_adapter.Script(
-    """
-local n = #KEYS - 1
-local gens = redis.call('MGET', unpack(KEYS, 1, n))
-for i = 1, n do
-  if not gens[i] then
-    redis.call('SET', KEYS[i], ARGV[2])
-    gens[i] = ARGV[2]
+# Counting one download: the client's dedupe marker for the version and day, SET NX; on first sight one more
+# distinct client in the day's hash. Shared by the three scripts below.
+COUNT_DOWNLOAD_LUA = """
+local function count_download(seen_key, seen_ttl, day_key, field, day_ttl)
+  if redis.call('SET', seen_key, '1', 'NX', 'EX', seen_ttl) then
+    redis.call('HINCRBY', day_key, field, 1)
+    redis.call('EXPIRE', day_key, day_ttl)
+    return 1
   end
+  return 0
 end
-local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
+"""
+
+# KEYS = generation keys..., the day hash; ARGV = [target key base, fresh generation, seen-key prefix,
+# client hash, seen TTL, hash TTL]. Reads the generations (creating missing ones like the store cache's
+# lookup), GETs the target and, when found, counts the download. Returns {generations, target or nil}.
+_RESOLVE = redis_adapter.Script(
+    GENERATION_LOOKUP_LUA
+    + COUNT_DOWNLOAD_LUA
+    + """
+local n = #KEYS - 1
+local gens, value = generation_lookup(n, ARGV[2], ARGV[1])
 if value then
   local vid, aid = string.match(value, '^%["([%x%-]+)","([%x%-]+)",')
-  if vid and redis.call('SET', ARGV[3] .. vid .. ':' .. ARGV[4], '1', 'NX', 'EX', ARGV[5]) then
-    redis.call('HINCRBY', KEYS[n + 1], vid .. ':' .. aid, 1)
-    redis.call('EXPIRE', KEYS[n + 1], ARGV[6])
+  if vid then
+    count_download(ARGV[3] .. vid .. ':' .. ARGV[4], ARGV[5], KEYS[n + 1], vid .. ':' .. aid, ARGV[6])
   end
 end
 return {gens, value}
@@ -60,27 +66,18 @@ return {gens, value}
 # KEYS = [target key, dedupe marker, day hash]; ARGV = [encoded target, its TTL (0: do not store), field,
 # seen TTL, hash TTL]. A cold download's second and last round trip: store the target, count the download.
 _STORE_AND_COUNT = redis_adapter.Script(
-    """
+    COUNT_DOWNLOAD_LUA
+    + """
 if ARGV[2] ~= '0' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[4]) then
-  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-  redis.call('EXPIRE', KEYS[3], ARGV[5])
-end
+count_download(KEYS[2], ARGV[4], KEYS[3], ARGV[3], ARGV[5])
 """
 )
 
 # KEYS = [dedupe marker, day hash]; ARGV = [field, seen TTL, hash TTL]. Returns 1 when counted.
 _COUNT = redis_adapter.Script(
-    """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
-  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  return 1
-end
-return 0
-"""
+    COUNT_DOWNLOAD_LUA + "return count_download(KEYS[1], ARGV[2], KEYS[2], ARGV[1], ARGV[3])\n"
 )
 
 
