@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--repeat", type=int, default=300, help="requests timed per target")
     parser.add_argument("--no-rate-limits", action="store_true", help="RATE_LIMITS_ENABLED=False")
+    parser.add_argument(
+        "--logs", action="store_true", help="the JSON request log at INFO, as the image writes it (to stderr)"
+    )
     args = parser.parse_args(argv)
 
     prefix = f"mosis-bench-rt-{uuid.uuid4().hex[:8]}"
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             "BENCH_ENDPOINTS": "1",
             "STORAGE": "local",
             "SECURE_SSL_REDIRECT": "False",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO" if args.logs else "WARNING",
         }
     )
     for name in ("AUTH", "READ", "WRITE", "UPLOAD", "TELEMETRY"):
@@ -78,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
     AbstractConnection.send_packed_command = counting
     client = Client()
-    print(f"rate limits {'off' if args.no_rate_limits else 'on'}; package {package_id}")
+    print(
+        f"rate limits {'off' if args.no_rate_limits else 'on'}, request log {'on' if args.logs else 'off'};"
+        f" package {package_id}"
+    )
     print("| target | status | Redis round trips | CPU µs per request: min | median |")
     print("| --- | --- | --- | --- | --- |")
     try:
