@@ -43,17 +43,14 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 EXPIRY_SLACK = 5  # seconds a window's counter outlives the window (clock skew between web processes)
 
-# KEYS = [window counter]; ARGV = [increment '1' or '0', TTL]. Returns the window's count.
+# KEYS = [window counter]; ARGV = [TTL]. Counts one request; returns the window's count.
 _COUNT = redis_adapter.Script(
     """
-if ARGV[1] == '1' then
-  local count = redis.call('INCR', KEYS[1])
-  if count == 1 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
-  end
-  return count
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
-return tonumber(redis.call('GET', KEYS[1]) or '0')
+return count
 """
 )
 
@@ -97,24 +94,19 @@ class Usage:
         }
 
 
-def rate_limit_count(
-    *, category: str, principal: str, increment: bool = True, rate: str | None = None
-) -> Usage | None:
-    """Count one request of ``principal`` in ``category`` (or only read the counter with
-    ``increment=False``) against ``rate`` (default: the category's ``RATE_LIMITS`` entry). One Redis round
-    trip; None when the counters are unreachable (fail open, logged)."""
+def rate_limit_count(*, category: str, principal: str, rate: str | None = None) -> Usage | None:
+    """Count one request of ``principal`` in ``category`` against ``rate`` (default: the category's
+    ``RATE_LIMITS`` entry). One Redis round trip; None when the counters are unreachable (fail open, logged)."""
     limit, period = parse_rate(rate or settings.RATE_LIMITS[category])
     now = int(time.time())
     reset = now - now % period + period
     name = f"rl:{category}:{principal}:{reset}"
     try:
         if redis_adapter.enabled():
-            count = int(_COUNT(keys=[redis_adapter.key(name)], args=["1" if increment else "0", period]))
-        elif increment:
+            count = int(_COUNT(keys=[redis_adapter.key(name)], args=[period + EXPIRY_SLACK]))
+        else:
             cache.add(name, 0, timeout=period + EXPIRY_SLACK)
             count = cache.incr(name)
-        else:
-            count = int(cache.get(name, 0))
     except Exception:  # noqa: BLE001 - a cache outage must not take the API down with it
         logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)
         return None

@@ -220,3 +220,17 @@ def test_limits_fail_open_when_the_cache_is_down(api_client, tight_limits, monke
     assert [r.status_code for r in responses] == [200] * 5
     assert not any(r.has_header("X-RateLimit-Limit") for r in responses)
     assert any(r.name == "mosis.ratelimit" for r in caplog.records)
+
+
+def test_a_window_counter_expires_with_its_window(tight_limits):
+    """Counters are fixed windows: each expires shortly after its window ends, so Redis never keeps them."""
+    from mosis.core import redis as redis_adapter
+    from mosis.core.ratelimit import EXPIRY_SLACK, rate_limit_count
+
+    first = rate_limit_count(category="read", principal="ip:10.1.1.1")
+    second = rate_limit_count(category="read", principal="ip:10.1.1.1")
+    assert (first.count, second.count, second.limit) == (1, 2, 3)
+    assert second.reset == NOW - NOW % 60 + 60
+    if redis_adapter.enabled():
+        ttl = redis_adapter.client().ttl(redis_adapter.key(f"rl:read:ip:10.1.1.1:{second.reset}"))
+        assert 0 < ttl <= 60 + EXPIRY_SLACK
