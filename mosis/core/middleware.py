@@ -74,8 +74,8 @@ class RequestIdMiddleware:
 
 class ApiErrorMiddleware:
     """Turns what Django answers outside DRF under ``/v1`` (400, 403, 404, 405, 413, 500, ...) into the JSON
-    error body, and puts the rate-limit headers on personal ``/v1`` responses and 429s
-    (``mosis.core.ratelimit``)."""
+    error body, and puts the rate-limit headers the request's count recorded on ``/v1`` responses, except
+    a public anonymous read's (``mosis.core.ratelimit.response_headers``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
