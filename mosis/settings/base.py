@@ -123,11 +123,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (and rate-limit counters) -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "mosis.core.cache.RedisCache",  # clear() deletes only KEY_PREFIX keys, never FLUSHDB
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
+            "OPTIONS": {
+                # One connection held per thread's client (mosis.core.cache explains why).
+                "REDIS_CLIENT_KWARGS": {"single_connection_client": True},
+                # A connection Redis dropped (restart, idle timeout) is reopened and the command sent once
+                # more at once, so a dropped connection never becomes an error or a failed-open rate limit.
+                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 1)},
+            },
         }
     }
 else:
@@ -295,7 +305,6 @@ RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", default="10/h"),
     "telemetry": env("RATE_LIMIT_TELEMETRY", default="10000/h"),
 }
-RATELIMIT_USE_CACHE = "default"
 # Per-developer caps (issue "Trust" §3): active (unrevoked, unexpired) API keys, and apps created per UTC day.
 MAX_ACTIVE_API_KEYS_PER_USER = env.int("MAX_ACTIVE_API_KEYS_PER_USER", default=25)
 MAX_NEW_APPS_PER_DAY = env.int("MAX_NEW_APPS_PER_DAY", default=20)

@@ -134,7 +134,7 @@ def test_a_staff_report_is_enough(app, staff_client, run_on_commit):
 def test_resolved_reports_stop_counting(app, run_on_commit, settings, staff_user):
     settings.ABUSE_HIDE_THRESHOLD = 2
     run_on_commit(report, jwt_client_for(UserFactory()), app)
-    admin = admin_site._registry[AbuseReport]
+    admin = admin_site.get_model_admin(AbuseReport)
     admin.message_user = lambda *args, **kwargs: None
     request = RequestFactory().post("/admin/store/abusereport/")
     request.user = staff_user
@@ -147,7 +147,7 @@ def test_resolved_reports_stop_counting(app, run_on_commit, settings, staff_user
 @pytest.mark.usefixtures("no_ratelimits")
 def test_staff_decide_on_reported_apps_from_the_admin(app, staff_client, staff_user, run_on_commit):
     run_on_commit(report, staff_client, app)
-    admin = admin_site._registry[AbuseReport]
+    admin = admin_site.get_model_admin(AbuseReport)
     admin.message_user = lambda *args, **kwargs: None
     request = RequestFactory().post("/admin/store/abusereport/")
     request.user = staff_user
