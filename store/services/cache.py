@@ -332,8 +332,19 @@ def store_cache_invalidate(*, app_id=None, package_id: str | None = None) -> Non
     """Make cached store reads stale: one app's (plus every list/catalog), or everything when no app given.
 
     Safe to call outside a transaction and repeatedly. The generation bump is what guarantees freshness;
-    the registry is updated so ``store_cache_stats`` counts only reachable entries.
+    the registry is updated so ``store_cache_stats`` counts only reachable entries. With the cache
+    unreachable it logs and returns: the change it follows is committed already, and a cache that lost its
+    data (a restarted Redis) holds nothing stale (docs/operations.md, "Redis (cache) down").
     """
+    try:
+        _invalidate(app_id=app_id, package_id=package_id)
+    except redis_adapter.UNAVAILABLE:
+        logger.warning(
+            "cache unavailable: store reads of %s not invalidated", package_id or app_id or "all apps"
+        )
+
+
+def _invalidate(*, app_id, package_id: str | None) -> None:
     registry = _entry_registry()
     if package_id is None and app_id is not None:
         # An app that is already gone (deleted) cannot name its keys: drop everything, it is rare.
