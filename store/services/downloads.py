@@ -1,8 +1,8 @@
 """Downloads: the answer a client gets (URL + integrity facts), counting, and the rollup into daily figures.
 
 Counting is once per (client, version, UTC day): client = the device, else the signed-in user, else a
-salted SHA-256 of IP + User-Agent (``DOWNLOAD_CLIENT_SALT``), so retries and simple bots do not inflate
-figures and no raw IP is stored. Two stores, same public results:
+salted SHA-256 of the client IP (``DOWNLOAD_CLIENT_SALT``; never the User-Agent, which a client can change
+on every request), so retries and simple bots do not inflate figures and no raw IP is stored. Two stores, same public results:
 
 - **Redis** (production: the default cache is Redis): a ``SET NX`` dedupe marker and, on first sight, an
   ``HINCRBY`` of the per-day hash of distinct clients per version (``downloads_redis``); a warm download is
@@ -233,7 +233,7 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
 
 
 def download_client_hash(request) -> str:
-    """Who is downloading, as a stable opaque hash: device, else user, else salted IP + User-Agent."""
+    """Who is downloading, as a stable opaque hash: device, else user, else the salted client IP."""
     device = getattr(request, "auth", None)
     device_id = device.pk if isinstance(device, Device) else None
     user = getattr(request, "user", None)
