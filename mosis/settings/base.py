@@ -390,6 +390,9 @@ AUTO_PUBLISH_ON_APPROVAL = env.bool("AUTO_PUBLISH_ON_APPROVAL", default=False)
 VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=5)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 APP_TYPES = env.list("APP_TYPES", default=["app", "extension", "theme", "provider", "taskserv", "cluster"])
+# Seed 004's sources: where an app comes from. "mosis" = published in this store; a mirrored registry
+# would add its own. ?source= on the store listing accepts these (anything else is a 400).
+APP_SOURCES = env.list("APP_SOURCES", default=["mosis"])
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
 ABUSE_REPORT_IP_RATE = env("ABUSE_REPORT_IP_RATE", default="20/h")  # abuse reports per IP address
 ABUSE_REPORT_REPEAT_HOURS = env.int("ABUSE_REPORT_REPEAT_HOURS", default=24)  # a repeat updates the report

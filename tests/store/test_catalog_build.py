@@ -72,7 +72,18 @@ def test_fast_builder_renders_exactly_what_the_serializer_does():
     assert {a["disabled"] for a in built["apps"]} == {True, False}
     icons = {a["icon_url"].rsplit("/", 1)[-1] for a in built["apps"]}
     assert icons == {"", "icon.png", "icon"}  # none, the developer's, the packaged one (.../versions/2/icon)
-    assert set(built) == {"generated_at", "count", "apps"}
+    assert list(built) == list(reference) == [
+        "generated_at",
+        "count",
+        "download_url_template",
+        "detail_url_template",
+        "icon_url_template",
+        "apps",
+    ]
+    assert {k: built[k] for k in list(built)[2:5]} == {k: reference[k] for k in list(reference)[2:5]}
+    with_version = next(a for a in built["apps"] if a["version_code"] is not None)
+    assert with_version["checksum"].startswith("sha256:") and with_version["size"] > 0
+    assert with_version["published_at"] and with_version["source"] == "mosis"
 
 
 def test_fast_builder_escapes_like_the_json_renderer_and_gzips():
