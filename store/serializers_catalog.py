@@ -81,6 +81,12 @@ class BrowseQuerySerializer(serializers.Serializer):
     sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, allow_blank=True)
     mosis_version = MosisVersionField(required=False, allow_blank=True)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the query is checked, not at import, so the schema and a changed setting agree.
+        self.fields["type"].choices = settings.APP_TYPES
+        self.fields["source"].choices = settings.APP_SOURCES
+
 
 class MosisVersionQuerySerializer(serializers.Serializer):
     mosis_version = MosisVersionField(required=False, allow_blank=True)
