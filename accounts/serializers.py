@@ -1,6 +1,7 @@
 """Input validation and output shapes of the accounts API (seed 000 ``Developer``, ``APIKey``)."""
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mosis.core.fields import StrictCharField
@@ -67,11 +68,18 @@ class ApiKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "enum": sorted(Scope.values)})
+class ScopeField(StrictCharField):
+    """A scope name: the schema lists the known ones; an unknown one is refused by the key service, whose
+    message names every known scope."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=50, **kwargs)
+
+
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
-    permissions = serializers.ListField(
-        child=StrictCharField(max_length=50), min_length=1, max_length=len(Scope.values) * 2
-    )
+    permissions = serializers.ListField(child=ScopeField(), min_length=1, max_length=len(Scope.values) * 2)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 

@@ -119,18 +119,30 @@ def _validate_screenshots(value: list[str]) -> list[str]:
     return value
 
 
+class CategoryField(serializers.SlugRelatedField):
+    """A category's slug, or null for none. DRF reads "" as null on related fields; the schema says a slug
+    (minLength 1), so "" is a 400 that says to send null."""
+
+    default_error_messages = {"blank": "Must not be blank: send null for no category."}
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+
 class AppWriteSerializer(serializers.Serializer):
     """Fields a developer may set; naming a read-only field (``status``, ``package_id`` on PATCH, ...) is a
     400 that names it."""
 
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    long_description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    category = serializers.SlugRelatedField(
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
+    long_description = StrictCharField(max_length=20000, required=False, allow_blank=True)
+    category = CategoryField(
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH),
+        child=StrictCharField(max_length=MAX_TAG_LENGTH),
         required=False,
         max_length=MAX_TAGS,
     )

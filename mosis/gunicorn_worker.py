@@ -31,10 +31,13 @@ from time import monotonic
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from mosis.gunicorn_errors import JsonClientErrorsMixin
 
-class BalancedThreadWorker(ThreadWorker):
+
+class BalancedThreadWorker(JsonClientErrorsMixin, ThreadWorker):
     """gthread that accepts a new connection only while one of its threads is free (or, when busy, one per
-    ``accept_when_busy_every`` seconds)."""
+    ``accept_when_busy_every`` seconds), and refuses unparsable requests in the store's JSON error format
+    (mosis.gunicorn_errors)."""
 
     # While every thread is busy the worker still takes one new connection per this many seconds: under
     # saturation the kept-alive clients keep every thread busy, and a client connecting then must wait about

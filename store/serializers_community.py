@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from mosis.core.fields import StrictCharField
 from store.models import AbuseReason, AbuseReport, Review, ReviewReply
 from store.serializers_catalog import RequirementSerializer, StoreDownloadSerializer, ViolationSerializer
 from store.services.devices import (
@@ -19,8 +20,8 @@ PLAN_ITEMS_MAX = 200
 # --- reviews ---------------------------------------------------------------------------------------------
 class ReviewInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    title = serializers.CharField(max_length=TITLE_MAX, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=BODY_MAX, required=False, allow_blank=True, default="")
+    title = StrictCharField(max_length=TITLE_MAX, required=False, allow_blank=True, default="")
+    body = StrictCharField(max_length=BODY_MAX, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if attrs.get("body", "").strip() and not attrs.get("title", "").strip():
@@ -29,7 +30,7 @@ class ReviewInputSerializer(serializers.Serializer):
 
 
 class ReviewReplyInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=BODY_MAX)
+    body = StrictCharField(max_length=BODY_MAX)
 
 
 class ReviewReplySerializer(serializers.ModelSerializer):
@@ -65,7 +66,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 # --- abuse -------------------------------------------------------------------------------------------------
 class AbuseReportInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=AbuseReason.choices)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class AbuseReportSerializer(serializers.ModelSerializer):
@@ -99,7 +100,7 @@ class DeviceConfigField(serializers.DictField):
 
 
 class InstalledAppSerializer(serializers.Serializer):
-    package_id = serializers.CharField(max_length=PACKAGE_ID_MAX)
+    package_id = StrictCharField(max_length=PACKAGE_ID_MAX)
     version_code = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     config = DeviceConfigField(required=False)
 
@@ -159,19 +160,19 @@ class UpdatesSerializer(serializers.Serializer):
 
 
 class PlanInstallItemSerializer(serializers.Serializer):
-    package_id = serializers.CharField(max_length=PACKAGE_ID_MAX)
-    version = serializers.CharField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    package_id = StrictCharField(max_length=PACKAGE_ID_MAX)
+    version = StrictCharField(max_length=100, required=False, allow_null=True, allow_blank=True)
 
 
 class PlanInputSerializer(serializers.Serializer):
     install = PlanInstallItemSerializer(many=True, required=False, max_length=PLAN_ITEMS_MAX)
     uninstall = serializers.ListField(
-        child=serializers.CharField(max_length=PACKAGE_ID_MAX),
+        child=StrictCharField(max_length=PACKAGE_ID_MAX),
         required=False,
         max_length=PLAN_ITEMS_MAX,
     )
     decline = serializers.ListField(
-        child=serializers.CharField(max_length=PACKAGE_ID_MAX),
+        child=StrictCharField(max_length=PACKAGE_ID_MAX),
         required=False,
         max_length=PLAN_ITEMS_MAX,
         help_text="Optional dependencies not to install even though their default is to install them.",

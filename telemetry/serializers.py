@@ -61,6 +61,7 @@ class EventSerializer(serializers.Serializer):
 
 
 class EventBatchSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # TelemetryEventsView: any other top-level field is a 400 (a typo'd batch)
     events = serializers.ListField(child=EventSerializer(), min_length=1, max_length=MAX_BATCH_EVENTS)
 
 

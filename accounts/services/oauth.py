@@ -6,6 +6,7 @@ rules and the JWT pair are ours.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -23,6 +24,8 @@ from .jwt import TokenPair, token_pair_for
 logger = logging.getLogger("mosis.accounts")
 
 OAUTH_STATE_CACHE_PREFIX = "oauth-state:"
+# What secrets.token_urlsafe makes: anything else was never issued, and never reaches a cache key.
+OAUTH_STATE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
 
 
@@ -67,7 +70,7 @@ def _oauth_state_consume(*, provider: str, state: str) -> dict:
         "The sign-in state is unknown, expired or already used; start the sign-in again.",
         {"state": ["Unknown, expired or already used."]},
     )
-    if not state or len(state) > 128:
+    if not OAUTH_STATE_PATTERN.fullmatch(state or ""):
         raise bad
     key = OAUTH_STATE_CACHE_PREFIX + state
     data = cache.get(key)

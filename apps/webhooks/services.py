@@ -359,7 +359,7 @@ def _email_owner_disabled(*, webhook_id) -> None:
     )
     try:
         send_mail(
-            subject=f"[Mosis Store] Webhook disabled: {webhook.url}"[:200],
+            subject=f"[{settings.SITE_NAME}] Webhook disabled: {webhook.url}"[:200],
             message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[webhook.owner.email],

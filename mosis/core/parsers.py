@@ -34,7 +34,9 @@ def json_depth_exceeds(value, limit: int) -> bool:
 
 
 class BoundedJSONParser(JSONParser):
-    """``application/json`` bodies nested at most ``MAX_JSON_DEPTH`` levels (400 ``VALIDATION_ERROR``)."""
+    """``application/json`` bodies that are an object (every request body of this API is one) nested at most
+    ``MAX_JSON_DEPTH`` levels; anything else is a 400 ``VALIDATION_ERROR``. Without the first rule a body of
+    ``null`` or ``[]`` reached views that read it as "no fields" and answered 200."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         too_deep = ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
@@ -44,4 +46,6 @@ class BoundedJSONParser(JSONParser):
             raise too_deep
         if json_depth_exceeds(data, MAX_JSON_DEPTH):
             raise too_deep
+        if not isinstance(data, dict):
+            raise ParseError("The body must be a JSON object.")
         return data

@@ -1,9 +1,12 @@
 """drf-spectacular wiring: every operation documents the error body of SPEC §3 for the statuses it can answer."""
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# DRF's CharField refuses NUL characters (PostgreSQL cannot store them); the schema says so.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 
 ERROR_DESCRIPTIONS = {
@@ -23,7 +26,9 @@ ERROR_DESCRIPTIONS = {
 
 class MosisAutoSchema(AutoSchema):
     """Adds the shared error responses to every operation (views may add or override their own), names the
-    list key of paginated responses after the view's ``items_key``, and documents blank URL fields."""
+    list key of paginated responses after the view's ``items_key``, documents blank URL fields, that
+    text fields refuse NUL characters, and that a serializer with ``refuses_unknown_fields`` takes no other
+    field."""
 
     def _get_paginator(self):
         paginator = super()._get_paginator()
@@ -34,12 +39,21 @@ class MosisAutoSchema(AutoSchema):
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
+        refuses_nul = any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)
+        if refuses_nul and not field.read_only and not {"pattern", "format", "enum"} & schema.keys():
+            schema["pattern"] = NO_NUL_PATTERN
         blank_possible = isinstance(field, serializers.URLField) and (field.allow_blank or field.read_only)
         if blank_possible and schema.get("format") == "uri":
             # An optional URL is stored and returned as "" (read-only output is never validated), which is
             # not a "uri": document both.
             schema.pop("format")
             schema["anyOf"] = [{"format": "uri"}, {"maxLength": 0}]
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False  # the view answers 400 naming a field it does not know
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -49,6 +63,8 @@ class MosisAutoSchema(AutoSchema):
             statuses += [401, 403]
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += [409, 413]
+        elif self.method == "DELETE":
+            statuses += [409]  # the object's state forbids it (a published app, a published version)
         for status in statuses:
             key = str(status)
             if key not in responses:

@@ -131,7 +131,7 @@ def abuse_notify_staff(*, report_id) -> None:
     if report is None or not recipients:
         return
     app = report.app
-    subject = f"[Mosis Store] Abuse report ({report.reason}) on {app.package_id}"
+    subject = f"[{settings.SITE_NAME}] Abuse report ({report.reason}) on {app.package_id}"
     body = (
         f"App: {app.name} ({app.package_id})\n"
         f"Status: {app.status}\n"

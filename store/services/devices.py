@@ -94,6 +94,8 @@ def config_problems(config) -> list[str]:
         elif isinstance(value, str):
             if len(value) > MAX_CONFIG_VALUE_LENGTH:
                 problems.append(f"{key}: at most {MAX_CONFIG_VALUE_LENGTH} characters.")
+            elif "\x00" in value:  # PostgreSQL cannot store NUL in JSON text
+                problems.append(f"{key}: must not contain NUL characters.")
         elif not isinstance(value, bool | int) or not -(2**63) <= value < 2**63:
             problems.append(f"{key}: must be a string, a boolean or a 64-bit integer.")
     return problems

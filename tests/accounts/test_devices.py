@@ -129,6 +129,11 @@ def test_registration_refuses_what_the_schema_refuses(api_client, body, field):
 def test_the_schema_states_the_registration_limits(api_client):
     schema = api_client.get("/v1/openapi.json").json()
     props = schema["components"]["schemas"]["DeviceRegisterRequest"]["properties"]
-    assert props["platform"] == {"type": "string", "minLength": 1, "maxLength": 50}
+    assert props["platform"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 50,
+        "pattern": "^[^\\u0000]*$",
+    }
     assert props["mosis_version"]["maxLength"] == 11
     assert props["mosis_version"]["pattern"] == r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$"

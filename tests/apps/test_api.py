@@ -107,6 +107,10 @@ def test_create_refuses_a_package_id_taken_by_another_developer(auth_client):
         ("screenshots", [f"https://example.com/{i}.png" for i in range(11)]),
         ("type", "virus"),
         ("category", "no-such-category"),
+        ("category", ""),  # not "no category" (that is null): found by schemathesis
+        ("name", 0),  # a number where the schema says string
+        ("description", True),
+        ("tags", [7]),
         ("homepage_url", "not a url"),
         ("status", "published"),
         ("owner", "someone"),

@@ -8,6 +8,7 @@ work replaced); the balance over workers and a new client's wait under saturatio
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import selectors
 import socket
@@ -247,3 +248,40 @@ def test_the_image_and_the_benchmark_run_this_worker():
 
     assert load_class(load.WORKER_CLASSES["balanced"]) is BalancedThreadWorker
     assert "--worker-class mosis.gunicorn_worker.BalancedThreadWorker" in (ROOT / "Dockerfile").read_text()
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict, dict]:
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "PAYLOAD_TOO_LARGE"),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n",
+            431,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n", 431, "PAYLOAD_TOO_LARGE"),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400, "VALIDATION_ERROR"),
+        (b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400, "VALIDATION_ERROR"),
+    ],
+    ids=["request-line", "header-count", "header-size", "http-version", "header-name"],
+)
+def test_requests_gunicorn_refuses_are_answered_in_the_error_format(serve, request_bytes, status, code):
+    port = serve(1, 1)
+    answered, headers, body = _raw(port, request_bytes)
+    assert answered == status
+    assert headers["Content-Type"] == "application/json"
+    assert body["error"]["code"] == code and body["error"]["message"]
+    assert body["error"]["request_id"] == headers["X-Request-ID"]
+    assert get(port, "/")[0] == 200  # the worker goes on serving

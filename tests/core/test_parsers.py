@@ -3,6 +3,7 @@
 import pytest
 
 from mosis.core.parsers import MAX_JSON_DEPTH, json_depth_exceeds
+from tests.factories import community_device
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +36,14 @@ def test_depth_is_measured_without_recursion():
     assert json_depth_exceeds(value, MAX_JSON_DEPTH)
     assert not json_depth_exceeds({"a": [1, {"b": 2}]}, 3)
     assert json_depth_exceeds({"a": [1, {"b": [3]}]}, 3)
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "[{}]", '"apps"', "3", "true"])
+@pytest.mark.parametrize("path", ["/v1/devices/me/updates", "/v1/devices/me/plan?dryrun=1"])
+def test_a_body_that_is_not_a_json_object_is_refused(api_client, path, body, no_ratelimits):
+    """Found by schemathesis: ``null`` was read as "no fields" and answered 200 with an empty plan."""
+    _device, token = community_device()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api_client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["message"] == "The body must be a JSON object."

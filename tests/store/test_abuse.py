@@ -43,6 +43,7 @@ def run_on_commit(django_capture_on_commit_callbacks):
 @pytest.mark.usefixtures("no_ratelimits")
 def test_a_report_is_filed_and_staff_are_emailed(auth_client, app, run_on_commit, settings):
     settings.STAFF_NOTIFY_EMAILS = ["abuse@mosis.dev", "lead@mosis.dev"]
+    settings.SITE_NAME = "Acme Apps"
     response = run_on_commit(report, auth_client, app)
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -52,7 +53,7 @@ def test_a_report_is_filed_and_staff_are_emailed(auth_client, app, run_on_commit
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["abuse@mosis.dev", "lead@mosis.dev"]
-    assert app.package_id in message.subject
+    assert message.subject.startswith("[Acme Apps] Abuse report") and app.package_id in message.subject
     assert "It mines coins." in message.body
     app.refresh_from_db()
     assert app.status == AppStatus.PUBLISHED  # one report is below the threshold

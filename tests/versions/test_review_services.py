@@ -136,6 +136,7 @@ def test_the_decision_email_quotes_the_notes_and_links_the_portal_page(
     in_review, staff_user, user, settings, django_capture_on_commit_callbacks
 ):
     settings.SITE_URL = "https://store.example.com"
+    settings.SITE_NAME = "Acme Apps"  # the operator's store name, never ours
     with django_capture_on_commit_callbacks(execute=True):
         review_decide(
             version=in_review,
@@ -145,7 +146,7 @@ def test_the_decision_email_quotes_the_notes_and_links_the_portal_page(
         )
     [message] = mail.outbox
     assert message.to == [user.email]
-    assert message.subject == f"[Mosis Store] {in_review.app.package_id} {in_review.version_name} rejected"
+    assert message.subject == f"[Acme Apps] {in_review.app.package_id} {in_review.version_name} rejected"
     assert "> The camera is not explained.\n> Say why in the description.\n" in message.body
     url = f"https://store.example.com/portal/apps/{in_review.app_id}/versions/{in_review.pk}/"
     assert url in message.body

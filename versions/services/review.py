@@ -169,7 +169,7 @@ def review_decision_email(*, version_id, decision: str) -> None:
     }
     try:
         send_mail(
-            subject=f"[Mosis Store] {app.package_id} {version.version_name} {verdict}",
+            subject=f"[{settings.SITE_NAME}] {app.package_id} {version.version_name} {verdict}",
             message=render_to_string("versions/email/review_decision.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[app.owner.email],
