@@ -1,8 +1,11 @@
 """Input validation and output shapes for reviews, abuse reports and the device endpoints (no rules here)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mosis.core.fields import StrictCharField
+from mosis.core.schema import NO_NUL_PATTERN
+from mosis_package.manifest import CONFIG_KEY_PATTERN
 from store.models import AbuseReason, AbuseReport, Review, ReviewReply
 from store.serializers_catalog import RequirementSerializer, StoreDownloadSerializer, ViolationSerializer
 from store.services.devices import (
@@ -78,18 +81,31 @@ class AbuseReportSerializer(serializers.ModelSerializer):
 
 
 # --- devices -----------------------------------------------------------------------------------------------
+DEVICE_CONFIG_SCHEMA = {
+    "type": "object",
+    "maxProperties": MAX_CONFIG_KEYS,
+    "description": (
+        f"The app's settings: at most {MAX_CONFIG_KEYS}, names matching {CONFIG_KEY_PATTERN}, values a string "
+        f"of at most {MAX_CONFIG_VALUE_LENGTH} characters, a boolean or a 64-bit integer; checked against the "
+        "config its dependents require."
+    ),
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "string", "maxLength": MAX_CONFIG_VALUE_LENGTH, "pattern": NO_NUL_PATTERN},
+            {"type": "boolean"},
+            {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+        ]
+    },
+}
+
+
+@extend_schema_field(DEVICE_CONFIG_SCHEMA)
 class DeviceConfigField(serializers.DictField):
     """What a device reports of one app's configuration (seed 002 ``incompatible-config``): at most
     ``MAX_CONFIG_KEYS`` settings named like ``sync`` or ``editor.font-size``, each a string (at most
     ``MAX_CONFIG_VALUE_LENGTH`` characters), a boolean or an integer."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "help_text",
-            f"The app's settings (at most {MAX_CONFIG_KEYS}; names lowercase, values a string of at most "
-            f"{MAX_CONFIG_VALUE_LENGTH} characters, a boolean or an integer), checked against the config its "
-            "dependents require.",
-        )
         super().__init__(child=serializers.JSONField(), **kwargs)
 
     def to_internal_value(self, data):
