@@ -141,9 +141,8 @@ MANIFEST_SCHEMA: dict = {
                 ]
             },
             "description": (
-                "Other packages the app needs: package id -> npm semver range (^2.1.0), or an object "
-                '{"version": "^2", "optional": true, "default": false, "description": "...", '
-                '"config": {"key": value}} for an optional dependency or one that must be configured.'
+                "Other packages the app needs: package id -> npm semver range (^2.1.0), or "
+                '{"version": "^2", "optional": true, ...} (docs/package-format.md, Dependencies).'
             ),
         },
         "requires_restart": {

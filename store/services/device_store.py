@@ -15,7 +15,7 @@ Query bounds (asserted by the tests):
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 
 from accounts.models import Device
 from apps.constants import AppStatus
@@ -77,16 +77,17 @@ def device_apps_view(*, device: Device) -> list[dict]:
             "pk", "package_id", "name", "status", "max_mosis_version_override", "newest_name", "newest_code"
         )
     }
-    wanted = Q()
-    for row in rows:
-        if row.package_id in apps:
-            wanted |= Q(app_id=apps[row.package_id]["pk"], version_code=row.version_code)
     published = {}
     if apps:
+        # Two IN lists rather than one OR per reported pair (SQLite refuses expressions 1000 deep); the few
+        # extra rows (another reported app's code) are dropped by the pair lookup below.
+        reported_codes = {row.version_code for row in rows if row.package_id in apps}
         published = {
             (app_id, code): (name, yanked_at)
             for app_id, code, name, yanked_at in AppVersion.objects.filter(
-                wanted, status=VersionStatus.PUBLISHED
+                app_id__in=[app["pk"] for app in apps.values()],
+                version_code__in=sorted(reported_codes),
+                status=VersionStatus.PUBLISHED,
             ).values_list("app_id", "version_code", "version_name", "yanked_at")
         }
     result = []

@@ -313,3 +313,22 @@ def test_installing_and_declining_one_package_is_a_400(client):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_the_largest_reported_set_of_known_apps_is_described_in_three_queries(
+    client, django_assert_num_queries
+):
+    from apps.models import App
+    from tests.factories import AppFactory
+
+    owner = AppFactory().owner
+    App.objects.bulk_create(
+        [
+            App(owner=owner, package_id=f"com.test.bulk{i}", name=f"Bulk {i}", status="published")
+            for i in range(1000)
+        ]
+    )
+    report(client, [{"package_id": f"com.test.bulk{i}", "version_code": i + 1} for i in range(1000)])
+    with django_assert_num_queries(4):  # the device token + the rows, their apps, their installed versions
+        apps = client.get("/v1/devices/me/apps").json()["apps"]
+    assert len(apps) == 1000 and apps[0]["store"]["latest_version"] is None
