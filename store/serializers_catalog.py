@@ -174,6 +174,21 @@ class PublicAppSerializer(serializers.Serializer):
         return _average(obj)
 
 
+class DependencyRuleSerializer(serializers.Serializer):
+    """What the manifest's object form says of one dependency (docs/package-format.md, Dependencies)."""
+
+    optional = serializers.BooleanField()
+    default = serializers.BooleanField()
+    description = serializers.CharField()
+    config = serializers.DictField(child=serializers.JSONField())
+
+
+DEPENDENCY_RULES_FIELD = serializers.DictField(
+    child=DependencyRuleSerializer(),
+    help_text="The dependencies written in the manifest's object form, by package id (the others are required).",
+)
+
+
 class ChangelogEntrySerializer(serializers.Serializer):
     version = serializers.CharField(source="version_name")
     version_code = serializers.IntegerField()
@@ -201,6 +216,7 @@ class ListingSerializer(PublicAppSerializer):
     languages = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
     dependencies = serializers.SerializerMethodField()
+    dependency_rules = serializers.SerializerMethodField()
     min_mosis_version = serializers.SerializerMethodField()
     max_mosis_version = serializers.SerializerMethodField()
     listed = serializers.BooleanField()
@@ -236,6 +252,11 @@ class ListingSerializer(PublicAppSerializer):
     def get_dependencies(self, obj):
         version = self._shown(obj)
         return dict(version.dependencies or {}) if version else {}
+
+    @extend_schema_field(DEPENDENCY_RULES_FIELD)
+    def get_dependency_rules(self, obj):
+        version = self._shown(obj)
+        return dict(version.dependency_rules or {}) if version else {}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_min_mosis_version(self, obj):
@@ -380,6 +401,7 @@ class CatalogVersionSerializer(serializers.Serializer):
     min_mosis_version = serializers.SerializerMethodField()
     max_mosis_version = serializers.SerializerMethodField()
     dependencies = serializers.DictField(child=serializers.CharField())
+    dependency_rules = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_min_mosis_version(self, obj):
@@ -388,6 +410,10 @@ class CatalogVersionSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_max_mosis_version(self, obj):
         return obj.max_mosis_version or None
+
+    @extend_schema_field(DEPENDENCY_RULES_FIELD)
+    def get_dependency_rules(self, obj):
+        return dict(obj.dependency_rules or {})
 
 
 class CatalogEntrySerializer(ListingSerializer):

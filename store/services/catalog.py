@@ -117,6 +117,7 @@ _LISTING_FIELDS = (
     "latest_version__languages",
     "latest_version__permissions",
     "latest_version__dependencies",
+    "latest_version__dependency_rules",
     "latest_version__min_mosis_version",
     "latest_version__max_mosis_version",
     "latest_version__icon_key",
@@ -153,6 +154,7 @@ _VERSION_FIELDS = (
     "min_mosis_version",
     "max_mosis_version",
     "dependencies",
+    "dependency_rules",
 )
 
 
@@ -231,6 +233,7 @@ def _entry(row: dict, versions: list, dt) -> dict:
         "languages": list(row["latest_version__languages"] or []) if has_version else [],
         "permissions": list(row["latest_version__permissions"] or []) if has_version else [],
         "dependencies": dict(row["latest_version__dependencies"] or {}) if has_version else {},
+        "dependency_rules": dict(row["latest_version__dependency_rules"] or {}) if has_version else {},
         "min_mosis_version": (row["latest_version__min_mosis_version"] or None) if has_version else None,
         "max_mosis_version": (
             (row["app__max_mosis_version_override"] or row["latest_version__max_mosis_version"] or None)
@@ -248,8 +251,9 @@ def _entry(row: dict, versions: list, dt) -> dict:
                 "min_mosis_version": min_v or None,
                 "max_mosis_version": max_v or None,
                 "dependencies": _str_dict(deps),
+                "dependency_rules": dict(rules or {}),
             }
-            for _, name, code, published_at, min_v, max_v, deps in versions
+            for _, name, code, published_at, min_v, max_v, deps, rules in versions
         ],
         "last_updated": dt(row["last_published_at"]),
     }
