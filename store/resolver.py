@@ -39,7 +39,8 @@ Decisions worth knowing:
 * ``incompatible-config``: a dependency rule may require configuration values of the dependency. They are
   checked against the configuration the device reported (``configs``) for every dependency that is already
   installed and required by a package this plan resolves; a dependency the plan installs fresh has no
-  configuration yet, so its step carries the values to apply instead (``Plan.configure``).
+  configuration yet, so its step carries the values to apply instead (``Plan.configure``); two packages
+  requiring different values of one setting of it is an ``incompatible-config`` violation.
 """
 
 from __future__ import annotations
@@ -420,6 +421,7 @@ def _config_checks(
     """Config rules of the packages this plan resolves, on the dependencies that will be there."""
     violations: list[Violation] = []
     configure: dict[str, dict] = {}
+    required_by: dict[str, dict[str, str]] = {}  # dep -> setting -> the package that asked for it first
     for package_id, candidate in sorted(resolved.items()):
         for dep_id in sorted(candidate.rules):
             rule = candidate.rules[dep_id]
@@ -433,7 +435,30 @@ def _config_checks(
                 if violation is not None:
                     violations.append(violation)
             else:
-                configure.setdefault(dep_id, {}).update(rule.config)
+                wanted = configure.setdefault(dep_id, {})
+                owners = required_by.setdefault(dep_id, {})
+                clashes = [
+                    f"{key}: {owners[key]} requires {json.dumps(wanted[key])}, {package_id} requires "
+                    f"{json.dumps(value)}"
+                    for key, value in sorted(rule.config.items())
+                    if key in wanted and (type(wanted[key]) is not type(value) or wanted[key] != value)
+                ]
+                if clashes:
+                    violations.append(
+                        Violation(
+                            package_id=dep_id,
+                            name=VIOLATION_INCOMPATIBLE_CONFIG,
+                            required_by=package_id,
+                            message=f"{dep_id} cannot be configured for both: {'; '.join(clashes)}",
+                            rule_violations=clashes,
+                            required_config={k: rule.config[k] for k in sorted(rule.config)},
+                            auto_configurable=False,
+                        )
+                    )
+                    continue
+                for key, value in rule.config.items():
+                    wanted.setdefault(key, value)
+                    owners.setdefault(key, package_id)
     return violations, configure
 
 

@@ -524,3 +524,19 @@ def test_requirement_checks_name_each_kind_of_violation_for_a_device():
         )
     )
     assert fine[A] is None and fine[B] is None
+
+
+def test_two_packages_requiring_different_values_of_a_fresh_dependencys_setting_conflict():
+    index = DictIndex(
+        [
+            cand(A, "1.0.0"),
+            with_rules(cand(B, "1.0.0", {A: "^1"}), a=DependencyRule(config={"mode": "full", "x": 1})),
+            with_rules(cand(C, "1.0.0", {A: "^1"}), a=DependencyRule(config={"mode": "lite", "x": 1})),
+        ]
+    )
+    plan = plan_changes(index=index, installed={}, install=[(B, None), (C, None)])
+    assert not plan.ok
+    (violation,) = plan.violations
+    assert (violation.name, violation.package_id, violation.required_by) == ("incompatible-config", A, C)
+    assert violation.rule_violations == ['mode: com.test.b requires "full", com.test.c requires "lite"']
+    assert plan.configure == {A: {"mode": "full", "x": 1}}
