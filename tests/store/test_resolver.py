@@ -540,3 +540,62 @@ def test_two_packages_requiring_different_values_of_a_fresh_dependencys_setting_
     assert (violation.name, violation.package_id, violation.required_by) == ("incompatible-config", A, C)
     assert violation.rule_violations == ['mode: com.test.b requires "full", com.test.c requires "lite"']
     assert plan.configure == {A: {"mode": "full", "x": 1}}
+
+
+@st.composite
+def scenarios_with_rules(draw):
+    """``scenarios()`` whose dependencies may be optional (with or without default) and some declined."""
+    from dataclasses import replace
+
+    index, installed, install, uninstall = draw(scenarios())
+    kinds = st.sampled_from([None, OPTIONAL, DEFAULTED])
+
+    def ruled(candidate):
+        rules = {d: rule for d in sorted(candidate.dependencies) if (rule := draw(kinds)) is not None}
+        return replace(candidate, rules=rules)
+
+    ruled_index = DictIndex(
+        [ruled(c) for p in PACKAGES for c in index.candidates(p)],
+        {p: index.status(p) for p in PACKAGES if index.status(p) is not None},
+    )
+    requested = {p for p, _ in install}
+    decline = draw(st.lists(st.sampled_from([p for p in PACKAGES if p not in requested] or [A]), max_size=2))
+    decline = [p for p in decline if p not in requested]
+    return ruled_index, installed, install, uninstall, decline
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios_with_rules())
+def test_optional_dependencies_are_in_range_when_planned_and_only_planned_when_wanted(scenario):
+    index, installed, install, uninstall, decline = scenario
+    plan = plan_changes(
+        index=index, installed=installed, install=install, uninstall=uninstall, decline=decline
+    )
+    if not plan.ok:
+        assert plan.install == []
+        return
+    final = {p: c for p, c in installed.items() if p not in uninstall}
+    final.update({c.package_id: c for c in plan.install})
+    requested = {p for p, _ in install}
+    for candidate in plan.install:
+        for dep_id, spec in candidate.dependencies.items():
+            if dep_id == candidate.package_id:
+                continue
+            rule = candidate.rules.get(dep_id)
+            if rule is None or not rule.optional:
+                assert dep_id in final and Version(final[dep_id].version) in NpmSpec(spec)
+            elif dep_id in final:
+                assert Version(final[dep_id].version) in NpmSpec(spec), (candidate, dep_id)
+    # A package nobody asked for, that is not installed, is planned only as someone's required or
+    # defaulted (not declined) dependency.
+    for planned in plan.install:
+        if planned.package_id in requested or planned.package_id in installed:
+            continue
+        assert any(
+            planned.package_id in c.dependencies
+            and (
+                planned.package_id not in c.rules
+                or (c.rules[planned.package_id].default and planned.package_id not in decline)
+            )
+            for c in plan.install
+        ), planned.package_id
