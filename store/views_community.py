@@ -175,7 +175,7 @@ class DeviceAppsView(DeviceView):
 
     @extend_schema(
         operation_id="devices_me_apps_list",
-        summary="The installed set this device last reported",
+        summary="The installed set this device last reported, with the store's view of each app",
         responses={200: InstalledSetSerializer},
     )
     def get(self, request):
