@@ -17,9 +17,15 @@ from django.utils.dateparse import parse_date
 
 from accounts.constants import Scope
 from accounts.serializers import ApiKeyCreateSerializer, SigningKeyCreateSerializer
+from apps.constants import WebhookEvent
 from apps.models import Category
 from apps.serializers import AppCreateSerializer, AppUpdateSerializer
+from apps.webhooks.addresses import MAX_URL_LENGTH
+from apps.webhooks.serializers import WebhookCreateSerializer
+from apps.webhooks.services import SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 from mosis.core.errors import ApplicationError
+from telemetry.constants import APP_VERSION_MAX_LENGTH
+from telemetry.serializers import AnalyticsQuerySerializer, CrashQuerySerializer
 from versions.serializers import UploadCompleteSerializer, VersionCreateSerializer
 
 
@@ -354,3 +360,74 @@ class SigningKeyForm(ApiForm):
         help_text="The public half only: -----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----.",
         widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false", "autocomplete": "off"}),
     )
+
+
+def _sent(data: dict, names) -> dict:
+    """The query parameters actually filled in: an empty box means "the default", not "empty"."""
+    return {name: data[name] for name in names if (data.get(name) or "").strip()}
+
+
+class AnalyticsRangeForm(ApiForm):
+    """``GET /v1/apps/{id}/analytics``'s date range (``AnalyticsQuerySerializer``: at most 366 days, start
+    not after end, defaults to the last 30 days). ``validated`` holds ``start``, ``end`` and ``metrics``."""
+
+    serializer_class = AnalyticsQuerySerializer
+
+    start_date = text("From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = text("To (UTC day, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def api_data(self) -> dict:
+        return _sent(self.cleaned_data, ("start_date", "end_date"))
+
+
+class CrashFilterForm(ApiForm):
+    """``GET /v1/apps/{id}/crashes``'s ``version`` filter (``CrashQuerySerializer``)."""
+
+    serializer_class = CrashQuerySerializer
+
+    version = text(
+        "App version",
+        max_length=APP_VERSION_MAX_LENGTH,
+        help_text="Only groups seen in this version, with its counts.",
+        autocomplete="off",
+    )
+
+    def api_data(self) -> dict:
+        return _sent(self.cleaned_data, ("version",))
+
+
+class WebhookForm(ApiForm):
+    """``POST /v1/webhooks``: the receiver's URL, the events and an optional secret of one's own."""
+
+    serializer_class = WebhookCreateSerializer
+
+    url = text(
+        "Payload URL",
+        required=True,
+        max_length=MAX_URL_LENGTH,
+        help_text="An https URL on a public address; each event is POSTed there as signed JSON.",
+        widget=forms.URLInput(),
+        autocomplete="off",
+        spellcheck="false",
+    )
+    events = ListOfValues(
+        label="Events",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(choices=WebhookEvent.choices),
+        help_text="At least one. They fire for all your apps; each delivery names the app (and version).",
+    )
+    secret = text(
+        "Secret (optional)",
+        max_length=SECRET_MAX_LENGTH,
+        help_text=f"{SECRET_MIN_LENGTH}–{SECRET_MAX_LENGTH} printable ASCII characters. Leave empty and the "
+        "store makes one (whsec_…); either way it is shown once, after you add the webhook.",
+        autocomplete="off",
+        spellcheck="false",
+    )
+
+    def api_data(self) -> dict:
+        data = self.cleaned_data
+        body = {"url": (data.get("url") or "").strip(), "events": data.get("events") or []}
+        if data.get("secret"):
+            body["secret"] = data["secret"]
+        return body

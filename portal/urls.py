@@ -1,9 +1,9 @@
-"""``/portal/`` (RULES: dashboard, apps, versions, keys, signing keys). Analytics, crashes and webhooks
-pages join when the telemetry work lands."""
+"""``/portal/``: dashboard, apps, versions, an app's analytics and crash groups, API and signing keys,
+webhooks (docs/portal.md lists every page and what it calls)."""
 
 from django.urls import path
 
-from .views import apps, dashboard, guide, keys, versions
+from .views import apps, dashboard, guide, keys, telemetry, versions, webhooks
 
 app_name = "portal"
 
@@ -28,8 +28,15 @@ urlpatterns = [
     path(f"{version}publish/", versions.version_publish, name="version-publish"),
     path(f"{version}yank/", versions.version_yank, name="version-yank"),
     path(f"{version}delete/", versions.version_delete, name="version-delete"),
+    path(f"{app}analytics/", telemetry.app_analytics, name="app-analytics"),
+    path(f"{app}crashes/", telemetry.crash_list, name="app-crashes"),
+    path(f"{app}crashes/<uuid:crash_id>/", telemetry.crash_detail, name="app-crash"),
     path("keys/", keys.api_keys, name="api-keys"),
     path("keys/<uuid:key_id>/revoke/", keys.api_key_revoke, name="api-key-revoke"),
     path("signing-keys/", keys.signing_keys, name="signing-keys"),
     path("signing-keys/<uuid:key_id>/revoke/", keys.signing_key_revoke, name="signing-key-revoke"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/<uuid:webhook_id>/", webhooks.webhook_detail, name="webhook"),
+    path("webhooks/<uuid:webhook_id>/ping/", webhooks.webhook_ping, name="webhook-ping"),
+    path("webhooks/<uuid:webhook_id>/delete/", webhooks.webhook_delete, name="webhook-delete"),
 ]

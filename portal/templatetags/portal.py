@@ -1,5 +1,6 @@
 """Template helpers of the portal pages: how an activity event reads to the developer."""
 
+import json
 import re
 
 from django import template
@@ -62,3 +63,9 @@ def demote_headings(html: str, by: int = 2) -> str:
 def under_page_headings(html: str) -> str:
     """``demote_headings`` for a template (keeps the value's safe-ness)."""
     return mark_safe(demote_headings(str(html)))  # noqa: S308 - sanitized HTML, tag names rewritten only
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """A JSON value (a crash report's context) indented for reading; the template escapes it."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)

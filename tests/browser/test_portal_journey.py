@@ -3,7 +3,8 @@
 A newcomer signs up, confirms their email, creates an app, uploads a version with a progress bar, reads
 the validation report, submits it; a reviewer approves it (the review service, as the admin calls it); the
 developer publishes it and finds it in the store. Also: keys created and revoked, an upload cancelled, and a
-failing package whose report the page shows by itself when validation ends. Each step is screenshotted
+failing package whose report the page shows by itself when validation ends; an app's analytics charts, crash
+groups and a webhook added, pinged and deleted. Each step is screenshotted
 under var/screenshots/ at desktop and phone width.
 """
 
@@ -18,10 +19,11 @@ from django.core import mail
 from accounts.models import SigningKey
 from apps.models import App
 from mosis_package import ISSUE_FIXES
-from tests.browser.portal_helpers import PASSWORD, needs_chromium
-from tests.factories import UserFactory
+from tests.apps.webhook_receivers import receiver, receiver_factory  # noqa: F401 - fixtures
+from tests.browser.portal_helpers import DESKTOP, PASSWORD, SCREENSHOTS, needs_chromium
+from tests.factories import UserFactory, community_published_app
 from tests.flows.test_version_journey_s3 import moto_endpoint, s3_storage  # noqa: F401 - fixtures
-from tests.portal.conftest import make_app
+from tests.portal.conftest import make_app, telemetry_history
 from tests.versions.pipeline import manifest_for, write_package
 from versions.constants import VersionStatus
 from versions.models import AppVersion
@@ -433,4 +435,117 @@ def test_the_browser_uploads_straight_to_s3_through_the_presigned_put(
     version = AppVersion.objects.get(app=app)
     assert version.status == VersionStatus.DRAFT
     web.shot("s3-01-validated-after-presigned-put")
+    web.assert_clean()
+
+
+def test_analytics_crashes_and_webhooks(web, user, settings, receiver):  # noqa: F811 - the fixture imported above
+    """An app with three weeks of telemetry: its charts (drawn on the server), a bad range refused on the
+    form, its crash groups and one group's stack; then a webhook added (secret shown once, copied), pinged
+    to a real receiver, and deleted."""
+    settings.RATE_LIMITS_ENABLED = False
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
+    app = community_published_app("com.example.charted", owner=user, name="Charted")
+    telemetry_history(app, days=21)
+    page = web.page
+    web.sign_in(user.email)
+
+    page.get_by_role("link", name="Charted").first.click()
+    page.get_by_role("link", name="Analytics").click()
+    page.wait_for_url(re.compile(r".*/analytics/$"))
+    charts = page.locator("svg.chart-plot[role=img]")
+    assert charts.count() == 3
+    assert "Downloads per day" in charts.nth(0).locator("title").first.text_content()
+    assert page.locator("svg.chart-downloads rect").count() == 30
+    web.shot("analytics-01-charts")
+    web.phone()
+    web.shot("analytics-01-charts-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+
+    # A reversed range is refused on the form, with the API's message.
+    page.fill("#id_start_date", "2026-05-10")
+    page.fill("#id_end_date", "2026-05-01")
+    web.expect(400, f"/portal/apps/{app.pk}/analytics/")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("#id_start_date_errors li")
+    assert page.inner_text("#id_start_date_errors") == "Must not be after end_date."
+    web.shot("analytics-02-bad-range")
+    page.get_by_role("link", name="7 days").click()
+    assert page.locator("svg.chart-crashes rect").count() == 7
+    page.get_by_text("Show every day's figures as a table").click()
+    assert page.locator("details.figures tbody tr").count() == 7
+    web.shot("analytics-03-last-week-with-table")
+
+    # The charts are drawn on the server: they read the same with JavaScript off.
+    plain = web.context.browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    try:
+        plain.add_cookies(web.context.cookies())
+        without_js = plain.new_page()
+        without_js.goto(f"{web.base_url}/portal/apps/{app.pk}/analytics/")
+        assert without_js.locator("svg.chart-plot rect").count() == 90
+        assert without_js.locator("svg.chart-plot").first.bounding_box()["height"] == 190
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        without_js.screenshot(path=str(SCREENSHOTS / "analytics-04-without-javascript.png"), full_page=True)
+    finally:
+        plain.close()
+
+    # An app nobody has used yet says where figures come from.
+    quiet = make_app(user, package_id="com.example.quiet", name="Quiet")
+    web.go(f"/portal/apps/{quiet.pk}/analytics/")
+    assert page.get_by_text("Nothing in this range yet.").is_visible()
+    web.phone()
+    web.shot("analytics-05-no-figures-yet-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    web.go(f"/portal/apps/{app.pk}/analytics/")
+
+    page.get_by_role("link", name="Crashes").click()
+    assert page.locator(".crash-group").count() == 2
+    web.shot("crashes-01-groups")
+    web.phone()
+    web.shot("crashes-01-groups-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    page.get_by_role("link", name="java.lang.NullPointerException").click()
+    assert "Editor.save(Editor.java:41)" in page.inner_text(".stack-trace >> nth=0")
+    web.shot("crashes-02-group-with-stack")
+    web.phone()
+    web.shot("crashes-02-group-with-stack-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+
+    # Webhooks: an empty event list is refused; then added, its secret copied once, pinged, deleted.
+    page.get_by_role("link", name="Webhooks").click()
+    page.fill("#id_url", receiver.url)
+    web.expect(400, "/portal/webhooks/")
+    page.get_by_role("button", name="Add webhook").click()
+    assert page.locator("#id_events_errors li").count() == 1
+    page.get_by_label("A version was published").check()
+    page.get_by_label("A crash report opened a new crash group").check()
+    page.get_by_role("button", name="Add webhook").click()
+    secret = page.input_value("#new-secret")
+    assert secret.startswith("whsec_")
+    page.get_by_role("button", name="Copy").click()
+    page.wait_for_selector("text=Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    web.shot("webhooks-01-added-secret-once")
+    web.phone()
+    web.shot("webhooks-01-added-secret-once-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    page.get_by_role("link", name="Send it a ping and see its deliveries").click()
+    page.get_by_role("button", name="Send a ping").click()
+    page.wait_for_selector("text=The ping was delivered")
+    assert receiver.requests[-1].headers["X-Mosis-Event"] == "ping"
+    page.locator("details.attempts summary").first.click()
+    assert "Last answer: HTTP 200" in page.inner_text(".deliveries")
+    web.shot("webhooks-02-pinged")
+    web.phone()
+    web.shot("webhooks-02-pinged-phone")
+    web.no_horizontal_overflow()
+    web.desktop()
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_selector("text=was deleted with its deliveries")
+    assert secret not in page.content()
+    web.shot("webhooks-03-deleted")
     web.assert_clean()

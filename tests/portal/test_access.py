@@ -1,12 +1,16 @@
-"""Who may see what in the portal: sign-in required everywhere; another developer's app, version or key is a
-404 on every page and every action (SPEC §4, §11), and nothing about it changes."""
+"""Who may see what in the portal: sign-in required everywhere; another developer's app (with its analytics
+and crash groups), version, key or webhook is a 404 on every page and every action (SPEC §4, §11), and nothing about it changes."""
+
+import uuid
 
 import pytest
 from django.urls import reverse
 
 from accounts.models import ApiKey, SigningKey
 from accounts.services import api_key_create
-from apps.models import App
+from apps.models import App, Webhook, WebhookDelivery
+from apps.webhooks.services import webhook_create
+from telemetry.services import crash_report_submit
 from tests.factories import UserFactory
 from tests.portal.conftest import make_app, make_version
 from tests.versions.pipeline import register_signing_key
@@ -24,6 +28,13 @@ APP_PAGES = [
     ("POST", "portal:app-delete"),
     ("GET", "portal:version-new"),
     ("POST", "portal:version-new"),
+    ("GET", "portal:app-analytics"),
+    ("GET", "portal:app-crashes"),
+]
+WEBHOOK_PAGES = [
+    ("GET", "portal:webhook"),
+    ("POST", "portal:webhook-ping"),
+    ("POST", "portal:webhook-delete"),
 ]
 VERSION_PAGES = [
     ("GET", "portal:version"),
@@ -79,6 +90,31 @@ def test_a_version_of_another_app_under_my_app_is_a_404(browser, app, foreign, m
     assert response.status_code == 404
 
 
+def test_another_developers_crash_group_is_a_404(browser, foreign):
+    app, _ = foreign
+    group = crash_report_submit(app_id=app.pk, app_version="1.0.0", crash_type="Secret", owner=app.owner)
+    response = browser.get(reverse("portal:app-crash", args=[app.pk, group.group_id]))
+    assert response.status_code == 404
+    assert b"Secret" not in response.content
+
+
+@pytest.fixture
+def foreign_webhook():
+    webhook, _ = webhook_create(
+        owner=UserFactory(), url="https://hooks.example.com/theirs", events=["crash.new"]
+    )
+    return webhook
+
+
+@pytest.mark.parametrize(("method", "name"), WEBHOOK_PAGES)
+def test_another_developers_webhook_is_a_404_on_every_webhook_page(browser, foreign_webhook, method, name):
+    response = _call(browser, method, reverse(name, args=[foreign_webhook.pk]))
+    assert response.status_code == 404
+    assert Webhook.objects.filter(pk=foreign_webhook.pk).exists()
+    assert not WebhookDelivery.objects.exists()  # no ping went out
+    assert "hooks.example.com/theirs" not in browser.get(reverse("portal:webhooks")).content.decode()
+
+
 def test_another_developers_keys_cannot_be_revoked(browser, db):
     owner = UserFactory()
     key, _ = api_key_create(user=owner, name="theirs", scopes=["apps:read"])
@@ -106,13 +142,24 @@ def test_the_dashboard_shows_only_my_apps(browser, app, foreign):
         ("POST", "portal:markdown-preview", ""),
         ("GET", "portal:api-keys", ""),
         ("GET", "portal:signing-keys", ""),
+        ("GET", "portal:webhooks", ""),
+        ("POST", "portal:webhooks", ""),
+        ("GET", "portal:app-crash", "crash"),
+        *[(method, name, "webhook") for method, name in WEBHOOK_PAGES],
         *[(method, name, "app") for method, name in APP_PAGES],
         *[(method, name, "version") for method, name in VERSION_PAGES],
     ],
 )
 def test_every_portal_page_asks_to_sign_in_first(client, app, method, name, needs):
     version = make_version(app)
-    args = {"": [], "app": [app.pk], "version": [app.pk, version.pk]}[needs]
+    webhook, _ = webhook_create(owner=app.owner, url="https://hooks.example.com/mine", events=["crash.new"])
+    args = {
+        "": [],
+        "app": [app.pk],
+        "version": [app.pk, version.pk],
+        "crash": [app.pk, uuid.uuid4()],
+        "webhook": [webhook.pk],
+    }[needs]
     url = reverse(name, args=args)
     response = _call(client, method, url)
     assert response.status_code == 302
@@ -137,3 +184,20 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(user, app):
     assert response.status_code == 403
     app.refresh_from_db()
     assert app.name == "Portal App"
+
+
+def test_webhook_forms_carry_a_csrf_token_and_posts_without_it_are_refused(user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    webhook, _ = webhook_create(owner=user, url="https://hooks.example.com/mine", events=["crash.new"])
+    assert 'name="csrfmiddlewaretoken"' in strict.get(reverse("portal:webhooks")).content.decode()
+    detail = strict.get(reverse("portal:webhook", args=[webhook.pk])).content.decode()
+    assert detail.count('name="csrfmiddlewaretoken"') >= 3  # ping, delete and the sign-out form
+    body = {"url": "https://hooks.example.com/new", "events": ["crash.new"]}
+    assert strict.post(reverse("portal:webhooks"), body).status_code == 403
+    assert strict.post(reverse("portal:webhook-ping", args=[webhook.pk])).status_code == 403
+    assert strict.post(reverse("portal:webhook-delete", args=[webhook.pk])).status_code == 403
+    assert list(Webhook.objects.filter(owner=user)) == [webhook]
+    assert not WebhookDelivery.objects.exists()

@@ -8,9 +8,12 @@ from django.urls import reverse
 
 from accounts.services import api_key_create
 from apps.constants import AppStatus
+from apps.models import WebhookAttempt
 from apps.services import activity_record, app_set_status
+from apps.webhooks.services import webhook_create, webhook_ping
 from store.services.listing import listing_refresh, listing_refresh_ratings
 from store.services.reviews import review_upsert
+from telemetry.services import crash_report_submit
 from tests.factories import AppVersionFactory, CategoryFactory, UserFactory
 from tests.portal.conftest import make_app
 from tests.store.conftest import make_version as make_store_version
@@ -160,3 +163,71 @@ def test_form_pages(browser, user):
     version = AppVersionFactory(app=app, version_code=99)
     assert queries(browser, reverse("portal:version-status", args=[app.pk, version.pk])) <= 4
     assert queries(browser, reverse("portal:guide")) <= 2
+
+
+def test_analytics_page(browser, user, django_assert_num_queries):
+    """One query for the figures whatever the range, a week or a year (session, user, app, figures)."""
+    app = make_app(user)
+    base = reverse("portal:app-analytics", args=[app.pk])
+    for query in (
+        "",
+        "?start_date=2026-01-01&end_date=2026-01-07",
+        "?start_date=2025-01-08&end_date=2026-01-07",
+    ):
+        with django_assert_num_queries(4):
+            assert browser.get(base + query).status_code == 200
+    with django_assert_num_queries(3):  # a bad range: no figures read
+        assert browser.get(base + "?start_date=2026-01-08&end_date=2026-01-07").status_code == 400
+
+
+def test_crash_pages(browser, user, django_assert_num_queries):
+    """The list: session, user, app, count, the page's groups, their per-version counts. A group: session,
+    user, app, the group, its per-version counts, its samples."""
+    app = make_app(user)
+    first = crash_report_submit(app_id=app.pk, app_version="1.1.0", crash_type="First", owner=user)
+
+    def grow():
+        for i in range(30):
+            for version in ("1.0.0", "1.1.0", "2.0.0"):
+                crash_report_submit(
+                    app_id=app.pk, app_version=version, crash_type=f"Type{i}", context={"i": i}, owner=user
+                )
+        for i in range(15):  # the group's sample ring fills up
+            crash_report_submit(app_id=app.pk, app_version=f"1.{i}.0", crash_type="First", owner=user)
+
+    urls = [
+        reverse("portal:app-crashes", args=[app.pk]),
+        reverse("portal:app-crashes", args=[app.pk]) + "?version=1.1.0",
+        reverse("portal:app-crash", args=[app.pk, first.group_id]),
+    ]
+    for grown in (False, True):
+        if grown:
+            grow()
+        for url in urls:
+            with django_assert_num_queries(6):
+                assert browser.get(url).status_code == 200
+
+
+def test_webhook_pages(browser, user, settings, django_assert_num_queries):
+    """The list: session, user, count, the page. A webhook: session, user, the webhook, count, the page's
+    deliveries, their attempts."""
+    webhook, _ = webhook_create(owner=user, url="https://hooks.example.com/1", events=["crash.new"])
+    webhook_ping(webhook=webhook, actor=user)
+
+    def grow():
+        for i in range(15):
+            webhook_create(owner=user, url=f"https://hooks.example.com/more/{i}", events=["crash.new"])
+        for _ in range(30):
+            delivery = webhook_ping(webhook=webhook, actor=user)
+            for number in (1, 2, 3):
+                WebhookAttempt.objects.create(
+                    delivery=delivery, number=number, started_at=delivery.created_at, status_code=500
+                )
+
+    for grown in (False, True):
+        if grown:
+            grow()
+        with django_assert_num_queries(4):
+            assert browser.get(reverse("portal:webhooks")).status_code == 200
+        with django_assert_num_queries(6):
+            assert browser.get(reverse("portal:webhook", args=[webhook.pk])).status_code == 200

@@ -11,7 +11,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from apps.webhooks.services import webhook_create, webhook_ping
 from portal.services import site_sync
+from telemetry.services import crash_report_submit
 from tests.portal.conftest import make_app, make_version
 from versions.constants import VersionStatus
 
@@ -90,6 +92,11 @@ def _pages(user):
     version = make_version(
         app, status=VersionStatus.REJECTED, validation_report={"errors": [], "warnings": []}
     )
+    crash = crash_report_submit(
+        app_id=app.pk, app_version="1.0.0", crash_type="E", stack_trace="at x", context={"a": 1}, owner=user
+    )
+    webhook, _ = webhook_create(owner=user, url="https://hooks.example.com/csp", events=["crash.new"])
+    webhook_ping(webhook=webhook, actor=user)
     return [
         reverse("store-home"),
         reverse("portal:dashboard"),
@@ -99,6 +106,12 @@ def _pages(user):
         reverse("portal:version", args=[app.pk, version.pk]),
         reverse("portal:api-keys"),
         reverse("portal:signing-keys"),
+        reverse("portal:app-analytics", args=[app.pk]),
+        reverse("portal:app-analytics", args=[app.pk]) + "?start_date=2026-05-02&end_date=2026-05-01",
+        reverse("portal:app-crashes", args=[app.pk]),
+        reverse("portal:app-crash", args=[app.pk, crash.group_id]),
+        reverse("portal:webhooks"),
+        reverse("portal:webhook", args=[webhook.pk]),
         reverse("portal:guide"),
         reverse("account_email"),
         reverse("swagger-ui"),
@@ -118,6 +131,7 @@ def test_every_page_sends_a_strict_csp_and_keeps_to_it(browser, user):
         assert not INLINE_SCRIPT.search(body), url
         assert not INLINE_STYLE.search(body), url
         assert not INLINE_HANDLER.search(body), url
+        assert "{#" not in body and "{%" not in body, url  # a template comment or tag that did not parse
 
 
 def test_sign_in_pages_keep_the_csp_too(client):
