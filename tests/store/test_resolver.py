@@ -558,6 +558,9 @@ def scenarios_with_rules(draw):
         [ruled(c) for p in PACKAGES for c in index.candidates(p)],
         {p: index.status(p) for p in PACKAGES if index.status(p) is not None},
     )
+    # The device has the same versions as the store describes them (with their rules).
+    by_version = {(c.package_id, c.version): c for p in PACKAGES for c in ruled_index.candidates(p)}
+    installed = {p: by_version.get((p, c.version), c) for p, c in installed.items()}
     requested = {p for p, _ in install}
     decline = draw(st.lists(st.sampled_from([p for p in PACKAGES if p not in requested] or [A]), max_size=2))
     decline = [p for p in decline if p not in requested]
@@ -586,16 +589,17 @@ def test_optional_dependencies_are_in_range_when_planned_and_only_planned_when_w
                 assert dep_id in final and Version(final[dep_id].version) in NpmSpec(spec)
             elif dep_id in final:
                 assert Version(final[dep_id].version) in NpmSpec(spec), (candidate, dep_id)
-    # A package nobody asked for, that is not installed, is planned only as someone's required or
-    # defaulted (not declined) dependency.
+    # A package nobody asked for, that is not installed, is planned only as a required or defaulted (not
+    # declined) dependency of a package the device will have.
     for planned in plan.install:
         if planned.package_id in requested or planned.package_id in installed:
             continue
         assert any(
-            planned.package_id in c.dependencies
+            c.package_id != planned.package_id
+            and planned.package_id in c.dependencies
             and (
                 planned.package_id not in c.rules
                 or (c.rules[planned.package_id].default and planned.package_id not in decline)
             )
-            for c in plan.install
+            for c in final.values()  # a requested package already installed at that version is not a step
         ), planned.package_id
