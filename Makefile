@@ -35,9 +35,10 @@ test: $(STAMP) ## run the test suite (SQLite, or PostgreSQL/Redis when DATABASE_
 # Markdown is left alone: ruff would reformat the Python snippets in docs/, which are laid out for reading.
 RUFF_FORMAT_EXCLUDE := --extend-exclude '*.md'
 
-lint: $(STAMP) ## ruff check + ruff format --check
+lint: $(STAMP) ## ruff check + ruff format --check + the import-linter layering contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check $(RUFF_FORMAT_EXCLUDE) .
+	$(BIN)/lint-imports
 
 check: $(STAMP) ## Django system checks and "no model change without its migration"
 	DJANGO_SETTINGS_MODULE=mosis.settings.test $(BIN)/python manage.py check

@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
+
+from mosis.core.db import CompiledQuery
 
 from .constants import API_KEY_PREFIX, DEVICE_TOKEN_PREFIX
 from .models import ApiKey, Device
@@ -47,6 +50,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return "Bearer"
 
 
+_DEVICE_COLUMNS = tuple(field.attname for field in Device._meta.concrete_fields)
+# Every device's telemetry request starts with this lookup: on PostgreSQL it is compiled once per process and
+# run as a prepared statement (``mosis.core.db``), which also stands in for Django's per-request health check.
+_DEVICE_BY_TOKEN = CompiledQuery(
+    lambda token_hash: Device.objects.filter(token_hash=token_hash, revoked_at__isnull=True).values_list(
+        *_DEVICE_COLUMNS
+    )[:1],
+    token_hash="\x00probe:token_hash",
+)
+
+
+def active_device_for(token_hash: str) -> Device | None:
+    """The unrevoked device whose token hashes to ``token_hash``, or None."""
+    if connection.vendor != "postgresql":
+        return Device.objects.filter(token_hash=token_hash, revoked_at__isnull=True).first()
+    row = _DEVICE_BY_TOKEN.fetch_one(token_hash=token_hash)
+    # psycopg returns these columns as the model holds them (uuid, str, aware datetime): no converter needed.
+    return Device.from_db(connection.alias, _DEVICE_COLUMNS, row) if row is not None else None
+
+
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer md_...``: ``request.user`` stays anonymous, ``request.auth`` is the Device."""
 
@@ -56,7 +79,7 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(token) > MAX_CREDENTIAL_LENGTH:
             raise exceptions.AuthenticationFailed("Invalid device token.")
-        device = Device.objects.filter(token_hash=hash_secret(token), revoked_at__isnull=True).first()
+        device = active_device_for(hash_secret(token))
         if device is None:
             raise exceptions.AuthenticationFailed("Invalid device token.")
         now = timezone.now()

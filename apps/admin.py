@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from mosis.core.errors import ApplicationError
+from mosis.core.mosis_version import mosis_version_number
 from store.models import AbuseReport
 from versions.models import AppVersion, ReviewComment
 
@@ -115,8 +116,6 @@ class AppAdminForm(forms.ModelForm):
         fields = [*EDITABLE_FIELDS, "max_mosis_version_override"]
 
     def clean_max_mosis_version_override(self):
-        from versions.constants import mosis_version_number
-
         value = (self.cleaned_data.get("max_mosis_version_override") or "").strip()
         try:
             mosis_version_number(value)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.mosis_version import mosis_version_number
 from mosis.core.signals import send_catalog_changed
 
 from .constants import OWNER_TRANSITIONS, STAFF_STATES, SYSTEM_TRANSITIONS, AppStatus
@@ -174,8 +175,6 @@ def app_mark_published(*, app: App, actor=None) -> App:
 
 def app_set_max_mosis_version(*, app: App, value: str, actor) -> App:
     """Staff set (or clear with ``""``) the ceiling on an app's compatible Mosis version (seed 001)."""
-    from versions.constants import mosis_version_number
-
     if not can_set_app_status(actor):
         raise ApplicationError(ErrorCode.FORBIDDEN, "Only staff can set an app's max Mosis version.")
     value = (value or "").strip()

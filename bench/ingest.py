@@ -66,6 +66,8 @@ def server_env(args) -> dict:
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": args.database_url,
             "RATE_LIMITS_ENABLED": "False",
+            # The bench speaks plain HTTP to gunicorn, as the TLS-terminating proxy in front of it does.
+            "SECURE_SSL_REDIRECT": "False",
             "BENCH_ENDPOINTS": "1",  # GET /v1/_bench/floor, the framework floor the crash phase is compared with
             "STORAGE": "local",
             "LOG_LEVEL": "WARNING",

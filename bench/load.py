@@ -5,9 +5,10 @@ Usage (from the repository root, after bench/dataset.py; see docs/performance.md
     .venv/bin/python bench/load.py                      # every target, 15 s each, 32 connections
     .venv/bin/python bench/load.py --only floor,listing --duration 5
 
-Each round starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production``, rate limits off,
-``BENCH_ENDPOINTS=1`` so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database,
-Redis under a fresh key namespace, so every round starts with a cold store cache), waits for ``/v1/health``,
+Each round starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production`` and the image's defaults:
+rate limits counted on every request with limits too high to refuse, the JSON request log and gunicorn's
+access log written to a file — ``--no-rate-limits`` / ``--no-logs`` turn them off —, ``BENCH_ENDPOINTS=1``
+so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database, Redis under a fresh key namespace, so every round starts with a cold store cache), waits for ``/v1/health``,
 checks that each target answers its expected status, then per target runs a short warm-up and measures it
 against the floor (``--paired``, the default): the two alternate in ``--slices`` short ``wrk --latency`` runs
 (floor, target, floor, ...), pooled per side, so the shared host's drift over seconds falls on both alike;
@@ -38,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mosis_bench"
+BENCH_RATE = "100000000/h"  # every category's limit under --rate-limits: counted, never refused
 
 QUANTILES = 1000  # latency quantiles wrk prints per run (the Lua done() below)
 
@@ -169,12 +171,22 @@ def server_env(args) -> dict:
             "REDIS_URL": args.redis_url,
             # A fresh namespace per run: every run starts with a cold store cache, nothing else is touched.
             "CACHE_KEY_PREFIX": args.cache_prefix,
-            "RATE_LIMITS_ENABLED": "False",
             "BENCH_ENDPOINTS": "1",
             "STORAGE": "local",
-            "LOG_LEVEL": "WARNING",
+            # TLS ends at the load balancer in a deployment; wrk speaks plain HTTP to gunicorn, which the
+            # production settings would otherwise answer with a redirect to https.
+            "SECURE_SSL_REDIRECT": "False",
         }
     )
+    # The image's defaults unless a flag turns them off: rate limits counted on every request (with limits
+    # far above what one benchmark client sends, so nothing is refused), and the JSON request log at INFO.
+    if args.rate_limits:
+        env.update(
+            {f"RATE_LIMIT_{name}": BENCH_RATE for name in ("AUTH", "READ", "WRITE", "UPLOAD", "TELEMETRY")}
+        )
+    else:
+        env["RATE_LIMITS_ENABLED"] = "False"
+    env["LOG_LEVEL"] = "INFO" if args.logs else "WARNING"
     if args.store_cache_ttl is not None:
         env["STORE_CACHE_TTL"] = str(args.store_cache_ttl)
     return env
@@ -203,9 +215,20 @@ def start_gunicorn(args) -> subprocess.Popen:
         command += ["--reuse-port"]  # a listening socket per worker: the kernel spreads connections
     if args.gunicorn_config:
         command += ["--config", args.gunicorn_config]
+    if args.logs:
+        command += ["--access-logfile", "-"]  # as the image's CMD
     log(f"starting: {' '.join(command[1:])}")
-    # Own process group, so stopping it stops its workers too and nothing else.
-    return subprocess.Popen(command, cwd=ROOT, env=server_env(args), start_new_session=True)
+    # The server's output (request log, access log) goes to a file, as a container's stdout goes to its log
+    # collector; printed to this terminal it would cost the terminal's speed instead.
+    output = open(args.server_log, "ab") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        # Own process group, so stopping it stops its workers too and nothing else.
+        return subprocess.Popen(
+            command, cwd=ROOT, env=server_env(args), start_new_session=True, stdout=output, stderr=output
+        )
+    finally:
+        if output is not subprocess.DEVNULL:
+            output.close()  # the child holds its own copy
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:
@@ -625,6 +648,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="request each id once before measuring listing and download: a warm store cache, not a fresh one",
     )
+    parser.add_argument(
+        "--rate-limits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="count rate limits on every request as the image does (limits set high enough never to refuse)",
+    )
+    parser.add_argument(
+        "--logs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the image's logging: JSON request log at INFO and gunicorn's access log (to --server-log)",
+    )
+    parser.add_argument(
+        "--server-log",
+        default="",
+        help="file the server's output is appended to (default: a file in the run's temporary folder)",
+    )
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -664,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(ids_file).write_text("\n".join(ids) + "\n")
         lua_file = os.path.join(tmp, "random_ids.lua")
         Path(lua_file).write_text(RANDOM_IDS_LUA)
+        args.server_log = args.server_log or os.path.join(tmp, "server.log")
         for number in range(1, args.rounds + 1):
             log(f"round {number} of {args.rounds}")
             rounds.append(run_round(args, base, ids, ids_file, lua_file))
@@ -677,6 +718,8 @@ def main(argv: list[str] | None = None) -> int:
         server += ", reuse-port"
     if args.gunicorn_config != PRODUCTION_GUNICORN_CONFIG:
         server += f", config {args.gunicorn_config or '(none)'}"
+    server += ", rate limits " + ("on (counted, never refused)" if args.rate_limits else "off")
+    server += ", " + ("JSON request log + access log" if args.logs else "logs at WARNING, no access log")
     cache = "store cache on" if args.store_cache_ttl is None else f"STORE_CACHE_TTL={args.store_cache_ttl}"
     if args.prime:
         cache += ", primed with every id before each {id} target"

@@ -24,9 +24,10 @@ logger = logging.getLogger("mosis.gunicorn")
 
 # Sub-packages a request never imports: migrations, management commands, tests.
 _SKIPPED_PARTS = frozenset({"migrations", "management", "tests"})
-# Client libraries Django's backends import only when first used (the Redis cache imports redis-py, ~15 000
-# objects, on its first call): imported here when installed. The S3 client (boto3, ~23 MB) only with S3.
-_LAZY_LIBRARIES = ("redis", "redis.connection", "hiredis", "psycopg", "kombu")
+# Client libraries Django's backends import only when first used (the Redis cache imports django-redis and
+# redis-py, ~15 000 objects, on its first call): imported here when installed. The S3 client (boto3, ~23 MB)
+# only with S3.
+_LAZY_LIBRARIES = ("redis", "redis.connection", "hiredis", "django_redis.client.default", "psycopg", "kombu")
 _S3_LIBRARIES = ("botocore.client", "boto3", "storages.backends.s3")
 
 

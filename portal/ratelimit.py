@@ -6,16 +6,12 @@ the request through."""
 
 from __future__ import annotations
 
-import logging
 import math
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
 
 from mosis.core.errors import ApplicationError, ErrorCode
-from mosis.core.ratelimit import client_key
-
-logger = logging.getLogger("mosis.portal")
+from mosis.core.ratelimit import client_key, rate_limit_count
 
 
 def rate_limit_spend(request, *, category: str) -> None:
@@ -23,22 +19,12 @@ def rate_limit_spend(request, *, category: str) -> None:
     (its message says when to try again) once the budget is spent."""
     if not settings.RATE_LIMITS_ENABLED:
         return
-    try:
-        usage = get_usage(
-            request,
-            group=f"rl:{category}",
-            key=lambda group, _request: client_key(group, request),
-            rate=settings.RATE_LIMITS[category],
-            increment=True,
-        )
-    except Exception:  # noqa: BLE001 - a cache outage must not take the portal down with it
-        logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)
-        return
-    if usage and usage["should_limit"]:
-        minutes = max(1, math.ceil(usage["time_left"] / 60))
+    usage = rate_limit_count(category=category, principal=client_key(request))  # None: fail open
+    if usage and usage.should_limit:
+        minutes = max(1, math.ceil(usage.time_left / 60))
         raise ApplicationError(
             ErrorCode.RATE_LIMITED,
             f"Too many {'uploads' if category == 'upload' else 'changes'} in a short time: "
             f"try again in {minutes} minute{'' if minutes == 1 else 's'}.",
-            headers={"Retry-After": str(max(1, int(usage["time_left"])))},
+            headers={"Retry-After": str(usage.time_left)},
         )

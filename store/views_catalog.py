@@ -26,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
+from mosis.core import redis as redis_adapter
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
@@ -53,7 +54,7 @@ from .services.cache import (
     store_cache_lookup,
     store_cache_stats,
 )
-from .services.catalog import catalog_etags, catalog_fetch, catalog_meta
+from .services.catalog import catalog_etags, catalog_fetch, catalog_meta, catalog_without_cache
 from .services.downloads import (
     anonymous_client_hash,
     download_client_hash,
@@ -483,11 +484,15 @@ def catalog_response(request) -> HttpResponse:
 
     A 304 reads only the small meta key (memoised per process); the body is fetched for a 200 alone.
     """
-    meta = catalog_meta()
-    etags = catalog_etags(meta)
-    if etags.matches(request.META.get("HTTP_IF_NONE_MATCH")):
-        return cached_json_response(request, etags, max_age=CATALOG_MAX_AGE)
-    return cached_json_response(request, catalog_fetch(meta), max_age=CATALOG_MAX_AGE)
+    try:
+        meta = catalog_meta()
+        etags = catalog_etags(meta)
+        if etags.matches(request.META.get("HTTP_IF_NONE_MATCH")):
+            return cached_json_response(request, etags, max_age=CATALOG_MAX_AGE)
+        document = catalog_fetch(meta)
+    except redis_adapter.UNAVAILABLE:
+        document = catalog_without_cache()
+    return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
 
 
 class MetricsTokenAuthentication(authentication.BaseAuthentication):

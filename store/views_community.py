@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsDevice
+from mosis.core.clientip import client_ip
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import PaginatedListMixin
@@ -153,7 +154,7 @@ class AbuseReportView(APIView):
         data = AbuseReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         app = listed_app_for_package(package_id)
-        abuse.abuse_ip_rate_check(request=request._request)
+        abuse.abuse_ip_rate_check(ip=client_ip(request))
         report, created = abuse.abuse_report_submit(app=app, reporter=request.user, **data.validated_data)
         return Response(
             AbuseReportSerializer(report).data,

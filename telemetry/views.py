@@ -32,6 +32,7 @@ from .serializers import (
     CrashReportSerializer,
     EventBatchSerializer,
     IngestResultSerializer,
+    crash_report_input,
 )
 
 TAG = ["telemetry"]
@@ -109,9 +110,7 @@ class CrashReportView(APIView):
     )
     @idempotent
     def post(self, request):
-        data = CrashReportInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = services.crash_report_submit(**data.validated_data, **_principal(request))
+        result = services.crash_report_submit(**crash_report_input(request.data), **_principal(request))
         return Response(
             {"id": str(result.group_id)}, status=http.HTTP_201_CREATED if result.created else http.HTTP_200_OK
         )

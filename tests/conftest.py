@@ -48,8 +48,6 @@ def _clean_cache():
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     if settings.STORAGE_BACKEND != "s3":
-        from django.core.files.storage import storages
-
         settings.MEDIA_ROOT = str(tmp_path / "media")
         settings.STORAGES = {
             **settings.STORAGES,
@@ -58,9 +56,7 @@ def _media_root(settings, tmp_path):
                 "OPTIONS": {"location": str(tmp_path / "media" / "packages")},
             },
         }
-        storages._storages.pop("packages", None)
         yield
-        storages._storages.pop("packages", None)
     else:
         yield
 

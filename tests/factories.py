@@ -20,6 +20,21 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def established_user(days_old: int = 30, **fields) -> User:
+    """A user whose abuse reports count toward hiding an app: a verified email (allauth's EmailAddress) and
+    an account ``days_old`` days old."""
+    import datetime as dt
+
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    user = UserFactory(**fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    User.objects.filter(pk=user.pk).update(created_at=timezone.now() - dt.timedelta(days=days_old))
+    user.refresh_from_db()
+    return user
+
+
 # --- apps -------------------------------------------------------------------------------------------
 from apps.models import App, Category  # noqa: E402
 

@@ -1,5 +1,8 @@
 from django.db import models
 
+# Re-exported for the store's modules that read it from here; the write side imports it from mosis.core.
+from mosis.core.mosis_version import mosis_version_number  # noqa: F401
+
 
 class VersionStatus(models.TextChoices):
     UPLOADING = "uploading", "Uploading"
@@ -23,17 +26,6 @@ VERSION_TRANSITIONS = {
     S.PUBLISHED: set(),
 }
 DELETABLE_STATUSES = {S.UPLOADING, S.VALIDATING, S.DRAFT, S.REJECTED, S.REVIEW, S.APPROVED}
-
-
-def mosis_version_number(value: str | None) -> int | None:
-    """ "1.2" / "1.2.3" -> a sortable integer (major*1e6 + minor*1e3 + patch) for SQL range filters."""
-    if not value:
-        return None
-    parts = value.split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 3 for p in parts):
-        raise ValueError(f"not a Mosis version: {value!r}")
-    nums = [int(p) for p in parts] + [0] * (3 - len(parts))
-    return nums[0] * 1_000_000 + nums[1] * 1_000 + nums[2]
 
 
 class ReviewFlag(models.TextChoices):

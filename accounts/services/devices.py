@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mosis.core.errors import ApplicationError, ErrorCode
-from versions.constants import mosis_version_number
+from mosis.core.mosis_version import mosis_version_number
 
 from ..models import Device
 from ..tokens import hash_secret, new_device_token

@@ -11,24 +11,21 @@ is sent, when it returns ``None`` the request goes through ``ViewClass.as_view()
 - anything unusual — another method, credentials, query parameters the fast answer does not parse, a cache
   miss it does not want to build, any error — returns ``None`` and DRF answers it, with its validation and
   the SPEC §3 error body;
-- rate limits still apply: the fast path counts the request in the same django-ratelimit counter as
-  ``CategoryRateThrottle`` (anonymous client = IP) and sets the ``X-RateLimit-*`` headers; a client over
-  its limit falls through to DRF, which answers the 429.
+- rate limits still apply: the fast path counts the request in the same counter as
+  ``CategoryRateThrottle`` (anonymous client = IP; one Redis round trip) and records it on the request; a
+  client over its limit falls through to DRF, whose throttle reuses that count (no second round trip) and
+  answers the 429.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import get_usage
 
 from .clientip import client_ip
-from .ratelimit import _headers, category_for
-
-logger = logging.getLogger("mosis.fastpath")
+from .ratelimit import category_for, rate_limit_count, rate_limit_record
 
 # A session or credentials make the request someone's: DRF authenticates it (and counts it per user).
 _PERSONAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
@@ -41,27 +38,15 @@ def is_anonymous(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
-def _within_rate_limit(request: HttpRequest, view_class) -> bool:
+def within_rate_limit(request: HttpRequest, view_class) -> bool:
     """Count this anonymous request like ``CategoryRateThrottle`` would; False when over the limit."""
     if not settings.RATE_LIMITS_ENABLED:
         return True
-    category = category_for(request, view_class)
-    rate = settings.RATE_LIMITS[category]
-    try:
-        usage = get_usage(
-            request,
-            group=f"rl:{category}",
-            key=lambda group, _request: f"ip:{client_ip(request)}",
-            rate=rate,
-            increment=True,
-        )
-    except Exception:  # noqa: BLE001 - same fail-open rule as the throttle
-        logger.warning("rate-limit counters unavailable; letting the request through", exc_info=True)
-        return True
-    if usage is None:
-        return True
-    request.ratelimit_headers = _headers(rate, usage)
-    return not usage["should_limit"]
+    record = rate_limit_record(request)
+    record.usage = rate_limit_count(
+        category=category_for(request, view_class), principal=f"ip:{client_ip(request)}"
+    )
+    return record.usage is None or not record.usage.should_limit
 
 
 def allow_header(view_class) -> str:
@@ -79,10 +64,7 @@ def fast_view(view_class, answer: Callable[..., HttpResponse | None]):
 
     def view(request: HttpRequest, *args, **kwargs):
         if request.method == "GET" and is_anonymous(request):
-            within = _within_rate_limit(request, view_class)
-            if getattr(request, "ratelimit_headers", None) is not None:
-                request.fastpath_counted = True  # counted: DRF's throttle must not count it a second time
-            if not within:
+            if not within_rate_limit(request, view_class):
                 return drf_view(request, *args, **kwargs)  # DRF's throttle answers the 429
             response = answer(request, *args, **kwargs)
             if response is not None:

@@ -3,12 +3,11 @@
 import logging
 import time
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 
 from .errors import ErrorCode, error_json_response, is_outage, outage_json_response, payload_too_large_message
-from .ratelimit import peek_headers
+from .ratelimit import rate_limit_record, response_headers
 from .request_id import request_id_from_header, reset_request_id, set_request_id
 from .siteurl import reset_request_base, set_request_base
 
@@ -75,12 +74,14 @@ class RequestIdMiddleware:
 
 class ApiErrorMiddleware:
     """Turns what Django answers outside DRF under ``/v1`` (400, 403, 404, 405, 413, 500, ...) into the JSON
-    error body, and puts the rate-limit headers on every ``/v1`` response."""
+    error body, and puts the rate-limit headers the request's count recorded on ``/v1`` responses, except
+    a public anonymous read's (``mosis.core.ratelimit.response_headers``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        rate_limit_record(request)  # shared by the fast path, DRF's throttle and the headers below
         response = self.get_response(request)
         if not is_api_path(request.path):
             return response
@@ -94,12 +95,8 @@ class ApiErrorMiddleware:
                 if response.has_header(name):
                     new[name] = response[name]
             response = new
-        # Counters recorded by CategoryRateThrottle; requests refused before the throttle ran (unknown
-        # paths, authentication failures) show the caller's current counters without spending one.
-        headers = getattr(request, "ratelimit_headers", None)
-        if headers is None and settings.RATE_LIMITS_ENABLED:
-            headers = peek_headers(request)
-        for name, value in (headers or {}).items():
+        # The count the fast path or the throttle made (no cache read here): personal answers and 429s only.
+        for name, value in response_headers(request, response.status_code).items():
             response[name] = value
         return response
 

@@ -23,6 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import storages
@@ -30,6 +31,14 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import constant_time_compare
 
 from .siteurl import absolute_url, site_url
+
+# What reading or writing a package can raise on either backend (local files, S3).
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+
+class StorageUnavailable(Exception):
+    """A package could not be read from storage; the task that met it retries with backoff."""
+
 
 UPLOAD_SALT = "mosis.upload"
 DOWNLOAD_SALT = "mosis.download"

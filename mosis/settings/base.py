@@ -123,11 +123,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (and rate-limit counters) -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     CACHES = {
         "default": {
             "BACKEND": "mosis.core.cache.RedisCache",  # clear() deletes only KEY_PREFIX keys, never FLUSHDB
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mosis"),
+            "OPTIONS": {
+                # One connection held per thread's client (mosis.core.cache explains why).
+                "REDIS_CLIENT_KWARGS": {"single_connection_client": True},
+                # A connection Redis dropped (restart, idle timeout) is reopened and the command sent once
+                # more at once, so a dropped connection never becomes an error or a failed-open rate limit.
+                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 1)},
+            },
         }
     }
 else:
@@ -295,7 +305,6 @@ RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", default="10/h"),
     "telemetry": env("RATE_LIMIT_TELEMETRY", default="10000/h"),
 }
-RATELIMIT_USE_CACHE = "default"
 # Per-developer caps (issue "Trust" §3): active (unrevoked, unexpired) API keys, and apps created per UTC day.
 MAX_ACTIVE_API_KEYS_PER_USER = env.int("MAX_ACTIVE_API_KEYS_PER_USER", default=25)
 MAX_NEW_APPS_PER_DAY = env.int("MAX_NEW_APPS_PER_DAY", default=20)
@@ -396,6 +405,11 @@ APP_SOURCES = env.list("APP_SOURCES", default=["mosis"])
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
 ABUSE_REPORT_IP_RATE = env("ABUSE_REPORT_IP_RATE", default="20/h")  # abuse reports per IP address
 ABUSE_REPORT_REPEAT_HOURS = env.int("ABUSE_REPORT_REPEAT_HOURS", default=24)  # a repeat updates the report
+# Only reporters with a verified email and an account this many days old count toward ABUSE_HIDE_THRESHOLD
+# (0 turns the age rule off); every report still reaches staff.
+ABUSE_REPORTER_MIN_AGE_DAYS = env.int("ABUSE_REPORTER_MIN_AGE_DAYS", default=3)
+# New reports one reporter may file a day.
+ABUSE_REPORTS_PER_USER_DAY = env.int("ABUSE_REPORTS_PER_USER_DAY", default=10)
 DOWNLOAD_CLIENT_SALT = env("DOWNLOAD_CLIENT_SALT", default=SECRET_KEY)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # BENCH_ENDPOINTS (default False): route GET /v1/_bench/floor, the fixed 2 KB "framework floor" view that
@@ -471,3 +485,7 @@ LOGGING = {
         "axes": {"level": "ERROR"},
     },
 }
+if PERIODIC_IN_PROCESS:
+    # The embedded server runs the beat schedule itself: two INFO lines per task every 30 s would bury what
+    # a newcomer looks for in the `make run` console. Failures still log (ERROR).
+    LOGGING["loggers"].update({"celery.beat": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}})

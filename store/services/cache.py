@@ -23,16 +23,16 @@ Hits and misses are counted in Redis as they happen (exact, never batched); entr
 cache for the embedded local-memory cache (single process; a lost concurrent update only undercounts).
 The registry never decides freshness — the generations do.
 
-Redis keys are made with ``backend.make_key`` (prefix and version), not ``make_and_validate_key``: the
+Redis keys are made with ``mosis.core.redis.key`` (the cache's prefix and version), not ``make_and_validate_key``: the
 validation only warns about keys memcached would refuse, and its per-character scan showed up on the hot
 reads' profile; the keys here are built from a fixed prefix, hex digests and bounded package ids.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +40,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.renderers import JSONRenderer
+
+from mosis.core import redis as redis_adapter
+
+logger = logging.getLogger("mosis.store.cache")
 
 PREFIX = "store:v1"
 KINDS = ("list", "metadata", "version")
@@ -50,7 +54,7 @@ _GEN_ALL = f"{PREFIX}:gen:all"
 _GEN_LIST = f"{PREFIX}:gen:list"
 
 
-def _gen_pkg(package_id: str) -> str:
+def package_generation_key(package_id: str) -> str:
     return f"{PREFIX}:gen:pkg:{package_id}"
 
 
@@ -90,31 +94,7 @@ def render_document(data) -> CachedDocument:
 
 
 def _generations(package_id: str | None) -> tuple:
-    keys = _gen_keys(package_id)
-    found = cache.get_many(keys)
-    values = []
-    for key in keys:
-        if key not in found:
-            cache.add(key, time.time_ns(), timeout=None)
-            found[key] = cache.get(key, 0)
-        values.append(found[key])
-    return tuple(values)
-
-
-def _bump(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:  # missing: start from a fresh time-based value, never an old number
-        cache.set(key, time.time_ns(), timeout=None)
-
-
-def _count(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, 0, timeout=None)
-        with contextlib.suppress(ValueError):  # evicted between add and incr: lose one count, not the request
-            cache.incr(key)
+    return redis_adapter.generations(generation_keys(package_id))
 
 
 class _DictRegistry:
@@ -151,113 +131,77 @@ class _RedisRegistry:
     """Entry registry on Redis: a sorted set per kind (member = cache key, score = expiry) and a set of
     keys per package, so registering, counting and dropping stay O(log n) at any catalog size."""
 
-    def __init__(self, backend):
-        self.backend = backend
+    def __init__(self, client):
+        self.client = client
 
-    def _client(self):
-        return self.backend._cache.get_client(write=True)
+    def zkey(self, kind: str) -> str:
+        return redis_adapter.key(f"{PREFIX}:zreg:{kind}")
 
-    def _zkey(self, kind: str) -> str:
-        return self.backend.make_key(f"{PREFIX}:zreg:{kind}")
-
-    def _pkey(self, package_id: str) -> str:
-        return self.backend.make_key(f"{PREFIX}:preg:{package_id}")
+    def pkey(self, package_id: str) -> str:
+        return redis_adapter.key(f"{PREFIX}:preg:{package_id}")
 
     def add(self, kind: str, key: str, package_id: str | None, timeout: int) -> None:
-        pipe = self._client().pipeline(transaction=False)
-        pipe.zadd(self._zkey(kind), {key: time.time() + timeout})
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(self.zkey(kind), {key: time.time() + timeout})
         if package_id:
-            pipe.sadd(self._pkey(package_id), f"{kind}|{key}")
-            pipe.expire(self._pkey(package_id), timeout * 2)
+            pipe.sadd(self.pkey(package_id), f"{kind}|{key}")
+            pipe.expire(self.pkey(package_id), timeout * 2)
         pipe.execute()
 
     def count(self, kind: str) -> int:
-        pipe = self._client().pipeline(transaction=False)
-        pipe.zremrangebyscore(self._zkey(kind), "-inf", time.time())
-        pipe.zcard(self._zkey(kind))
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zremrangebyscore(self.zkey(kind), "-inf", time.time())
+        pipe.zcard(self.zkey(kind))
         return int(pipe.execute()[1])
 
     def drop_kind(self, kind: str) -> list[str]:
         # The generation bump already made these unreachable; they expire on their own (no mass delete).
-        self._client().delete(self._zkey(kind))
+        self.client.delete(self.zkey(kind))
         return []
 
     def drop_package(self, package_id: str) -> list[str]:
-        client = self._client()
-        members = [m.decode() if isinstance(m, bytes) else m for m in client.smembers(self._pkey(package_id))]
+        client = self.client
+        members = [m.decode() if isinstance(m, bytes) else m for m in client.smembers(self.pkey(package_id))]
         pipe = client.pipeline(transaction=False)
         keys = []
         for member in members:
             kind, _, key = member.partition("|")
-            pipe.zrem(self._zkey(kind), key)
+            pipe.zrem(self.zkey(kind), key)
             keys.append(key)
-        pipe.delete(self._pkey(package_id))
+        pipe.delete(self.pkey(package_id))
         pipe.execute()
         return keys
 
 
-def _redis_backend():
-    """The default cache when it is Django's RedisCache (production), else None (local memory)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
-    backend = caches["default"]
-    return backend if isinstance(backend, RedisCache) else None
-
-
-_scripts: dict[str, object] = {}
-
-
-def redis_script(backend, text: str):
-    """The registered ``Script`` for ``text`` (EVALSHA, loaded on first use and again after a Redis restart):
-    sending the script's text with EVAL on every call cost more than the lookup it does."""
-    script = _scripts.get(text)
-    if script is None:
-        script = _scripts[text] = backend._cache.get_client(write=True).register_script(text)
-    return script
-
-
-def run_script(backend, text: str, *, keys: list, args: list):
-    """``EVALSHA`` of ``text`` on the client's held connection (``mosis.core.cache``): the command is sent
-    and its reply read directly, skipping redis-py's per-command layers (retry wrapper, observability hooks,
-    response-callback lookup), about a third of a hot read's client time. Anything unusual — the script not
-    loaded yet (after a Redis restart), a dropped connection, no held connection — goes through the
-    registered ``Script``, which loads the script and retries as redis-py does."""
-    import redis
-
-    script = redis_script(backend, text)
-    client = backend._cache.get_client(write=True)
-    connection = client.connection
-    if connection is not None:
-        with client.single_connection_lock:
-            try:
-                connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-                return connection.read_response()
-            except redis.exceptions.NoScriptError:
-                pass
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                connection.disconnect()
-    return script(keys=keys, args=args, client=client)
-
-
 def _entry_registry():
-    backend = _redis_backend()
-    return _RedisRegistry(backend) if backend is not None else _DictRegistry()
+    client = redis_adapter.client()
+    return _RedisRegistry(client) if client is not None else _DictRegistry()
 
+
+# Lua shared by every script that reads an entry keyed by its generations (this module's lookup, the
+# download resolver): generation_lookup(n, fresh, base) reads the counters KEYS[1..n], creates a missing one
+# at ``fresh`` (a time-based value), and GETs ``base:<gen>:<gen>...``. Returns the generations and the value.
+GENERATION_LOOKUP_LUA = """
+local function generation_lookup(n, fresh, base)
+  local gens = redis.call('MGET', unpack(KEYS, 1, n))
+  for i = 1, n do
+    if not gens[i] then
+      redis.call('SET', KEYS[i], fresh)
+      gens[i] = fresh
+    end
+  end
+  return gens, redis.call('GET', base .. ':' .. table.concat(gens, ':'))
+end
+"""
 
 # One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
 # KEYS = generation keys..., hits, misses; ARGV = [raw key base, what to count ('1' hits and misses, 'h' hits
 # only, '0' nothing), a fresh time-based generation for counters that are missing]. Returns {generations, value}.
-_LOOKUP = """
+_LOOKUP = redis_adapter.Script(
+    GENERATION_LOOKUP_LUA
+    + """
 local n = #KEYS - 2
-local gens = redis.call('MGET', unpack(KEYS, 1, n))
-for i = 1, n do
-  if not gens[i] then
-    redis.call('SET', KEYS[i], ARGV[3])
-    gens[i] = ARGV[3]
-  end
-end
-local value = redis.call('GET', ARGV[1] .. ':' .. table.concat(gens, ':'))
+local gens, value = generation_lookup(n, ARGV[3], ARGV[1])
 if value and ARGV[2] ~= '0' then
   redis.call('INCR', KEYS[n + 1])
 elseif not value and ARGV[2] == '1' then
@@ -265,13 +209,14 @@ elseif not value and ARGV[2] == '1' then
 end
 return {gens, value}
 """
+)
 
 
-def _gen_keys(package_id: str | None) -> list[str]:
+def generation_keys(package_id: str | None) -> list[str]:
     """The generations an entry depends on: a list page or the catalog on ``all`` and ``list`` (any app's
     change), one package's documents (listing, versions, download targets) on ``all`` and that package's
     own counter only, so a review or a publish elsewhere leaves them cached."""
-    return [_GEN_ALL, _gen_pkg(package_id)] if package_id else [_GEN_ALL, _GEN_LIST]
+    return [_GEN_ALL, package_generation_key(package_id)] if package_id else [_GEN_ALL, _GEN_LIST]
 
 
 def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool = True) -> tuple[str, object]:
@@ -281,38 +226,44 @@ def _lookup(base: str, package_id: str | None, *, count: bool, count_miss: bool 
     hit is counted (a lookup whose miss is handed to a path that looks up again and counts it).
     """
     mode = ("1" if count_miss else "h") if count else "0"
-    backend = _redis_backend()
-    if backend is not None:
-        keys = [backend.make_key(k) for k in (*_gen_keys(package_id), _STATS_HITS, _STATS_MISSES)]
-        found = run_script(
-            backend, _LOOKUP, keys=keys, args=[backend.make_key(base), mode, str(time.time_ns())]
-        )
-        gens, raw = found
-        key = base + ":" + ":".join(g.decode() if isinstance(g, bytes) else str(g) for g in gens)
-        return key, (None if raw is None else backend._cache._serializer.loads(raw))
-    gens = _generations(package_id)
-    key = base + ":" + ":".join(str(g) for g in gens)
-    stored = cache.get(key)
+    if redis_adapter.enabled():
+        keys = [redis_adapter.key(k) for k in (*generation_keys(package_id), _STATS_HITS, _STATS_MISSES)]
+        try:
+            gens, raw = _LOOKUP(keys=keys, args=[redis_adapter.key(base), mode, str(time.time_ns())])
+        except redis_adapter.UNAVAILABLE:
+            logger.warning("store cache unreachable; answering from the database", exc_info=True)
+            return base + ":unavailable", None  # a miss; storing it fails quietly too (_store_quietly)
+        return base + ":" + ":".join(redis_adapter.as_text(g) for g in gens), redis_adapter.loads(raw)
+    key = base + ":" + ":".join(_generations(package_id))
+    stored = redis_adapter.value_get(key)
     if count and (stored is not None or count_miss):
-        _count(_STATS_HITS if stored is not None else _STATS_MISSES)
+        redis_adapter.counter_incr(_STATS_HITS if stored is not None else _STATS_MISSES)
     return key, stored
 
 
 def _store(kind: str, key: str, value, package_id: str | None, timeout: int) -> None:
     """Store the document and register it: one pipelined round trip on Redis."""
-    backend = _redis_backend()
-    if backend is None:
-        cache.set(key, value, timeout=timeout)
+    client = redis_adapter.client()
+    if client is None:
+        redis_adapter.value_set(key, value, timeout=timeout)
         _DictRegistry().add(kind, key, package_id, timeout)
         return
-    registry = _RedisRegistry(backend)
-    pipe = registry._client().pipeline(transaction=False)
-    pipe.set(backend.make_key(key), backend._cache._serializer.dumps(value), ex=timeout)
-    pipe.zadd(registry._zkey(kind), {key: time.time() + timeout})
+    registry = _RedisRegistry(client)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(redis_adapter.key(key), redis_adapter.dumps(value), ex=timeout)
+    pipe.zadd(registry.zkey(kind), {key: time.time() + timeout})
     if package_id:
-        pipe.sadd(registry._pkey(package_id), f"{kind}|{key}")
-        pipe.expire(registry._pkey(package_id), timeout * 2)
+        pipe.sadd(registry.pkey(package_id), f"{kind}|{key}")
+        pipe.expire(registry.pkey(package_id), timeout * 2)
     pipe.execute()
+
+
+def _store_quietly(store: Callable[[], None]) -> None:
+    """Store a freshly built entry; while Redis is unreachable the answer is served without it."""
+    try:
+        store()
+    except redis_adapter.UNAVAILABLE:
+        logger.warning("store cache unreachable; the answer is not cached", exc_info=True)
 
 
 def _document_base(kind: str, parts: tuple, package_id: str | None) -> tuple[str, str | None]:
@@ -345,7 +296,9 @@ def store_cache_fetch(
     document = render_document(build())
     timeout = settings.STORE_CACHE_TTL
     if timeout > 0:
-        _store(kind, key, (document.body, document.gzipped, document.etag), package_id, timeout)
+        _store_quietly(
+            lambda: _store(kind, key, (document.body, document.gzipped, document.etag), package_id, timeout)
+        )
     return document
 
 
@@ -365,7 +318,7 @@ def store_cache_value(
     if value is None:
         value = build()
         if value is not None and timeout > 0:
-            cache.set(key, value, timeout=timeout)
+            _store_quietly(lambda: redis_adapter.value_set(key, value, timeout=timeout))
     return value
 
 
@@ -379,8 +332,19 @@ def store_cache_invalidate(*, app_id=None, package_id: str | None = None) -> Non
     """Make cached store reads stale: one app's (plus every list/catalog), or everything when no app given.
 
     Safe to call outside a transaction and repeatedly. The generation bump is what guarantees freshness;
-    the registry is updated so ``store_cache_stats`` counts only reachable entries.
+    the registry is updated so ``store_cache_stats`` counts only reachable entries. With the cache
+    unreachable it logs and returns: the change it follows is committed already, and a cache that lost its
+    data (a restarted Redis) holds nothing stale (docs/operations.md, "Redis (cache) down").
     """
+    try:
+        _invalidate(app_id=app_id, package_id=package_id)
+    except redis_adapter.UNAVAILABLE:
+        logger.warning(
+            "cache unavailable: store reads of %s not invalidated", package_id or app_id or "all apps"
+        )
+
+
+def _invalidate(*, app_id, package_id: str | None) -> None:
     registry = _entry_registry()
     if package_id is None and app_id is not None:
         # An app that is already gone (deleted) cannot name its keys: drop everything, it is rare.
@@ -388,14 +352,14 @@ def store_cache_invalidate(*, app_id=None, package_id: str | None = None) -> Non
         if package_id is None:
             app_id = None
     if app_id is None and package_id is None:
-        _bump(_GEN_ALL)
-        _bump(_GEN_LIST)
+        redis_adapter.generation_bump(_GEN_ALL)
+        redis_adapter.generation_bump(_GEN_LIST)
         stale = [key for kind in KINDS for key in registry.drop_kind(kind)]
     else:
-        _bump(_GEN_LIST)
+        redis_adapter.generation_bump(_GEN_LIST)
         stale = registry.drop_kind("list")
         if package_id:
-            _bump(_gen_pkg(package_id))
+            redis_adapter.generation_bump(package_generation_key(package_id))
             stale += registry.drop_package(package_id)
     if stale:
         cache.delete_many(stale)
@@ -405,12 +369,12 @@ def store_cache_stats() -> dict:
     """``/v1/cache/stats`` (seed 004): reachable entries per kind, and hit/miss counters."""
     registry = _entry_registry()
     counts = {kind: registry.count(kind) for kind in KINDS}
-    counters = cache.get_many([_STATS_HITS, _STATS_MISSES])
+    counters = redis_adapter.counter_values([_STATS_HITS, _STATS_MISSES])
     return {
         "list_entries": counts["list"],
         "metadata_entries": counts["metadata"],
         "version_entries": counts["version"],
         "total_entries": sum(counts.values()),
-        "hits": int(counters.get(_STATS_HITS, 0)),
-        "misses": int(counters.get(_STATS_MISSES, 0)),
+        "hits": counters[_STATS_HITS],
+        "misses": counters[_STATS_MISSES],
     }

@@ -36,6 +36,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.constants import AppStatus
+from mosis.core import redis as redis_adapter
 from mosis.core.siteurl import absolute_url
 from versions.constants import VersionStatus
 from versions.models import AppVersion
@@ -360,11 +361,15 @@ def catalog_mark_stale() -> bool:
     The current document keeps being served until the rebuild stores its successor, so catalog contents
     (download counts included) may lag changes by ``CATALOG_REBUILD_DEBOUNCE`` seconds plus the build time.
     """
-    if cache.get(_META) is None and cache.get(_FIRST_BUILD_LOCK) is None:
-        return False  # nothing built yet: the first request builds from current rows
-    debounce = settings.CATALOG_REBUILD_DEBOUNCE
-    timeout = debounce + settings.CELERY_TASK_TIME_LIMIT  # a lost task only delays the next rebuild
-    if not cache.add(_REBUILD_LOCK, time.time(), timeout=timeout):
+    try:
+        if cache.get(_META) is None and cache.get(_FIRST_BUILD_LOCK) is None:
+            return False  # nothing built yet: the first request builds from current rows
+        debounce = settings.CATALOG_REBUILD_DEBOUNCE
+        timeout = debounce + settings.CELERY_TASK_TIME_LIMIT  # a lost task only delays the next rebuild
+        if not cache.add(_REBUILD_LOCK, time.time(), timeout=timeout):
+            return False
+    except redis_adapter.UNAVAILABLE:  # the change is committed; the catalog is rebuilt on the next one
+        logger.warning("cache unavailable: catalog rebuild not scheduled")
         return False
     from ..tasks import catalog_rebuild as task
 
@@ -410,6 +415,13 @@ def catalog_meta() -> dict:
         return _store(catalog_build())
     finally:
         cache.delete(_FIRST_BUILD_LOCK)
+
+
+def catalog_without_cache() -> CachedDocument:
+    """The document built from the database for this request alone: the cache (Redis) is unreachable, so
+    nothing can be stored or shared. Slower, but a device gets its catalog during the outage."""
+    logger.warning("cache unavailable: catalog built from the database for one request")
+    return catalog_build()
 
 
 def catalog_etags(meta: dict) -> CachedDocument:

@@ -1,8 +1,8 @@
 """Downloads: the answer a client gets (URL + integrity facts), counting, and the rollup into daily figures.
 
 Counting is once per (client, version, UTC day): client = the device, else the signed-in user, else a
-salted SHA-256 of IP + User-Agent (``DOWNLOAD_CLIENT_SALT``), so retries and simple bots do not inflate
-figures and no raw IP is stored. Two stores, same public results:
+salted SHA-256 of the client IP (``DOWNLOAD_CLIENT_SALT``; never the User-Agent, which a client can change
+on every request), so retries and simple bots do not inflate figures and no raw IP is stored. Two stores, same public results:
 
 - **Redis** (production: the default cache is Redis): a ``SET NX`` dedupe marker and, on first sight, an
   ``HINCRBY`` of the per-day hash of distinct clients per version (``downloads_redis``); a warm download is
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -28,13 +29,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Device
+from mosis.core import redis as redis_adapter
 from mosis.core import storage
 from mosis.core.clientip import client_ip
 from mosis.core.db import CompiledQuery
 from store.models import AppListing, DownloadDaily, DownloadEvent
+from store.services import downloads_redis
 from versions.models import AppVersion
 
 RECENT_DAYS = 7  # downloads_recent = the last 7 UTC days, today included
+
+logger = logging.getLogger("mosis.store.downloads")
 
 
 def package_filename(version: AppVersion | DownloadTarget) -> str:
@@ -93,6 +98,15 @@ class DownloadTarget:
             signature=version.signature or "",
             signing_key_fingerprint=version.signing_key_fingerprint or "",
         )
+
+    def row(self) -> list:
+        """The fields in declaration order (how ``downloads_redis`` stores a target)."""
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+    @classmethod
+    def from_row(cls, row: list) -> DownloadTarget:
+        pk, app_id, *rest = row
+        return cls(uuid.UUID(str(pk)), uuid.UUID(str(app_id)), *rest)
 
 
 _TARGET_COLUMNS = (
@@ -219,7 +233,7 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
 
 
 def download_client_hash(request) -> str:
-    """Who is downloading, as a stable opaque hash: device, else user, else salted IP + User-Agent."""
+    """Who is downloading, as a stable opaque hash: device, else user, else the salted client IP."""
     device = getattr(request, "auth", None)
     device_id = device.pk if isinstance(device, Device) else None
     user = getattr(request, "user", None)
@@ -254,27 +268,31 @@ def download_resolve(*, package_id: str, selector: tuple, build, client_hash: st
     """The version a download request resolves to (see ``download_target``), counted for ``client_hash``.
 
     Redis: one round trip when the target is cached (lookup and count in one script), two on a miss, no
-    SQL either way. Otherwise the target comes from the store cache and the count is a DownloadEvent insert.
+    SQL either way. Otherwise (or while Redis is unreachable) the target comes from the store cache (or the
+    database) and the count is a DownloadEvent insert.
     ``build`` raising (404) counts nothing.
     """
-    from store.services.cache import _redis_backend
-
-    backend = _redis_backend()
-    if backend is None or not _valid_package_id(package_id):
-        target = download_target(package_id=package_id, selector=selector, build=build)
-        download_record(version=target, client_hash=client_hash)
-        return target
-    from store.services import downloads_redis
-
-    return downloads_redis.resolve_and_count(
-        backend,
-        package_id=package_id,
-        selector=selector,
-        build=lambda: DownloadTarget.of(build(), package_id=package_id),
-        client_hash=client_hash,
-        day=_utc_today(),
-        ttl=download_target_ttl(),
-    )
+    if redis_adapter.enabled() and _valid_package_id(package_id):
+        try:
+            row = downloads_redis.resolve_and_count(
+                package_id=package_id,
+                selector=selector,
+                build=lambda: DownloadTarget.of(build(), package_id=package_id).row(),
+                client_hash=client_hash,
+                day=_utc_today(),
+                ttl=download_target_ttl(),
+            )
+            return DownloadTarget.from_row(row)
+        except redis_adapter.UNAVAILABLE:
+            # Redis unreachable: the database resolves the target and keeps the count as an event row,
+            # which the rollup folds like any other.
+            logger.warning("Redis unreachable; counting the download in the database", exc_info=True)
+            target = download_target(package_id=package_id, selector=selector, build=build)
+            download_record_event(version=target, client_hash=client_hash)
+            return target
+    target = download_target(package_id=package_id, selector=selector, build=build)
+    download_record(version=target, client_hash=client_hash)
+    return target
 
 
 def download_record(
@@ -284,16 +302,9 @@ def download_record(
 
     In Redis when the cache is Redis (``downloads_redis.count``), else ``download_record_event``.
     """
-    from store.services.cache import _redis_backend
-
     day = day or _utc_today()
-    backend = _redis_backend()
-    if backend is not None:
-        from store.services import downloads_redis
-
-        downloads_redis.count(
-            backend, version_id=version.pk, app_id=version.app_id, client_hash=client_hash, day=day
-        )
+    if redis_adapter.enabled():
+        downloads_redis.count(version_id=version.pk, app_id=version.app_id, client_hash=client_hash, day=day)
         return
     download_record_event(version=version, client_hash=client_hash, day=day)
 
@@ -365,11 +376,8 @@ def downloads_fold(*, today: dt.date | None = None) -> Rollup:
     DownloadEvent.objects.filter(
         rolled_up=True, day__lt=today - dt.timedelta(days=EVENT_RETENTION_DAYS)
     ).delete()
-    from store.services.cache import _redis_backend
-
-    backend = _redis_backend()
-    if backend is not None:
-        grown, redis_apps = _fold_redis_counts(backend, today=today)
+    if redis_adapter.enabled():
+        grown, redis_apps = _fold_redis_counts(today=today)
         folded += grown
         touched_apps |= redis_apps
     listing_downloads_recompute(today=today, app_ids=touched_apps)
@@ -405,12 +413,10 @@ def _fold_events() -> tuple[int, set]:
 UPSERT_BATCH = 500
 
 
-def _fold_redis_counts(backend, *, today: dt.date) -> tuple[int, set]:
+def _fold_redis_counts(*, today: dt.date) -> tuple[int, set]:
     """Upsert the Redis day counts that exceed the stored ones; (downloads added, apps whose counts grew)."""
-    from store.services import downloads_redis
-
     days = [today - dt.timedelta(days=n) for n in range(downloads_redis.OPEN_DAYS)]
-    counts = downloads_redis.day_counts(backend, days)
+    counts = downloads_redis.day_counts(days)
     if not counts:
         return 0, set()
     live = set(  # a version deleted since its download has nothing to count against

@@ -151,6 +151,7 @@ class _Report:
     message: str
     stack_trace: str
     context: dict
+    context_json: str  # ``context`` as compact JSON (bounded_json_object's): PostgreSQL reads it as jsonb
     app_version: str
     moment: object  # when it happened (clamped)
     now: object  # when it was received
@@ -255,7 +256,7 @@ def _run(kind: str, report: _Report) -> tuple[uuid.UUID, int] | None:
         "crash_type": report.crash_type,
         "message": report.message,
         "stack_trace": report.stack_trace,
-        "context": _prep(CrashGroup, "context", report.context),
+        "context": report.context_json,
         "app_version": report.app_version,
         "device_id": report.device_id,
         "samples": SAMPLES_PER_GROUP,
@@ -421,7 +422,7 @@ def crash_report_submit(
     context = context if context is not None else {}
     try:
         moment = clamped_timestamp(timestamp, now=now, oldest=oldest)
-        bounded_json_object(context, name="context", max_bytes=CONTEXT_MAX_BYTES)
+        context_json = bounded_json_object(context, name="context", max_bytes=CONTEXT_MAX_BYTES).decode()
     except EventRejected as rejection:
         field, _, text = str(rejection).partition(": ")
         raise ApplicationError(ErrorCode.VALIDATION_ERROR, str(rejection), {field: [text]})
@@ -434,6 +435,7 @@ def crash_report_submit(
         message=message,
         stack_trace=stack_trace,
         context=context,
+        context_json=context_json,
         app_version=app_version,
         moment=moment,
         now=now,

@@ -72,9 +72,28 @@ class EventRow(NamedTuple):
 
 # A UTC timestamp in the one ISO 8601 form both Python and PostgreSQL read the same way: COPY can take it as
 # sent instead of formatting the parsed value again.
-_CANONICAL_UTC = re.compile(
+CANONICAL_UTC = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|\+00:00)"
 )
+# The same language as CANONICAL_UTC, tested on the UTF-8 bytes in a third of the regex's time: every ASCII
+# digit made "0", the result must be one of its 14 shapes (any other byte, a non-ASCII digit included, must
+# match a shape literally, so it cannot), and an offset must be "+00:00" itself, not any "+dd:dd".
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_CANONICAL_UTC_SHAPES = frozenset(
+    b"0000-00-00T00:00:00" + fraction + zone
+    for fraction in (b"", *(b"." + b"0" * digits for digits in range(1, 7)))
+    for zone in (b"Z", b"+00:00")
+)
+
+
+def canonical_utc_stamp(value: str) -> bytes | None:
+    """``value`` as UTF-8 if it is in the canonical UTC form (``CANONICAL_UTC``), else None."""
+    stamp = value.encode()
+    if stamp.translate(_DIGITS_TO_ZERO) in _CANONICAL_UTC_SHAPES and (
+        stamp[-1:] == b"Z" or stamp[-6:] == b"+00:00"
+    ):
+        return stamp
+    return None
 
 
 # --- shared field checks (crash reports use them too) ------------------------------------------------------
@@ -124,8 +143,9 @@ def bounded_json_object(value, *, name: str, max_bytes: int) -> bytes:
     # Nesting needs brackets: with few of them in the text (most events) the walk is not needed.
     if text.count(b"{") + text.count(b"[") > JSON_MAX_DEPTH and _nested_too_deep(value):
         raise EventRejected(f"{name}: nested deeper than {JSON_MAX_DEPTH} levels.")
-    # JSON writes a NUL as the escape \u0000, so the text tells cheaply when the precise check is needed.
-    if b"\\u0000" in text and _has_nul(value):
+    # JSON writes a NUL as the escape \u0000, so the text tells cheaply when the precise check is needed (most
+    # texts hold no backslash at all: one byte is found faster than six).
+    if b"\\" in text and b"\\u0000" in text and _has_nul(value):
         raise EventRejected(f"{name}: contains a NUL character.")
     if len(text) > max_bytes:
         raise EventRejected(f"{name}: at most {max_bytes} bytes as JSON ({len(text)} sent).")
@@ -143,9 +163,11 @@ def clamped_timestamp(value, *, now: dt.datetime, oldest: dt.datetime) -> dt.dat
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise EventRejected("timestamp: must be an ISO 8601 date-time such as 2026-12-04T10:15:00Z.")
-    if moment.tzinfo is None:
+    zone = moment.tzinfo
+    if zone is None:
         raise EventRejected("timestamp: must carry a UTC offset (…Z or …+00:00).")
-    moment = moment.astimezone(dt.UTC)
+    if zone is not dt.UTC:  # "Z" and "+00:00" are read as UTC already
+        moment = moment.astimezone(dt.UTC)
     if moment > now:
         return now
     if moment < oldest:
@@ -245,8 +267,12 @@ def event_row(item, *, now: dt.datetime, oldest: dt.datetime, cache: BatchCache 
     text = bounded_json_object(data, name="event_data", max_bytes=EVENT_DATA_MAX_BYTES)
     sent_at = item.get("timestamp")
     timestamp = clamped_timestamp(sent_at, now=now, oldest=oldest)
-    stamp = sent_at.encode() if timestamp is not now and _CANONICAL_UTC.fullmatch(sent_at) else None
-    return EventRow(timestamp, app_id, event_type, text, data, stamp)
+    stamp = canonical_utc_stamp(sent_at) if timestamp is not now else None
+    # tuple.__new__ spares the NamedTuple's Python-level __new__ (a third of a microsecond an event).
+    return _new_tuple(EventRow, (timestamp, app_id, event_type, text, data, stamp))
+
+
+_new_tuple = tuple.__new__
 
 
 def events_ingest(*, events, device=None, owner=None) -> IngestResult:
@@ -376,19 +402,22 @@ def copy_lines(rows: Iterable[EventRow], *, device_id, received_at: dt.datetime)
     backslashes is the whole escaping."""
     device = (str(device_id) if device_id is not None else "\\N").encode()
     tail = f"\t{received_at.isoformat()}\n".encode()
-    apps: dict = {}  # each app's id is formatted once
-    last_app, prefix = None, b""
+    # What lies between the timestamp and the JSON (app id, device id, event type) is made once for each app
+    # and event type of the batch.
+    apps: dict[uuid.UUID, dict[str, bytes]] = {}
+    last_app, middles = None, {}
     for row in rows:
         if row.app_id is not last_app:  # a batch is usually about one app: the same UUID object throughout
             last_app = row.app_id
-            prefix = apps.get(last_app)
-            if prefix is None:
-                prefix = apps[last_app] = f"\t{last_app}\t".encode() + device + b"\t"
+            middles = apps.setdefault(last_app, {})
+        middle = middles.get(row.event_type)
+        if middle is None:
+            middle = middles[row.event_type] = (
+                f"\t{last_app}\t".encode() + device + f"\t{row.event_type}\t".encode()
+            )
         yield (
             (row.stamp or row.timestamp.isoformat().encode())
-            + prefix
-            + row.event_type.encode()
-            + b"\t"
+            + middle
             + row.event_data.replace(b"\\", b"\\\\")
             + tail
         )

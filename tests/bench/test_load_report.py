@@ -221,3 +221,28 @@ def test_the_wrk_script_draws_zipf_ids_most_popular_first(tmp_path):
     assert zipf["p1"] > 0.08 * sum(zipf.values())
     assert uniform["p1"] < 0.05 * sum(uniform.values())
     assert len(uniform) > 90
+
+
+def _server_args(*flags):
+    """What main() would parse, for server_env(): the real parser is built inside main()."""
+    args = argparse.Namespace(
+        port=8099,
+        database_url="postgres://x/mosis_bench",
+        redis_url="redis://127.0.0.1:6379/0",
+        cache_prefix="p",
+        store_cache_ttl=None,
+        rate_limits="--no-rate-limits" not in flags,
+        logs="--no-logs" not in flags,
+    )
+    return args
+
+
+def test_the_server_runs_with_the_images_defaults_unless_a_flag_says_otherwise():
+    env = load.server_env(_server_args())
+    assert env.get("RATE_LIMITS_ENABLED") != "False"
+    assert env["RATE_LIMIT_READ"] == env["RATE_LIMIT_AUTH"] == load.BENCH_RATE  # counted, never refused
+    assert env["LOG_LEVEL"] == "INFO"  # the JSON request log, as production writes it
+
+    bare = load.server_env(_server_args("--no-rate-limits", "--no-logs"))
+    assert bare["RATE_LIMITS_ENABLED"] == "False"
+    assert bare["LOG_LEVEL"] == "WARNING"

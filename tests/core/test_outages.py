@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -286,3 +287,84 @@ def test_a_killed_workers_task_comes_back_within_the_time_limit_on_redis(setting
     timeout = app.conf.broker_transport_options["visibility_timeout"]
     assert timeout == settings.CELERY_TASK_TIME_LIMIT + 60
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+
+
+# --- Redis (the cache) going away ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def private_redis():
+    """A redis-server of this test's own on a free port (nothing kept on disk); yields (url, stop)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0", stop
+    finally:
+        stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_going_away_degrades_reads_downloads_and_writes_without_a_500(settings, api_client, user):
+    """Issue "Trust" §2: with the cache's Redis stopped mid-run, list, search, listing, categories, catalog,
+    download and an owner's write all answer (from the database), rate limits fail open, health says
+    degraded. The write is kept."""
+    from django.core.cache import cache
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.models import App
+    from tests.store.conftest import make_published_app
+
+    with private_redis() as (url, stop):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "mosis.core.cache.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "outage",
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            }
+        }
+        settings.RATE_LIMITS_ENABLED = True
+        app = make_published_app(versions=1, owner=user)
+        reads = [
+            "/v1/store/apps",
+            "/v1/store/apps?q=app",
+            f"/v1/store/apps/{app.package_id}",
+            "/v1/store/categories",
+            "/v1/store/catalog",
+        ]
+        for path in reads:  # warm: the answers are in Redis now
+            assert api_client.get(path).status_code == 200, path
+        cache.set("probe", 1)
+
+        stop()
+
+        for path in reads:
+            response = api_client.get(path)
+            assert response.status_code == 200, (path, response.content[:300])
+        download = api_client.get(f"/v1/store/apps/{app.package_id}/download", {"redirect": "1"})
+        assert download.status_code == 302
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        changed = api_client.patch(f"/v1/apps/{app.pk}", {"name": "Renamed in an outage"}, format="json")
+        assert changed.status_code == 200, changed.content
+        assert App.objects.get(pk=app.pk).name == "Renamed in an outage"
+        health = api_client.get("/v1/health").json()
+        assert health["status"] == "degraded"

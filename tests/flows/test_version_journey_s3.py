@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 import requests
-from django.core.files.storage import storages
 
 from tests.factories import AppFactory
 from tests.versions.pipeline import (
@@ -70,9 +69,7 @@ def s3_storage(settings, moto_endpoint, monkeypatch):
             },
         },
     }
-    storages._storages.pop("packages", None)
     yield client
-    storages._storages.pop("packages", None)
     for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=obj["Key"])
     client.delete_bucket(Bucket=BUCKET)

@@ -1,15 +1,19 @@
 """Abuse reports (SPEC §5, seed 001): staff email, distinct-reporter threshold → pending_disable, throttling."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core import mail
 from django.test import RequestFactory
+from django.utils import timezone
 
+from accounts.models import User
 from apps.constants import AppStatus
 from apps.models import ActivityEvent
 from store.models import AbuseReport, AppListing
 from tests.conftest import jwt_client_for
-from tests.factories import UserFactory, community_device, community_published_app
+from tests.factories import UserFactory, community_device, community_published_app, established_user
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +95,7 @@ def test_reporting_needs_a_user_and_not_the_developer(api_client, other_client, 
 def test_the_threshold_of_distinct_users_hides_the_app(app, run_on_commit, settings):
     settings.ABUSE_HIDE_THRESHOLD = 3
     assert AppListing.objects.get(app=app).listed
-    first, second, third = (jwt_client_for(UserFactory()) for _ in range(3))
+    first, second, third = (jwt_client_for(established_user()) for _ in range(3))
     run_on_commit(report, first, app)
     run_on_commit(report, second, app, reason="spam")
     app.refresh_from_db()
@@ -133,13 +137,13 @@ def test_a_staff_report_is_enough(app, staff_client, run_on_commit):
 @pytest.mark.usefixtures("no_ratelimits")
 def test_resolved_reports_stop_counting(app, run_on_commit, settings, staff_user):
     settings.ABUSE_HIDE_THRESHOLD = 2
-    run_on_commit(report, jwt_client_for(UserFactory()), app)
-    admin = admin_site._registry[AbuseReport]
+    run_on_commit(report, jwt_client_for(established_user()), app)
+    admin = admin_site.get_model_admin(AbuseReport)
     admin.message_user = lambda *args, **kwargs: None
     request = RequestFactory().post("/admin/store/abusereport/")
     request.user = staff_user
     admin.mark_resolved(request, AbuseReport.objects.all())
-    run_on_commit(report, jwt_client_for(UserFactory()), app)
+    run_on_commit(report, jwt_client_for(established_user()), app)
     app.refresh_from_db()
     assert app.status == AppStatus.PUBLISHED
 
@@ -147,7 +151,7 @@ def test_resolved_reports_stop_counting(app, run_on_commit, settings, staff_user
 @pytest.mark.usefixtures("no_ratelimits")
 def test_staff_decide_on_reported_apps_from_the_admin(app, staff_client, staff_user, run_on_commit):
     run_on_commit(report, staff_client, app)
-    admin = admin_site._registry[AbuseReport]
+    admin = admin_site.get_model_admin(AbuseReport)
     admin.message_user = lambda *args, **kwargs: None
     request = RequestFactory().post("/admin/store/abusereport/")
     request.user = staff_user
@@ -196,3 +200,48 @@ def test_after_a_day_the_same_user_files_a_new_report_that_still_counts_once(app
     assert AbuseReport.objects.filter(app=app).count() == 2
     app.refresh_from_db()
     assert app.status == AppStatus.PUBLISHED  # one distinct reporter
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_three_accounts_made_a_minute_ago_cannot_hide_an_app(app, run_on_commit, settings):
+    """Issue "Trust" §3: three fresh accounts from one address used to hide any app. Their reports still
+    reach staff, but only established accounts (verified email, ABUSE_REPORTER_MIN_AGE_DAYS old) count."""
+    settings.ABUSE_HIDE_THRESHOLD, settings.ABUSE_REPORTER_MIN_AGE_DAYS = 3, 3
+    for _ in range(3):
+        fresh = established_user(days_old=0)  # verified, but made today
+        assert run_on_commit(report, jwt_client_for(fresh), app).status_code == 201
+    for _ in range(3):
+        unverified = UserFactory()  # old enough, but its email was never verified
+        User.objects.filter(pk=unverified.pk).update(created_at=timezone.now() - timedelta(days=30))
+        assert run_on_commit(report, jwt_client_for(unverified), app).status_code == 201
+    app.refresh_from_db()
+    assert app.status == AppStatus.PUBLISHED
+    assert len(mail.outbox) == 6  # staff heard about every one
+    assert "0 from established accounts" in mail.outbox[-1].body
+    for _ in range(3):
+        run_on_commit(report, jwt_client_for(established_user(days_old=3)), app)
+    app.refresh_from_db()
+    assert app.status == AppStatus.PENDING_DISABLE
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_the_age_rule_can_be_turned_off(app, run_on_commit, settings):
+    settings.ABUSE_HIDE_THRESHOLD, settings.ABUSE_REPORTER_MIN_AGE_DAYS = 2, 0
+    for _ in range(2):
+        run_on_commit(report, jwt_client_for(established_user(days_old=0)), app)
+    app.refresh_from_db()
+    assert app.status == AppStatus.PENDING_DISABLE
+
+
+@pytest.mark.usefixtures("no_ratelimits")
+def test_one_reporter_files_at_most_the_daily_cap_of_new_reports(run_on_commit, settings):
+    settings.ABUSE_REPORTS_PER_USER_DAY = 3
+    reporter = jwt_client_for(established_user())
+    apps = [community_published_app(f"com.test.target{i}") for i in range(4)]
+    for target in apps[:3]:
+        assert run_on_commit(report, reporter, target).status_code == 201
+    assert run_on_commit(report, reporter, apps[0], reason="spam").status_code == 200  # an update is free
+    refused = run_on_commit(report, reporter, apps[3])
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "RATE_LIMITED" and refused["Retry-After"]
+    assert AbuseReport.objects.count() == 3

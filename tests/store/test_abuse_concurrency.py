@@ -11,7 +11,7 @@ from store.models import AbuseReport, Review
 from store.services.abuse import abuse_report_submit
 from store.services.reviews import review_upsert
 from tests.conftest import requires_postgres
-from tests.factories import UserFactory, community_published_app
+from tests.factories import UserFactory, community_published_app, established_user
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def run_together(workers):
 def test_simultaneous_reports_reaching_the_threshold_hide_the_app_once(settings):
     settings.ABUSE_HIDE_THRESHOLD = 3
     app = community_published_app("com.test.race")
-    reporters = [UserFactory() for _ in range(3)]
+    reporters = [established_user() for _ in range(3)]
 
     def reporter_job(user):
         return lambda: abuse_report_submit(

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from mosis.core import redis as redis_adapter
 from store import views_catalog
 from store.models import AppListing, DownloadDaily
 from store.services import downloads
-from store.services.cache import _redis_backend
 from store.services.downloads import download_record, downloads_rollup
 
 from .conftest import make_published_app, make_version
@@ -19,7 +19,7 @@ from .conftest import make_published_app, make_version
 pytestmark = pytest.mark.django_db
 
 requires_redis = pytest.mark.skipif(
-    _redis_backend() is None, reason="needs Redis as the cache (set REDIS_URL=redis://...)"
+    not redis_adapter.enabled(), reason="needs Redis as the cache (set REDIS_URL=redis://...)"
 )
 FIXED_URL = "https://files.example.test/pkg.mpk?sig=abc"
 TODAY = dt.date(2026, 3, 10)
@@ -187,8 +187,9 @@ def test_fast_answer_still_counts_the_rate_limit(api_client, settings):
     url = f"/v1/store/apps/{app.package_id}/download"
     first, second, third = (api_client.get(url, {"redirect": "1"}) for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (302, 302, 429)
-    assert (first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]) == ("1", "0")
+    assert not first.has_header("X-RateLimit-Remaining")  # a public answer: no per-client counters
     assert third.json()["error"]["code"] == "RATE_LIMITED"
+    assert (third["X-RateLimit-Limit"], third["X-RateLimit-Remaining"]) == ("2", "0")
 
 
 # --- The Redis store ----------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def test_redis_counts_once_per_client_version_and_day():
     for version, client, day in [(v1, "a", TODAY), (v1, "a", TODAY), (v1, "b", TODAY), (v2, "a", TODAY)]:
         download_record(version=version, client_hash=client, day=day)
     download_record(version=v1, client_hash="a", day=TODAY - dt.timedelta(days=1))
-    counts = downloads_redis.day_counts(_redis_backend(), [TODAY, TODAY - dt.timedelta(days=1)])
+    counts = downloads_redis.day_counts([TODAY, TODAY - dt.timedelta(days=1)])
     assert counts == {
         (v1.pk, app.pk, TODAY): 2,
         (v2.pk, app.pk, TODAY): 1,
@@ -348,13 +349,12 @@ def test_plain_download_queries_read_as_the_general_parse_reads_them(rf):
 def test_a_download_target_stays_cached_for_its_own_ttl(api_client, settings, redis_round_trips):
     """Targets are generation-keyed (never stale), so they outlive the served documents' STORE_CACHE_TTL;
     with the store cache off nothing is stored and every download takes the cold path."""
-    backend = _redis_backend()
-    client = backend._cache.get_client(write=True)
+    client = redis_adapter.client()
     settings.STORE_CACHE_TTL, settings.DOWNLOAD_TARGET_TTL = 300, 3600
     app = make_published_app(versions=1)
     url = f"/v1/store/apps/{app.package_id}/download"
     assert api_client.get(url, {"redirect": "1"}).status_code == 302
-    keys = client.keys(backend.make_key(f"store:v1:dl:t:{app.package_id}:*"))
+    keys = client.keys(redis_adapter.key(f"store:v1:dl:t:{app.package_id}:*"))
     assert len(keys) == 1 and 3500 < client.ttl(keys[0]) <= 3600
 
     settings.STORE_CACHE_TTL = 0
@@ -364,7 +364,7 @@ def test_a_download_target_stays_cached_for_its_own_ttl(api_client, settings, re
         redis_round_trips.clear()
         assert api_client.get(other_url, {"redirect": "1"}, REMOTE_ADDR=address).status_code == 302
         assert redis_round_trips == [["EVALSHA"], ["EVALSHA"]]  # looked up, missed, counted: nothing stored
-    assert client.keys(backend.make_key(f"store:v1:dl:t:{other.package_id}:*")) == []
+    assert client.keys(redis_adapter.key(f"store:v1:dl:t:{other.package_id}:*")) == []
     assert downloads_rollup() == 3
 
 
@@ -393,3 +393,18 @@ def test_store_cache_value_honours_its_timeout():
     store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
     store_cache_value(parts=("t", 2), build=build, package_id="com.t.a", timeout=60)
     assert len(built) == 3  # stored once, then read
+
+
+@requires_redis
+def test_reads_and_downloads_are_served_from_the_database_while_redis_is_down(api_client, settings):
+    """An unreachable Redis is a cache miss for the store's reads, a database count for a download and an
+    open door for the rate limits: nothing answers 500."""
+    from store.models import DownloadEvent
+
+    app = make_published_app(versions=1)
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").status_code == 200
+    assert api_client.get("/v1/store/apps", {"sort": "popular"}).status_code == 200
+    url = f"/v1/store/apps/{app.package_id}/download"
+    assert api_client.get(url, {"redirect": "1"}).status_code == 302
+    assert DownloadEvent.objects.filter(app=app).count() == 1  # folded by the rollup like any event

@@ -193,7 +193,7 @@ def test_ratings_breakdown_average_and_count(app):
 def test_hidden_reviews_leave_the_list_and_the_ratings(api_client, app, staff_user):
     kept = review_services.review_upsert(app=app, user=UserFactory(), rating=5)[0]
     spam = review_services.review_upsert(app=app, user=UserFactory(), rating=1, title="spam")[0]
-    admin = admin_site._registry[Review]
+    admin = admin_site.get_model_admin(Review)
     request = RequestFactory().post("/admin/store/review/")
     request.user = staff_user
     admin.message_user = lambda *args, **kwargs: None

@@ -1,6 +1,7 @@
 """Version services (writes). Re-exported here: ``from versions.services import version_submit``."""
 
 from .diff import package_diff_compute, package_diff_request
+from .emails import review_decision_email, version_portal_url
 from .importing import ImportResult, package_import, read_package_manifest
 from .lifecycle import (
     PACKAGE_CONTENT_TYPE,
@@ -25,8 +26,6 @@ from .review import (
     review_claim_release,
     review_comment_add,
     review_decide,
-    review_decision_email,
-    version_portal_url,
 )
 from .validation import (
     MAX_VALIDATION_ATTEMPTS,

@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from mosis.core import storage
+from mosis.core.storage import STORAGE_ERRORS, StorageUnavailable
 from mosis.core.tasks import enqueue_on_commit
 from mosis_package import Limits
 from mosis_package.diff import ADDED, CHANGED, REMOVED, PackageDiffResult, diff_packages, manifest_changes
 
 from ..constants import DIFFABLE_STATUSES, DiffStatus
 from ..models import AppVersion, PackageDiff, PackageDiffFile
-from .validation import STORAGE_ERRORS, StorageUnavailable
 
 logger = logging.getLogger("mosis.versions.diff")
 

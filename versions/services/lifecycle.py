@@ -28,6 +28,7 @@ from mosis.core.tasks import enqueue_on_commit
 
 from ..constants import DELETABLE_STATUSES, VERSION_TRANSITIONS, ReviewDecision, VersionStatus
 from ..models import AppVersion
+from .emails import review_decision_email
 
 logger = logging.getLogger("mosis.versions")
 
@@ -162,9 +163,7 @@ def _attnames(fields: dict) -> list[str]:
 
 
 def _email_owner_decision(*, version_id, decision: str) -> None:
-    """The one decision email (``review.review_decision_email``: notes quoted, the portal link)."""
-    from .review import review_decision_email
-
+    """The one decision email (``emails.review_decision_email``: notes quoted, the portal link)."""
     review_decision_email(version_id=version_id, decision=decision)
 
 

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -19,10 +18,12 @@ from django.utils import timezone
 
 from mosis.core import storage
 from mosis.core.models import OutboxMessage
+from mosis.core.mosis_version import mosis_version_number
+from mosis.core.storage import STORAGE_ERRORS, StorageUnavailable
 from mosis.core.tasks import DRAIN_GRACE, enqueue_on_commit
 from mosis_package import Expected, Issue, Limits, PublicSigningKey, ValidationResult, validate_package
 
-from ..constants import VersionStatus, mosis_version_number
+from ..constants import VersionStatus
 from ..models import AppVersion
 from .lifecycle import content_key_for, icon_key_for, version_delete, version_transition
 
@@ -32,11 +33,6 @@ logger = logging.getLogger("mosis.versions.validation")
 MAX_VALIDATION_ATTEMPTS = 3
 # A started validation is presumed dead this long after the task's hard time limit would have ended it.
 STUCK_GRACE_SECONDS = 60
-STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
-
-
-class StorageUnavailable(Exception):
-    """The package could not be read from storage; the task retries with backoff."""
 
 
 def _signing_keys(owner_id) -> list[PublicSigningKey]:
