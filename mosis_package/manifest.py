@@ -25,6 +25,12 @@ SEMVER_PATTERN = (
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2}))?$"  # parts <= 999, as versions.constants.mosis_version_number
+# A dependency's object form (docs/package-format.md, Dependencies): bounds on what a manifest may require of
+# a dependency's configuration, and on what a device may report of its own (store.services.devices).
+CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
+CONFIG_VALUE_MAX_LENGTH = 200
+DEPENDENCY_CONFIG_MAX_KEYS = 16
+DEPENDENCY_DESCRIPTION_MAX = 500
 
 # The one permission list. name -> (sensitive, what it grants). Sensitive permissions are allowed but are
 # reported as warnings and shown to reviewers, who must see a reason for them in the listing.
@@ -106,8 +112,38 @@ MANIFEST_SCHEMA: dict = {
             "type": "object",
             "maxProperties": 64,
             "propertyNames": {"maxLength": 255, "pattern": PACKAGE_ID_PATTERN},
-            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256},
-            "description": "Other packages the app needs: package id -> npm semver range (^2.1.0).",
+            "additionalProperties": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 256},
+                    {
+                        "type": "object",
+                        "required": ["version"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "version": {"type": "string", "minLength": 1, "maxLength": 256},
+                            "optional": {"type": "boolean"},
+                            "default": {"type": "boolean"},
+                            "description": {"type": "string", "maxLength": DEPENDENCY_DESCRIPTION_MAX},
+                            "config": {
+                                "type": "object",
+                                "maxProperties": DEPENDENCY_CONFIG_MAX_KEYS,
+                                "propertyNames": {"pattern": CONFIG_KEY_PATTERN},
+                                "additionalProperties": {
+                                    "oneOf": [
+                                        {"type": "string", "maxLength": CONFIG_VALUE_MAX_LENGTH},
+                                        {"type": "boolean"},
+                                        {"type": "integer"},
+                                    ]
+                                },
+                            },
+                        },
+                    },
+                ]
+            },
+            "description": (
+                "Other packages the app needs: package id -> npm semver range (^2.1.0), or "
+                '{"version": "^2", "optional": true, ...} (docs/package-format.md, Dependencies).'
+            ),
         },
         "requires_restart": {
             "type": "boolean",
@@ -143,6 +179,8 @@ class ManifestFacts:
     permissions: list[str] = field(default_factory=list)
     sensitive_permissions: list[str] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)
+    # Per dependency written in the object form: {"optional", "default", "description", "config"}.
+    dependency_rules: dict[str, dict] = field(default_factory=dict)
     min_mosis_version: str | None = None
     max_mosis_version: str | None = None
     requires_restart: bool = False
@@ -271,7 +309,8 @@ def check_manifest(manifest: dict, *, package_id: str, version_code: int, versio
         facts.permissions.sort()
         facts.sensitive_permissions.sort()
     if ok("dependencies"):
-        for dep_id, spec in sorted(manifest["dependencies"].items()):
+        for dep_id, value in sorted(manifest["dependencies"].items()):
+            spec = value["version"] if isinstance(value, dict) else value
             if dep_id == package_id or dep_id == manifest.get("package_id"):
                 issues.append(
                     Issue("DEPENDENCY_ON_SELF", "A package cannot depend on itself.", MANIFEST_NAME)
@@ -289,11 +328,29 @@ def check_manifest(manifest: dict, *, package_id: str, version_code: int, versio
                 )
                 continue
             facts.dependencies[dep_id] = spec
+            if isinstance(value, dict):
+                facts.dependency_rules[dep_id] = dependency_rule(value)
     if ok("requires_restart"):
         facts.requires_restart = manifest["requires_restart"]
     if ok("icon"):
         facts.icon = manifest["icon"]
     return facts
+
+
+def dependency_rule(value: dict) -> dict:
+    """The stored rule of a dependency written in the object form (already schema-checked).
+
+    ``optional`` defaults to false; ``default`` (install it unless the device declines) to true for a required
+    dependency, which is always installed, and to false for an optional one, which is then installed only
+    when asked for.
+    """
+    optional = bool(value.get("optional", False))
+    return {
+        "optional": optional,
+        "default": bool(value.get("default", not optional)) if optional else True,
+        "description": str(value.get("description", "")),
+        "config": dict(value.get("config") or {}),
+    }
 
 
 LANGUAGE_TAG_RE = re.compile(
@@ -309,6 +366,9 @@ def is_language_tag(tag: str) -> bool:
 
 
 __all__ = [
+    "CONFIG_KEY_PATTERN",
+    "CONFIG_VALUE_MAX_LENGTH",
+    "DEPENDENCY_CONFIG_MAX_KEYS",
     "ERROR",
     "MANIFEST_NAME",
     "MANIFEST_SCHEMA",
@@ -316,6 +376,7 @@ __all__ = [
     "SENSITIVE_PERMISSIONS",
     "ManifestFacts",
     "check_manifest",
+    "dependency_rule",
     "is_language_tag",
     "parse_mosis_version",
 ]

@@ -70,6 +70,7 @@ class ValidationResult:
     sensitive_permissions: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     dependencies: dict[str, str] = field(default_factory=dict)
+    dependency_rules: dict[str, dict] = field(default_factory=dict)
     min_mosis_version: str | None = None
     max_mosis_version: str | None = None
     requires_restart: bool = False
@@ -275,6 +276,7 @@ class _PackageValidator:
         self.result.permissions = facts.permissions
         self.result.sensitive_permissions = facts.sensitive_permissions
         self.result.dependencies = facts.dependencies
+        self.result.dependency_rules = facts.dependency_rules
         self.result.min_mosis_version = facts.min_mosis_version
         self.result.max_mosis_version = facts.max_mosis_version
         self.result.requires_restart = facts.requires_restart

@@ -20,6 +20,7 @@ class AppListing(models.Model):
     package_id = models.CharField(max_length=150, unique=True)
     name = models.CharField(max_length=100)
     type = models.CharField(max_length=30)
+    source = models.CharField(max_length=30, default="mosis")  # App.source (seed 004's ?source= filter)
     category = models.ForeignKey("apps.Category", null=True, blank=True, on_delete=models.SET_NULL)
     author_name = models.CharField(max_length=150, blank=True)
     latest_version = models.ForeignKey(
@@ -54,6 +55,7 @@ class AppListing(models.Model):
             models.Index(fields=["listed", "name"], name="listing_name"),
             models.Index(fields=["listed", "-rating_score"], name="listing_rating"),
             models.Index(fields=["listed", "type"], name="listing_type"),
+            models.Index(fields=["listed", "source"], name="listing_source"),
             models.Index(fields=["listed", "category"], name="listing_category"),
         ]
 
@@ -154,6 +156,9 @@ class DeviceApp(models.Model):
     device = models.ForeignKey("accounts.Device", on_delete=models.CASCADE, related_name="installed_apps")
     package_id = models.CharField(max_length=150)
     version_code = models.PositiveIntegerField()
+    # What the device reported of the app's configuration (e.g. enabled features), checked against the
+    # config its dependents require (seed 002 ``incompatible-config``); bounded by store.services.devices.
+    config = models.JSONField(default=dict, blank=True)
     reported_at = models.DateTimeField(auto_now=True)
 
     class Meta:

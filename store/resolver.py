@@ -31,11 +31,22 @@ Decisions worth knowing:
   the first requested package, saying the resolution was too complex. A second pass is only attempted after
   ``ResolutionImpossible``, so the work is bounded by ``2 * max_rounds`` rounds.
 * A package's dependency on itself is ignored.
+* Optional dependencies (:class:`DependencyRule`, the manifest's object form) are resolved only when the
+  plan asks for them (they are in ``install``), when they are already installed and stay, or when their
+  ``default`` is true, they are not in ``decline`` and the index has a version of them at all (a default is
+  a suggestion: an optional dependency that cannot be had is skipped, not a violation). Whenever one is
+  resolved, its range applies. Uninstalling an optional dependency breaks nothing.
+* ``incompatible-config``: a dependency rule may require configuration values of the dependency. They are
+  checked against the configuration the device reported (``configs``) for every dependency that is already
+  installed and required by a package this plan resolves; a dependency the plan installs fresh has no
+  configuration yet, so its step carries the values to apply instead (``Plan.configure``); two packages
+  requiring different values of one setting of it is an ``incompatible-config`` violation.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -53,6 +64,20 @@ BLOCKED_STATUSES = frozenset({"disabled", "suspended", "pending_disable"})
 VIOLATION_MISSING = "missing"
 VIOLATION_INCOMPATIBLE_VERSION = "incompatible-version"
 VIOLATION_INCOMPATIBLE_STATUS = "incompatible-status"
+VIOLATION_INCOMPATIBLE_CONFIG = "incompatible-config"
+
+
+@dataclass(frozen=True)
+class DependencyRule:
+    """How a version depends on one package beyond its range (the manifest's object form)."""
+
+    optional: bool = False
+    default: bool = True  # an optional dependency installed unless declined; always true for a required one
+    description: str = ""
+    config: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+REQUIRED = DependencyRule()
 
 
 @dataclass(frozen=True)
@@ -64,10 +89,16 @@ class Candidate:
     version_code: int
     # Excluded from the hash so candidates stay hashable with a plain dict here; equality still compares it.
     dependencies: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Rules of the dependencies that have one (optional, default, config); the others are required.
+    rules: Mapping[str, DependencyRule] = field(default_factory=dict, hash=False)
     title: str = ""
     icon_url: str = ""
     min_mosis_version: str | None = None
     max_mosis_version: str | None = None
+
+
+def rule_of(candidate: Candidate, dep_id: str) -> DependencyRule:
+    return candidate.rules.get(dep_id, REQUIRED)
 
 
 class Index(Protocol):
@@ -107,6 +138,10 @@ class Violation:
     suggested_version: str | None = None
     status: str | None = None
     message: str = ""
+    # incompatible-config only: one sentence per unmet value, and the values to set (key -> value).
+    rule_violations: list[str] | None = None
+    required_config: dict | None = None
+    auto_configurable: bool | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -128,6 +163,8 @@ class Plan:
     install: list[Candidate] = field(default_factory=list)
     breakages: list[Breakage] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
+    # package_id -> config values its dependents require, for packages this plan installs fresh.
+    configure: dict[str, dict] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -196,11 +233,13 @@ class _Provider(AbstractProvider):
         removed: frozenset[str],
         requested: frozenset[str],
         constraints: Mapping[str, list[tuple[str, str]]],
+        declined: frozenset[str] = frozenset(),
     ):
         self.index = index
         self.installed = installed
         self.removed = removed
         self.requested = requested
+        self.declined = declined
         # package_id -> [(installed dependent, range)] that every chosen version must satisfy.
         self.constraints = constraints
         self._available: dict[str, list[Candidate]] = {}
@@ -248,11 +287,22 @@ class _Provider(AbstractProvider):
     def is_satisfied_by(self, requirement, candidate):
         return requirement.matches(candidate)
 
+    def wants(self, candidate: Candidate, dep_id: str) -> bool:
+        """Whether ``candidate``'s dependency ``dep_id`` is part of the resolution (see the module notes)."""
+        rule = rule_of(candidate, dep_id)
+        if dep_id == candidate.package_id:
+            return False
+        if not rule.optional or dep_id in self.requested:
+            return True
+        if dep_id in self.installed and dep_id not in self.removed:
+            return True
+        return rule.default and dep_id not in self.declined and bool(self.available(dep_id))
+
     def get_dependencies(self, candidate):
         return [
             _Requirement(package_id=dep_id, spec=spec, parent=candidate.package_id)
             for dep_id, spec in sorted(candidate.dependencies.items())
-            if dep_id != candidate.package_id
+            if self.wants(candidate, dep_id)
         ]
 
 
@@ -266,17 +316,23 @@ def plan_changes(
     installed: Mapping[str, Candidate],
     install: Sequence[tuple[str, str | None]] = (),
     uninstall: Sequence[str] = (),
+    decline: Sequence[str] = (),
+    configs: Mapping[str, Mapping[str, object]] | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
 ) -> Plan:
-    """Plan installing ``install`` and removing ``uninstall`` on a device that has ``installed``.
+    """Plan installing ``install`` and removing ``uninstall`` on a device that has ``installed``, skipping
+    the default optional dependencies in ``decline``, with ``configs`` the configuration the device reported
+    of its installed packages.
 
     Never raises for resolution problems (they are returned as violations); raises ``ValueError`` for a
     malformed request: more than :data:`MAX_REQUESTED_ITEMS` items, an unparsable requested version spec,
-    or a package that is both installed and uninstalled.
+    or a package that is both installed and uninstalled, or both installed and declined.
     """
     install = list(install)
     uninstall = list(uninstall)
-    if len(install) + len(uninstall) > MAX_REQUESTED_ITEMS:
+    declined = frozenset(decline)
+    configs = configs or {}
+    if len(install) + len(uninstall) + len(declined) > MAX_REQUESTED_ITEMS:
         raise ValueError(f"at most {MAX_REQUESTED_ITEMS} packages may be installed or uninstalled at once")
     for package_id, spec in install:
         if spec is not None and _parse_range(spec) is None:
@@ -286,17 +342,22 @@ def plan_changes(
     both = sorted(requested & removed)
     if both:
         raise ValueError(f"cannot both install and uninstall {', '.join(both)}")
+    both = sorted(requested & declined)
+    if both:
+        raise ValueError(f"cannot both install and decline {', '.join(both)}")
 
     plan = Plan()
     resolved: dict[str, Candidate] = {}
     if install:
         requirements = [_Requirement(package_id=p, spec=s, parent=None) for p, s in install]
         constraints = _installed_constraints(installed=installed, removed=removed, requested=requested)
-        outcome = _resolve(index, installed, removed, requested, constraints, requirements, max_rounds)
+        outcome = _resolve(
+            index, installed, removed, requested, declined, constraints, requirements, max_rounds
+        )
         if isinstance(outcome, ResolutionImpossible) and constraints:
             # Satisfying the installed dependents too is impossible: resolve the request alone and report
             # which of them break.
-            outcome = _resolve(index, installed, removed, requested, {}, requirements, max_rounds)
+            outcome = _resolve(index, installed, removed, requested, declined, {}, requirements, max_rounds)
         if isinstance(outcome, ResolutionError):
             if isinstance(outcome, ResolutionImpossible):
                 plan.violations = _violations_from(outcome, index=index, installed=installed, removed=removed)
@@ -313,7 +374,92 @@ def plan_changes(
         )
     ]
     plan.breakages = _breakages(installed=installed, removed=removed, resolved=resolved)
+    plan.violations, plan.configure = _config_checks(
+        resolved=resolved, installed=installed, removed=removed, configs=configs
+    )
     return plan
+
+
+def config_rule_violations(required: Mapping[str, object], actual: Mapping[str, object]) -> list[str]:
+    """One sentence per value of ``required`` that ``actual`` (a reported configuration) does not hold.
+
+    Values compare by JSON type and value (``true`` is not ``1``)."""
+    problems = []
+    for key, wanted in sorted(required.items()):
+        if key not in actual:
+            problems.append(f"{key} is not set: set it to {json.dumps(wanted)}")
+        elif type(actual[key]) is not type(wanted) or actual[key] != wanted:
+            problems.append(f"{key} is {json.dumps(actual[key])}: set it to {json.dumps(wanted)}")
+    return problems
+
+
+def config_violation(
+    dep_id: str, *, required_by: str, rule: DependencyRule, actual: Mapping[str, object]
+) -> Violation | None:
+    """The ``incompatible-config`` violation of ``required_by``'s rule on ``dep_id``, or None when met."""
+    problems = config_rule_violations(rule.config, actual)
+    if not problems:
+        return None
+    return Violation(
+        package_id=dep_id,
+        name=VIOLATION_INCOMPATIBLE_CONFIG,
+        required_by=required_by,
+        message=f"{required_by} needs {dep_id} configured differently: {'; '.join(problems)}",
+        rule_violations=problems,
+        required_config={k: rule.config[k] for k in sorted(rule.config)},
+        auto_configurable=False,
+    )
+
+
+def _config_checks(
+    *,
+    resolved: Mapping[str, Candidate],
+    installed: Mapping[str, Candidate],
+    removed: frozenset[str],
+    configs: Mapping[str, Mapping[str, object]],
+) -> tuple[list[Violation], dict[str, dict]]:
+    """Config rules of the packages this plan resolves, on the dependencies that will be there."""
+    violations: list[Violation] = []
+    configure: dict[str, dict] = {}
+    required_by: dict[str, dict[str, str]] = {}  # dep -> setting -> the package that asked for it first
+    for package_id, candidate in sorted(resolved.items()):
+        for dep_id in sorted(candidate.rules):
+            rule = candidate.rules[dep_id]
+            there = dep_id in resolved or (dep_id in installed and dep_id not in removed)
+            if not rule.config or not there or dep_id not in candidate.dependencies:
+                continue
+            if dep_id in installed:
+                violation = config_violation(
+                    dep_id, required_by=package_id, rule=rule, actual=configs.get(dep_id, {})
+                )
+                if violation is not None:
+                    violations.append(violation)
+            else:
+                wanted = configure.setdefault(dep_id, {})
+                owners = required_by.setdefault(dep_id, {})
+                clashes = [
+                    f"{key}: {owners[key]} requires {json.dumps(wanted[key])}, {package_id} requires "
+                    f"{json.dumps(value)}"
+                    for key, value in sorted(rule.config.items())
+                    if key in wanted and (type(wanted[key]) is not type(value) or wanted[key] != value)
+                ]
+                if clashes:
+                    violations.append(
+                        Violation(
+                            package_id=dep_id,
+                            name=VIOLATION_INCOMPATIBLE_CONFIG,
+                            required_by=package_id,
+                            message=f"{dep_id} cannot be configured for both: {'; '.join(clashes)}",
+                            rule_violations=clashes,
+                            required_config={k: rule.config[k] for k in sorted(rule.config)},
+                            auto_configurable=False,
+                        )
+                    )
+                    continue
+                for key, value in rule.config.items():
+                    wanted.setdefault(key, value)
+                    owners.setdefault(key, package_id)
+    return violations, configure
 
 
 def _installed_constraints(
@@ -331,9 +477,14 @@ def _installed_constraints(
     return constraints
 
 
-def _resolve(index, installed, removed, requested, constraints, requirements, max_rounds):
+def _resolve(index, installed, removed, requested, declined, constraints, requirements, max_rounds):
     provider = _Provider(
-        index=index, installed=installed, removed=removed, requested=requested, constraints=constraints
+        index=index,
+        installed=installed,
+        removed=removed,
+        requested=requested,
+        constraints=constraints,
+        declined=declined,
     )
     try:
         result = Resolver(provider, BaseReporter()).resolve(requirements, max_rounds=max_rounds)
@@ -420,6 +571,72 @@ def _violation_for(
     )
 
 
+def requirement_checks(
+    candidate: Candidate,
+    *,
+    index: Index,
+    installed: Mapping[str, Candidate],
+    configs: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[tuple[str, Violation | None]]:
+    """Each dependency of ``candidate`` (by package id) with what stands in the way of it on a device that
+    has ``installed`` (configured as ``configs``), seed 002's ``violation``, or None when nothing does:
+
+    * ``incompatible-status``: the dependency's app is disabled, suspended or pending disable;
+    * ``missing``: a required dependency that is not installed (``suggested_version``: the newest installable
+      version in range; None when the store has none); an optional one that is not installed is no violation;
+    * ``incompatible-version``: the installed version is out of range (suggested: the newest in range);
+    * ``incompatible-config``: the installed dependency's configuration lacks what the rule requires.
+    """
+    configs = configs or {}
+    provider = _Provider(
+        index=index, installed={}, removed=frozenset(), requested=frozenset(), constraints={}
+    )
+    checks: list[tuple[str, Violation | None]] = []
+    for dep_id, spec in sorted(candidate.dependencies.items()):
+        if dep_id == candidate.package_id:
+            continue
+        rule = rule_of(candidate, dep_id)
+        current = installed.get(dep_id)
+        status = index.status(dep_id)
+        requirement = _Requirement(package_id=dep_id, spec=spec, parent=candidate.package_id)
+        fitting = [c for c in provider.available(dep_id) if requirement.matches(c)]
+        suggested = fitting[0].version if fitting else None
+        violation = None
+        if current is None and rule.optional:
+            violation = None
+        elif status in BLOCKED_STATUSES:
+            violation = Violation(
+                dep_id,
+                VIOLATION_INCOMPATIBLE_STATUS,
+                candidate.package_id,
+                spec,
+                None,
+                status,
+                f"{dep_id} is {status}",
+            )
+        elif current is None:
+            message = f"{dep_id} {spec} is not installed" + ("" if fitting else " and none can be")
+            violation = Violation(
+                dep_id, VIOLATION_MISSING, candidate.package_id, spec, suggested, status, message
+            )
+        elif not requirement.matches(current):
+            violation = Violation(
+                dep_id,
+                VIOLATION_INCOMPATIBLE_VERSION,
+                candidate.package_id,
+                spec,
+                suggested,
+                status,
+                f"{dep_id} {current.version} is installed but {spec} is required",
+            )
+        elif rule.config:
+            violation = config_violation(
+                dep_id, required_by=candidate.package_id, rule=rule, actual=configs.get(dep_id, {})
+            )
+        checks.append((dep_id, violation))
+    return checks
+
+
 def _too_complex_violation(install: list[tuple[str, str | None]], max_rounds: int) -> Violation:
     package_id, spec = install[0]
     return Violation(
@@ -477,6 +694,8 @@ def _breakages(
             if dep_id == package_id or before is None or not _range_matches(spec, before.version):
                 continue
             now = after.get(dep_id)
+            if now is None and rule_of(installed[package_id], dep_id).optional:
+                continue  # it works without an optional dependency
             if now is None:
                 reasons[package_id] = f"depends on {dep_id} which would be uninstalled"
                 break
@@ -489,7 +708,12 @@ def _breakages(
         for package_id in staying:
             if package_id in reasons:
                 continue
-            broken = sorted(d for d in installed[package_id].dependencies if d in reasons and d != package_id)
+            dependent = installed[package_id]
+            broken = sorted(
+                d
+                for d in dependent.dependencies
+                if d in reasons and d != package_id and not rule_of(dependent, d).optional
+            )
             if broken:
                 reasons[package_id] = f"depends on {broken[0]} which would break"
                 changed = True
@@ -501,11 +725,17 @@ def _breakages(
 
 __all__ = [
     "BLOCKED_STATUSES",
+    "REQUIRED",
     "Breakage",
     "Candidate",
+    "DependencyRule",
     "DictIndex",
     "Index",
     "Plan",
     "Violation",
+    "config_rule_violations",
+    "config_violation",
     "plan_changes",
+    "requirement_checks",
+    "rule_of",
 ]

@@ -171,6 +171,7 @@ def store_browse(
     q: str = "",
     category: str = "",
     type: str = "",
+    source: str = "",
     sort: str = "",
     mosis_num: int | None = None,
 ) -> QuerySet[AppListing]:
@@ -185,6 +186,8 @@ def store_browse(
         qs = qs.filter(category__slug=category)
     if type:
         qs = qs.filter(type=type)
+    if source:
+        qs = qs.filter(source=source)
     if mosis_num is not None:
         qs = qs.annotate(compatible_version_id=newest_compatible_version_id(mosis_num)).filter(
             compatible_version_id__isnull=False

@@ -6,6 +6,7 @@ import threading
 
 import markdown
 import nh3
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -68,9 +69,23 @@ class MosisVersionField(serializers.RegexField):
 class BrowseQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
     category = serializers.SlugField(required=False, allow_blank=True, max_length=50)
-    type = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    type = serializers.ChoiceField(
+        choices=settings.APP_TYPES, required=False, allow_blank=True, help_text="Only apps of this type."
+    )
+    source = serializers.ChoiceField(
+        choices=settings.APP_SOURCES,
+        required=False,
+        allow_blank=True,
+        help_text="Only apps from this source (seed 004; `mosis`: published here).",
+    )
     sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, allow_blank=True)
     mosis_version = MosisVersionField(required=False, allow_blank=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the query is checked, not at import, so the schema and a changed setting agree.
+        self.fields["type"].choices = settings.APP_TYPES
+        self.fields["source"].choices = settings.APP_SOURCES
 
 
 class MosisVersionQuerySerializer(serializers.Serializer):
@@ -106,6 +121,30 @@ class PublicAppSerializer(serializers.Serializer):
     rating_count = serializers.IntegerField()
     created_at = serializers.DateTimeField(source="app.created_at")
     updated_at = serializers.DateTimeField(source="app.updated_at")
+    source = serializers.CharField(
+        help_text="Where the app comes from (seed 004): `mosis` when published here."
+    )
+    repository = serializers.CharField(source="app.repository", help_text="Source repository URL, or empty.")
+    published_at = serializers.SerializerMethodField(help_text="When the shown version was published.")
+    checksum = serializers.SerializerMethodField(help_text="`sha256:<hex>` of the shown version's package.")
+    size = serializers.SerializerMethodField(help_text="Size in bytes of the shown version's package.")
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_published_at(self, obj):
+        version = self._shown(obj)
+        if version is None or version.published_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(version.published_at)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_checksum(self, obj):
+        version = self._shown(obj)
+        return f"sha256:{version.sha256}" if version is not None else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_size(self, obj):
+        version = self._shown(obj)
+        return (version.package_size or 0) if version is not None else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_category(self, obj):
@@ -135,6 +174,21 @@ class PublicAppSerializer(serializers.Serializer):
         return _average(obj)
 
 
+class DependencyRuleSerializer(serializers.Serializer):
+    """What the manifest's object form says of one dependency (docs/package-format.md, Dependencies)."""
+
+    optional = serializers.BooleanField()
+    default = serializers.BooleanField()
+    description = serializers.CharField()
+    config = serializers.DictField(child=serializers.JSONField())
+
+
+DEPENDENCY_RULES_FIELD = serializers.DictField(
+    child=DependencyRuleSerializer(),
+    help_text="The dependencies written in the manifest's object form, by package id (the others are required).",
+)
+
+
 class ChangelogEntrySerializer(serializers.Serializer):
     version = serializers.CharField(source="version_name")
     version_code = serializers.IntegerField()
@@ -162,6 +216,7 @@ class ListingSerializer(PublicAppSerializer):
     languages = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
     dependencies = serializers.SerializerMethodField()
+    dependency_rules = serializers.SerializerMethodField()
     min_mosis_version = serializers.SerializerMethodField()
     max_mosis_version = serializers.SerializerMethodField()
     listed = serializers.BooleanField()
@@ -197,6 +252,11 @@ class ListingSerializer(PublicAppSerializer):
     def get_dependencies(self, obj):
         version = self._shown(obj)
         return dict(version.dependencies or {}) if version else {}
+
+    @extend_schema_field(DEPENDENCY_RULES_FIELD)
+    def get_dependency_rules(self, obj):
+        version = self._shown(obj)
+        return dict(version.dependency_rules or {}) if version else {}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_min_mosis_version(self, obj):
@@ -258,6 +318,65 @@ class PublicVersionSerializer(serializers.Serializer):
         return obj.max_mosis_version or None
 
 
+class ViolationSerializer(serializers.Serializer):
+    package_id = serializers.CharField()
+    name = serializers.ChoiceField(
+        choices=["missing", "incompatible-version", "incompatible-status", "incompatible-config"]
+    )
+    required_by = serializers.CharField(allow_null=True)
+    version_spec = serializers.CharField(allow_null=True)
+    suggested_version = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    rule_violations = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="incompatible-config: each unmet setting."
+    )
+    required_config = serializers.DictField(
+        child=serializers.JSONField(),
+        allow_null=True,
+        help_text="incompatible-config: the settings to apply.",
+    )
+    auto_configurable = serializers.BooleanField(
+        allow_null=True, help_text="incompatible-config: whether the store could apply them (never, today)."
+    )
+
+
+class RequirementSerializer(serializers.Serializer):
+    """Seed 002's ``AppDependencyRequirement``: one dependency of a version."""
+
+    id = serializers.CharField(help_text="The dependency's package id.")
+    title = serializers.CharField()
+    icon_url = serializers.CharField()
+    optional = serializers.BooleanField()
+    default = serializers.BooleanField(
+        help_text="Installed unless declined (always true for a required dependency)."
+    )
+    version_spec = serializers.CharField(help_text="npm semver range.")
+    description = serializers.CharField(allow_null=True)
+    config = serializers.DictField(
+        child=serializers.JSONField(), help_text="Settings the dependency must have (empty: none)."
+    )
+    violation = ViolationSerializer(
+        allow_null=True, help_text="What stands in the way on this device (always null without a device)."
+    )
+
+
+class PublicVersionDetailSerializer(PublicVersionSerializer):
+    """One published version (seed 002's version-specific data, seed 004's version entry): what it needs and
+    how to check it. Reads an AppVersion with ``app`` set and ``requirements`` attached."""
+
+    sha256 = serializers.CharField()
+    requires_restart = serializers.SerializerMethodField()
+    permissions = serializers.ListField(child=serializers.CharField())
+    languages = serializers.ListField(child=serializers.CharField())
+    dependencies = serializers.DictField(child=serializers.CharField())
+    requirements = RequirementSerializer(many=True)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_requires_restart(self, obj):
+        return bool(obj.requires_restart or obj.app.requires_restart)
+
+
 class StoreDownloadSerializer(serializers.Serializer):
     download_url = serializers.CharField()
     version = serializers.CharField()
@@ -282,6 +401,7 @@ class CatalogVersionSerializer(serializers.Serializer):
     min_mosis_version = serializers.SerializerMethodField()
     max_mosis_version = serializers.SerializerMethodField()
     dependencies = serializers.DictField(child=serializers.CharField())
+    dependency_rules = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_min_mosis_version(self, obj):
@@ -290,6 +410,10 @@ class CatalogVersionSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_max_mosis_version(self, obj):
         return obj.max_mosis_version or None
+
+    @extend_schema_field(DEPENDENCY_RULES_FIELD)
+    def get_dependency_rules(self, obj):
+        return dict(obj.dependency_rules or {})
 
 
 class CatalogEntrySerializer(ListingSerializer):
@@ -316,6 +440,15 @@ class CatalogEntrySerializer(ListingSerializer):
 class CatalogSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     count = serializers.IntegerField()
+    download_url_template = serializers.CharField(
+        help_text="Absolute URL of a version's download answer, with {package_id} and {version_code} to fill in."
+    )
+    detail_url_template = serializers.CharField(
+        help_text="Absolute URL of an app's listing, with {package_id} to fill in."
+    )
+    icon_url_template = serializers.CharField(
+        help_text="Absolute URL of a version's packaged icon, with {package_id} and {version_code} to fill in."
+    )
     apps = CatalogEntrySerializer(many=True)
 
 

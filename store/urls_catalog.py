@@ -25,6 +25,11 @@ urlpatterns = [
         name="store-app-versions",
     ),
     path(
+        "store/apps/<str:package_id>/versions/<int:version_code>",
+        views.StoreAppVersionDetailView.as_view(),
+        name="store-app-version",
+    ),
+    path(
         "store/apps/<str:package_id>/download",
         fast_view(views.StoreLatestDownloadView, views.download_response),
         name="store-app-download",

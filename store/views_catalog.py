@@ -42,6 +42,7 @@ from .serializers_catalog import (
     ListingSerializer,
     MosisVersionQuerySerializer,
     PublicAppSerializer,
+    PublicVersionDetailSerializer,
     PublicVersionSerializer,
     StoreDownloadSerializer,
 )
@@ -63,6 +64,7 @@ from .services.downloads import (
 )
 from .services.icons import ICON_MAX_AGE, read_icon, store_icon_version
 from .services.listing import listing_changelog, listing_document_for, listing_refresh
+from .services.requirements import version_requirements
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
@@ -118,6 +120,7 @@ class StoreAppListView(PaginatedListMixin, PublicView):
                 q=params.get("q", ""),
                 category=params.get("category", ""),
                 type=params.get("type", ""),
+                source=params.get("source", ""),
                 sort=params.get("sort", ""),
                 mosis_num=params.get("mosis_version") or None,
             )
@@ -257,6 +260,25 @@ class StoreAppVersionsView(PaginatedListMixin, PublicView):
             parts=("versions", package_id, raw_query(request)),
             build=build,
             package_id=package_id,
+        )
+        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+
+
+class StoreAppVersionDetailView(PublicView):
+    @extend_schema(
+        operation_id="store_app_version_retrieve",
+        responses={200: PublicVersionDetailSerializer, 304: NOT_MODIFIED},
+        summary="One published version: release notes, requirements, Mosis range, size and sha256",
+    )
+    def get(self, request, package_id: str, version_code: int):
+        def build():
+            app = selectors.listed_app_for_package(package_id)  # 404 "App not found."
+            version = selectors.version_for_download(app=app, version_code=version_code)  # 404 otherwise
+            version.requirements = version_requirements(version)
+            return PublicVersionDetailSerializer(version).data
+
+        document = store_cache_fetch(
+            kind="version", parts=("version", package_id, version_code), build=build, package_id=package_id
         )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
 

@@ -16,6 +16,7 @@ from store.selectors import listed_app_for_package
 from store.serializers_community import (
     AbuseReportInputSerializer,
     AbuseReportSerializer,
+    DeviceAppAvailableSerializer,
     InstalledSetInputSerializer,
     InstalledSetSerializer,
     InstalledSetUpdatesInputSerializer,
@@ -27,7 +28,7 @@ from store.serializers_community import (
     ReviewSerializer,
     UpdatesSerializer,
 )
-from store.services import abuse, devices, reviews
+from store.services import abuse, device_store, devices, reviews
 from store.services.cache import store_cache_fetch
 from store.views_catalog import cached_json_response
 
@@ -175,16 +176,16 @@ class DeviceAppsView(DeviceView):
 
     @extend_schema(
         operation_id="devices_me_apps_list",
-        summary="The installed set this device last reported",
+        summary="The installed set this device last reported, with the store's view of each app",
         responses={200: InstalledSetSerializer},
     )
     def get(self, request):
-        rows = devices.device_apps_list(device=request.auth)
+        rows = device_store.device_apps_view(device=request.auth)
         return Response(InstalledSetSerializer({"apps": rows}).data)
 
     @extend_schema(
         operation_id="devices_me_apps_replace",
-        summary="Replace the installed set (at most 1000 apps)",
+        summary="Replace the installed set (at most 1000 apps, each with an optional config of its settings)",
         request=InstalledSetInputSerializer,
         responses={200: InstalledSetSerializer},
     )
@@ -192,8 +193,21 @@ class DeviceAppsView(DeviceView):
         data = InstalledSetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         devices.device_apps_replace(device=request.auth, apps=data.validated_data["apps"])
-        rows = devices.device_apps_list(device=request.auth)
+        rows = device_store.device_apps_view(device=request.auth)
         return Response(InstalledSetSerializer({"apps": rows}).data)
+
+
+class DeviceAppStoreView(DeviceView):
+    ratelimit_category = "read"
+
+    @extend_schema(
+        operation_id="devices_me_store_app",
+        summary="An app as this device sees it (seed 002 ApiAppAvailableFull): status, versions, requirements",
+        responses={200: DeviceAppAvailableSerializer},
+    )
+    def get(self, request, package_id: str):
+        view = device_store.device_app_store_view(device=request.auth, package_id=package_id)
+        return Response(DeviceAppAvailableSerializer(view).data)
 
 
 class DeviceUpdatesView(DeviceView):
@@ -250,6 +264,7 @@ class DevicePlanView(DeviceView):
             device=request.auth,
             install=install,
             uninstall=data.validated_data.get("uninstall", []),
+            decline=data.validated_data.get("decline", []),
             request=request,
         )
         return Response(PlanSerializer(result).data)

@@ -93,7 +93,15 @@ DEMO_CATALOG: tuple[DemoApp, ...] = (
                 "1.2.0",
                 "Sync across devices.",
                 ("storage", "network"),
-                {"com.mosis.sync": "^1.0.0"},
+                # Optional, installed by default (docs/package-format.md, Dependencies): Notes works offline.
+                {
+                    "com.mosis.sync": {
+                        "version": "^1.0.0",
+                        "optional": True,
+                        "default": True,
+                        "description": "Syncs your notes across devices.",
+                    }
+                },
                 "1.2",
             ),
         ),

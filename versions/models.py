@@ -41,7 +41,10 @@ class AppVersion(BaseModel):
     validation_report = models.JSONField(null=True, blank=True)
     permissions = models.JSONField(default=list, blank=True)
     sensitive_permissions = models.JSONField(default=list, blank=True)
-    dependencies = models.JSONField(default=dict, blank=True)
+    dependencies = models.JSONField(default=dict, blank=True)  # package id -> npm range, every dependency
+    # The dependencies written in the manifest's object form: package id -> {"optional", "default",
+    # "description", "config"} (mosis_package.manifest.dependency_rule); absent: required, no config.
+    dependency_rules = models.JSONField(default=dict, blank=True)
     languages = models.JSONField(default=list, blank=True)
     min_mosis_version = models.CharField(max_length=32, blank=True)
     max_mosis_version = models.CharField(max_length=32, blank=True)

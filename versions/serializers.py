@@ -56,6 +56,12 @@ class AppVersionSerializer(serializers.ModelSerializer):
     sensitive_permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
     dependencies = serializers.DictField(child=serializers.CharField(), read_only=True)
+    dependency_rules = serializers.DictField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Dependencies written in the manifest's object form: package id -> "
+        "{optional, default, description, config} (docs/package-format.md, Dependencies).",
+    )
     validation_report = ValidationReportSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=VersionStatus.choices, read_only=True)
     package_url = serializers.SerializerMethodField(
@@ -82,6 +88,7 @@ class AppVersionSerializer(serializers.ModelSerializer):
             "permissions",
             "sensitive_permissions",
             "dependencies",
+            "dependency_rules",
             "languages",
             "min_mosis_version",
             "max_mosis_version",

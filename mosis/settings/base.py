@@ -399,13 +399,17 @@ AUTO_PUBLISH_ON_APPROVAL = env.bool("AUTO_PUBLISH_ON_APPROVAL", default=False)
 VALIDATION_STUCK_MINUTES = env.int("VALIDATION_STUCK_MINUTES", default=5)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 APP_TYPES = env.list("APP_TYPES", default=["app", "extension", "theme", "provider", "taskserv", "cluster"])
+# Seed 004's sources: where an app comes from. "mosis" = published in this store; a mirrored registry
+# would add its own. ?source= on the store listing accepts these (anything else is a 400).
+APP_SOURCES = env.list("APP_SOURCES", default=["mosis"])
 ABUSE_HIDE_THRESHOLD = env.int("ABUSE_HIDE_THRESHOLD", default=3)
 ABUSE_REPORT_IP_RATE = env("ABUSE_REPORT_IP_RATE", default="20/h")  # abuse reports per IP address
 ABUSE_REPORT_REPEAT_HOURS = env.int("ABUSE_REPORT_REPEAT_HOURS", default=24)  # a repeat updates the report
 # Only reporters with a verified email and an account this many days old count toward ABUSE_HIDE_THRESHOLD
 # (0 turns the age rule off); every report still reaches staff.
 ABUSE_REPORTER_MIN_AGE_DAYS = env.int("ABUSE_REPORTER_MIN_AGE_DAYS", default=3)
-ABUSE_REPORTS_PER_USER_DAY = env.int("ABUSE_REPORTS_PER_USER_DAY", default=10)  # new reports per reporter a day
+# New reports one reporter may file a day.
+ABUSE_REPORTS_PER_USER_DAY = env.int("ABUSE_REPORTS_PER_USER_DAY", default=10)
 DOWNLOAD_CLIENT_SALT = env("DOWNLOAD_CLIENT_SALT", default=SECRET_KEY)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # BENCH_ENDPOINTS (default False): route GET /v1/_bench/floor, the fixed 2 KB "framework floor" view that

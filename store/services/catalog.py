@@ -31,11 +31,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
 from apps.constants import AppStatus
 from mosis.core import redis as redis_adapter
+from mosis.core.siteurl import absolute_url
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
@@ -53,7 +55,8 @@ SYNC_BUILD_WAIT = 60  # seconds a request waits for another request's first buil
 # The document's format, in every catalog key: a release that changes the catalog's fields bumps it, so
 # its servers find no document of the old format and build one (once, under the first-build lock)
 # instead of serving the old one until the next change. 2: icon_url falls back to the packaged icon.
-CATALOG_FORMAT = 2
+# 3: URL templates, and source, repository, published_at, checksum and size on every app.
+CATALOG_FORMAT = 3
 _CATALOG = f"{PREFIX}:catalog:f{CATALOG_FORMAT}"
 _META = f"{_CATALOG}:meta"
 _REBUILD_LOCK = f"{_CATALOG}:rebuild-pending"
@@ -64,10 +67,37 @@ def _doc_key(etag: str) -> str:
     return f"{_CATALOG}:doc:{etag.strip(chr(34))}"
 
 
+_TEMPLATE_PACKAGE = "p.placeholder"
+_TEMPLATE_CODE = 987654321
+
+
+def catalog_url_templates() -> dict[str, str]:
+    """Seed 001's URL templates: where to download a version, read an app's details and fetch a version's
+    packaged icon, as absolute URLs (``mosis.core.siteurl``: ``SITE_URL``, else the host of the request that
+    built the document) with ``{package_id}`` and ``{version_code}`` to fill in (RFC 6570 level 1)."""
+
+    def template(name: str, *args) -> str:
+        url = absolute_url(reverse(name, args=args))
+        return url.replace(_TEMPLATE_PACKAGE, "{package_id}").replace(str(_TEMPLATE_CODE), "{version_code}")
+
+    return {
+        "download_url_template": template("store-version-download", _TEMPLATE_PACKAGE, _TEMPLATE_CODE),
+        "detail_url_template": template("store-app", _TEMPLATE_PACKAGE),
+        "icon_url_template": template("store-version-icon", _TEMPLATE_PACKAGE, _TEMPLATE_CODE),
+    }
+
+
 def catalog_document() -> dict:
     """Every listed app (and disabled ones, flagged) with what an extension manager needs; JSON-ready."""
     listings = selectors.attach_shown_versions(list(selectors.catalog_listings()))
-    return CatalogSerializer({"generated_at": timezone.now(), "count": len(listings), "apps": listings}).data
+    return CatalogSerializer(
+        {
+            "generated_at": timezone.now(),
+            "count": len(listings),
+            **catalog_url_templates(),
+            "apps": listings,
+        }
+    ).data
 
 
 # --- the fast builder ----------------------------------------------------------------------------------
@@ -88,10 +118,16 @@ _LISTING_FIELDS = (
     "latest_version__languages",
     "latest_version__permissions",
     "latest_version__dependencies",
+    "latest_version__dependency_rules",
     "latest_version__min_mosis_version",
     "latest_version__max_mosis_version",
     "latest_version__icon_key",
+    "latest_version__published_at",
+    "latest_version__sha256",
+    "latest_version__package_size",
     "type",
+    "source",
+    "app__repository",
     "downloads_total",
     "downloads_recent",
     "rating_sum",
@@ -119,6 +155,7 @@ _VERSION_FIELDS = (
     "min_mosis_version",
     "max_mosis_version",
     "dependencies",
+    "dependency_rules",
 )
 
 
@@ -181,6 +218,11 @@ def _entry(row: dict, versions: list, dt) -> dict:
         "rating_count": row["rating_count"],
         "created_at": dt(row["app__created_at"]),
         "updated_at": dt(row["app__updated_at"]),
+        "source": _str_or_none(row["source"]),
+        "repository": _str_or_none(row["app__repository"]),
+        "published_at": dt(row["latest_version__published_at"]) if has_version else None,
+        "checksum": f"sha256:{row['latest_version__sha256']}" if has_version else None,
+        "size": (row["latest_version__package_size"] or 0) if has_version else None,
         "homepage_url": _str_or_none(row["app__homepage_url"]),
         "support_url": _str_or_none(row["app__support_url"]),
         "ratings": [row["ratings_1"], row["ratings_2"], row["ratings_3"], row["ratings_4"], row["ratings_5"]],
@@ -192,6 +234,7 @@ def _entry(row: dict, versions: list, dt) -> dict:
         "languages": list(row["latest_version__languages"] or []) if has_version else [],
         "permissions": list(row["latest_version__permissions"] or []) if has_version else [],
         "dependencies": dict(row["latest_version__dependencies"] or {}) if has_version else {},
+        "dependency_rules": dict(row["latest_version__dependency_rules"] or {}) if has_version else {},
         "min_mosis_version": (row["latest_version__min_mosis_version"] or None) if has_version else None,
         "max_mosis_version": (
             (row["app__max_mosis_version_override"] or row["latest_version__max_mosis_version"] or None)
@@ -209,8 +252,9 @@ def _entry(row: dict, versions: list, dt) -> dict:
                 "min_mosis_version": min_v or None,
                 "max_mosis_version": max_v or None,
                 "dependencies": _str_dict(deps),
+                "dependency_rules": dict(rules or {}),
             }
-            for _, name, code, published_at, min_v, max_v, deps in versions
+            for _, name, code, published_at, min_v, max_v, deps, rules in versions
         ],
         "last_updated": dt(row["last_published_at"]),
     }
@@ -260,7 +304,8 @@ def catalog_build() -> CachedDocument:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         rows = _catalog_rows()
         count = rows.count()
-        sink.write(f'{{"generated_at":{encode(dt(timezone.now()))},"count":{count},"apps":[')
+        templates = "".join(f'"{k}":{encode(v)},' for k, v in catalog_url_templates().items())
+        sink.write(f'{{"generated_at":{encode(dt(timezone.now()))},"count":{count},{templates}"apps":[')
         first = True
         chunk: list = []
 

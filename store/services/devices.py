@@ -19,6 +19,7 @@ Query bounds (asserted by the tests):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,16 +30,23 @@ from accounts.models import Device
 from apps.constants import AppStatus
 from apps.models import App
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis_package.manifest import CONFIG_KEY_PATTERN, CONFIG_VALUE_MAX_LENGTH, DEPENDENCY_CONFIG_MAX_KEYS
 from store.models import DeviceApp
 from store.resolver import Candidate, plan_changes
 from store.selectors import compatible_filter
 from store.services.downloads import download_info_for
 from store.services.icons import store_icon_url_for
 from store.services.listing import mosis_cap_number
+from store.services.requirements import dependency_rules_of
 from versions.constants import VersionStatus, mosis_version_number
 from versions.models import AppVersion
 
 MAX_INSTALLED_ITEMS = 1000
+# What a device may report of one app's configuration (seed 002 ``incompatible-config``): the bounds a
+# manifest's dependency ``config`` has, so any rule can be met and nothing unbounded is stored.
+MAX_CONFIG_KEYS = DEPENDENCY_CONFIG_MAX_KEYS
+MAX_CONFIG_VALUE_LENGTH = CONFIG_VALUE_MAX_LENGTH
+_CONFIG_KEY = re.compile(CONFIG_KEY_PATTERN)
 MAX_PRELOAD_LAYERS = 16
 MAX_INDEX_PACKAGES = 5000
 UPDATE_STATUSES = (AppStatus.PUBLISHED, AppStatus.UNLISTED)
@@ -71,6 +79,28 @@ def _version_fits(version: AppVersion, mosis_num: int | None) -> bool:
 # Installed set
 
 
+def config_problems(config) -> list[str]:
+    """Why ``config`` is not a configuration a device may report (empty when it is): an object of at most
+    ``MAX_CONFIG_KEYS`` keys matching ``CONFIG_KEY_PATTERN``, each a string (at most
+    ``MAX_CONFIG_VALUE_LENGTH`` characters), a boolean or an integer."""
+    if not isinstance(config, dict):
+        return ["Must be an object of settings."]
+    if len(config) > MAX_CONFIG_KEYS:
+        return [f"At most {MAX_CONFIG_KEYS} settings."]
+    problems = []
+    for key, value in config.items():
+        if not isinstance(key, str) or not _CONFIG_KEY.fullmatch(key):
+            problems.append(f"{str(key)[:70]!r} is not a setting name (lowercase, at most 64 characters).")
+        elif isinstance(value, str):
+            if len(value) > MAX_CONFIG_VALUE_LENGTH:
+                problems.append(f"{key}: at most {MAX_CONFIG_VALUE_LENGTH} characters.")
+            elif "\x00" in value:  # PostgreSQL cannot store NUL in JSON text
+                problems.append(f"{key}: must not contain NUL characters.")
+        elif not isinstance(value, bool | int) or not -(2**63) <= value < 2**63:
+            problems.append(f"{key}: must be a string, a boolean or a 64-bit integer.")
+    return problems
+
+
 def _check_installed_items(items: Sequence[Mapping]) -> list[tuple[str, int]]:
     if len(items) > MAX_INSTALLED_ITEMS:
         raise ApplicationError(
@@ -89,25 +119,33 @@ def _check_installed_items(items: Sequence[Mapping]) -> list[tuple[str, int]]:
                 {"apps": [f"Duplicate package_id {package_id}."]},
             )
         seen.add(package_id)
+        problems = config_problems(item.get("config") or {})
+        if problems:
+            raise ApplicationError(
+                ErrorCode.VALIDATION_ERROR,
+                f"The config reported for {package_id} is not allowed.",
+                {"apps": problems},
+            )
         pairs.append((package_id, int(item["version_code"])))
     return pairs
 
 
 def device_apps_replace(*, device: Device, apps: Sequence[Mapping]) -> list[DeviceApp]:
-    """Replace the device's reported installed set (seed 002) with ``apps`` (``[{package_id, version_code}]``).
+    """Replace the device's reported installed set (seed 002) with ``apps``
+    (``[{package_id, version_code, config?}]``; ``config`` bounded by ``config_problems``).
 
     Unknown package ids are kept: the device reports what it has, and an app may be published later.
     """
     pairs = _check_installed_items(apps)
-    rows = [DeviceApp(device=device, package_id=p, version_code=code) for p, code in sorted(pairs)]
+    configs = {item["package_id"]: dict(item.get("config") or {}) for item in apps}
+    rows = [
+        DeviceApp(device=device, package_id=p, version_code=code, config=configs[p])
+        for p, code in sorted(pairs)
+    ]
     with transaction.atomic():
         DeviceApp.objects.filter(device=device).delete()
         DeviceApp.objects.bulk_create(rows)
     return rows
-
-
-def device_apps_list(*, device: Device) -> list[DeviceApp]:
-    return list(DeviceApp.objects.filter(device=device).order_by("package_id"))
 
 
 def _installed_pairs(*, device: Device, apps: Sequence[Mapping] | None) -> list[tuple[str, int]]:
@@ -154,7 +192,7 @@ def device_updates_check(*, device: Device, apps: Sequence[Mapping] | None = Non
         for r in rows
         if r["status"] in UPDATE_STATUSES
         and r["newest_id"] is not None
-        and (mosis_num is None or _cap_allows(r["max_mosis_version_override"], mosis_num))
+        and (mosis_num is None or cap_allows(r["max_mosis_version_override"], mosis_num))
     }
     versions = AppVersion.objects.filter(pk__in=list(wanted)).select_related("app") if wanted else []
     updates = []
@@ -178,7 +216,7 @@ def device_updates_check(*, device: Device, apps: Sequence[Mapping] | None = Non
     return {"updates": updates, "disabled": disabled}
 
 
-def _cap_allows(override: str, mosis_num: int) -> bool:
+def cap_allows(override: str, mosis_num: int) -> bool:
     cap = mosis_cap_number(override)
     return cap is None or mosis_num <= cap
 
@@ -281,6 +319,7 @@ class DatabaseIndex:
             version=version.version_name,
             version_code=version.version_code,
             dependencies=self._dependencies(version),
+            rules=dependency_rules_of(version),
             title=app.name,
             icon_url=store_icon_url_for(icon_url=app.icon_url, package_id=app.package_id, version=version),
             min_mosis_version=version.min_mosis_version or None,
@@ -291,11 +330,27 @@ class DatabaseIndex:
         return self._versions.get((package_id, version_code))
 
 
+def installed_candidates(index: DatabaseIndex, rows: Sequence[tuple[str, int]]) -> dict[str, Candidate]:
+    """The installed set as candidates: the published version each reported code names, else a stand-in
+    without dependencies (an app or version the store does not describe)."""
+    installed: dict[str, Candidate] = {}
+    for package_id, code in rows:
+        version = index.version(package_id, code)
+        if version is not None:
+            installed[package_id] = index.candidate_for(version)
+        else:
+            installed[package_id] = Candidate(
+                package_id=package_id, version=_unknown_version(code), version_code=code
+            )
+    return installed
+
+
 def device_plan(
     *,
     device: Device,
     install: Sequence[tuple[str, str | None]],
     uninstall: Sequence[str],
+    decline: Sequence[str] = (),
     request=None,
 ) -> dict:
     """Dry-run plan for installing/upgrading ``install`` (``(package_id, version spec or None)``) and removing
@@ -305,20 +360,25 @@ def device_plan(
     Installed packages the store does not know (or whose installed version is not a published version) are
     taken as having no dependencies. ``ValueError`` from the resolver (malformed request) becomes a 400.
     """
-    installed_pairs = _installed_pairs(device=device, apps=None)
+    reported = list(
+        DeviceApp.objects.filter(device=device)
+        .order_by("package_id")
+        .values_list("package_id", "version_code", "config")
+    )
+    installed_pairs = [(p, code) for p, code, _ in reported]
+    configs = {p: (config if isinstance(config, dict) else {}) for p, _, config in reported}
     index = DatabaseIndex(mosis_num=device_mosis_number(device))
     index.preload([p for p, _ in install] + [p for p, _ in installed_pairs] + list(uninstall))
-    installed: dict[str, Candidate] = {}
-    for package_id, code in installed_pairs:
-        version = index.version(package_id, code)
-        if version is not None:
-            installed[package_id] = index.candidate_for(version)
-        else:
-            installed[package_id] = Candidate(
-                package_id=package_id, version=_unknown_version(code), version_code=code
-            )
+    installed = installed_candidates(index, installed_pairs)
     try:
-        plan = plan_changes(index=index, installed=installed, install=install, uninstall=uninstall)
+        plan = plan_changes(
+            index=index,
+            installed=installed,
+            install=install,
+            uninstall=uninstall,
+            decline=decline,
+            configs=configs,
+        )
     except ValueError as exc:
         raise ApplicationError(ErrorCode.VALIDATION_ERROR, str(exc), {"install": [str(exc)]})
     steps = []
@@ -335,6 +395,7 @@ def device_plan(
                 "version": candidate.version,
                 "version_code": candidate.version_code,
                 "dependencies": dict(candidate.dependencies),
+                "configure": plan.configure.get(candidate.package_id, {}),
                 "download": download_info_for(version=version, request=request) if version else None,
             }
         )

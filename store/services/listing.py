@@ -229,6 +229,7 @@ def listing_refresh(*, app_id) -> AppListing | None:
         "package_id": app.package_id,
         "name": app.name,
         "type": app.type,
+        "source": app.source,
         "category_id": app.category_id,
         "author_name": (getattr(owner, "name", "") or "") if owner else "",
         "latest_version": latest,

@@ -783,3 +783,65 @@ def test_mosis_version_parts_above_999_are_refused_like_the_store_does(tmp_path)
     assert not re.match(MOSIS_VERSION_PATTERN, "1000.0")
     with pytest.raises(ValueError):
         mosis_version_number("1000.0")
+
+
+def test_dependencies_in_the_object_form_are_recorded_with_their_rules(tmp_path):
+    path = tmp_path / "x.mpk"
+    dependencies = {
+        "com.example.sync": "^2.1.0",
+        "com.example.maps": {"version": "^3", "optional": True, "description": "Shows notes on a map."},
+        "com.example.cloud": {"version": "~1.2", "optional": True, "default": True},
+        "com.example.fonts": {"version": ">=1.0.0", "config": {"ligatures": True, "size": 12, "set": "x"}},
+    }
+    build_package(path, manifest=manifest(dependencies=dependencies))
+    result = validate(path)
+    assert result.ok, result.errors
+    assert result.dependencies == {
+        "com.example.cloud": "~1.2",
+        "com.example.fonts": ">=1.0.0",
+        "com.example.maps": "^3",
+        "com.example.sync": "^2.1.0",
+    }
+    assert result.dependency_rules == {
+        "com.example.cloud": {"optional": True, "default": True, "description": "", "config": {}},
+        "com.example.fonts": {
+            "optional": False,
+            "default": True,
+            "description": "",
+            "config": {"ligatures": True, "size": 12, "set": "x"},
+        },
+        "com.example.maps": {
+            "optional": True,
+            "default": False,
+            "description": "Shows notes on a map.",
+            "config": {},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"optional": True},  # no version
+        {"version": "^1", "optional": "yes"},
+        {"version": "^1", "surprise": 1},
+        {"version": "^1", "config": {"Bad Key": 1}},
+        {"version": "^1", "config": {"k": {"nested": 1}}},
+        {"version": "^1", "config": {"k": "x" * 201}},
+        {"version": "^1", "config": {f"k{i}": i for i in range(17)}},
+        {"version": "^1", "description": "x" * 501},
+        ["^1"],
+    ],
+)
+def test_a_malformed_dependency_object_is_a_schema_error(tmp_path, value):
+    path = tmp_path / "x.mpk"
+    build_package(path, manifest=manifest(dependencies={"com.example.sync": value}))
+    assert codes(validate(path)) == {"MANIFEST_SCHEMA"}
+
+
+def test_a_bad_range_in_the_object_form_is_reported_like_the_string_form(tmp_path):
+    path = tmp_path / "x.mpk"
+    build_package(
+        path, manifest=manifest(dependencies={"com.example.sync": {"version": "^^2", "optional": True}})
+    )
+    assert codes(validate(path)) == {"INVALID_DEPENDENCY_RANGE"}

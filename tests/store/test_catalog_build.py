@@ -49,6 +49,15 @@ def _varied_catalog():
         languages=["de"],
         permissions=["net"],
         icon_key=f"apps/{rich.pk}/2-icon.png",  # no developer icon_url: the packaged icon's URL
+        dependencies={"com.example.lib": "^1.0.0", "com.example.maps": "^2"},
+        dependency_rules={
+            "com.example.maps": {
+                "optional": True,
+                "default": False,
+                "description": "Maps.",
+                "config": {"k": 1},
+            }
+        },
     )
     make_version(rich, code=3, yanked=True)
     listing_refresh(app_id=rich.pk)
@@ -72,7 +81,25 @@ def test_fast_builder_renders_exactly_what_the_serializer_does():
     assert {a["disabled"] for a in built["apps"]} == {True, False}
     icons = {a["icon_url"].rsplit("/", 1)[-1] for a in built["apps"]}
     assert icons == {"", "icon.png", "icon"}  # none, the developer's, the packaged one (.../versions/2/icon)
-    assert set(built) == {"generated_at", "count", "apps"}
+    assert (
+        list(built)
+        == list(reference)
+        == [
+            "generated_at",
+            "count",
+            "download_url_template",
+            "detail_url_template",
+            "icon_url_template",
+            "apps",
+        ]
+    )
+    assert {k: built[k] for k in list(built)[2:5]} == {k: reference[k] for k in list(reference)[2:5]}
+    with_version = next(a for a in built["apps"] if a["version_code"] is not None)
+    assert with_version["checksum"].startswith("sha256:") and with_version["size"] > 0
+    assert with_version["published_at"] and with_version["source"] == "mosis"
+    rich = next(a for a in built["apps"] if a["dependency_rules"])
+    assert rich["dependency_rules"]["com.example.maps"]["optional"] is True
+    assert rich["versions"][0]["dependency_rules"] == rich["dependency_rules"]
 
 
 def test_fast_builder_escapes_like_the_json_renderer_and_gzips():

@@ -97,6 +97,9 @@ def test_a_missing_dependency_is_a_missing_violation(client):
             "suggested_version": None,
             "status": None,
             "message": body["violations"][0]["message"],
+            "rule_violations": None,
+            "required_config": None,
+            "auto_configurable": None,
         }
     ]
     assert "does not exist" in body["violations"][0]["message"]

@@ -389,3 +389,217 @@ def depends_on(state, start, target):
                 seen.add(dep_id)
                 stack.append(dep_id)
     return False
+
+
+# --- optional and default dependencies, config rules (seed 002) -------------------------------------------
+from store.resolver import DependencyRule, requirement_checks  # noqa: E402
+
+OPTIONAL = DependencyRule(optional=True, default=False)
+DEFAULTED = DependencyRule(optional=True, default=True)
+
+
+def with_rules(candidate, **rules):
+    from dataclasses import replace
+
+    return replace(candidate, rules={{"a": A, "b": B, "c": C, "d": D}[k]: v for k, v in rules.items()})
+
+
+def test_an_optional_dependency_is_installed_only_when_asked_for():
+    index = DictIndex([cand(A, "1.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=OPTIONAL)])
+    alone = plan_changes(index=index, installed={}, install=[(B, None)])
+    assert alone.ok and ids(alone) == [(B, "1.0.0")]
+    asked = plan_changes(index=index, installed={}, install=[(B, None), (A, None)])
+    assert asked.ok and ids(asked) == [(A, "1.0.0"), (B, "1.0.0")]
+
+
+def test_an_optional_dependency_asked_for_must_still_fit_its_range():
+    index = DictIndex(
+        [cand(A, "1.0.0"), cand(A, "2.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=OPTIONAL)]
+    )
+    plan = plan_changes(index=index, installed={}, install=[(B, None), (A, None)])
+    assert ids(plan) == [(A, "1.0.0"), (B, "1.0.0")]
+    conflict = plan_changes(index=index, installed={}, install=[(B, None), (A, "^2.0.0")])
+    assert conflict.violations and {v.name for v in conflict.violations} == {"incompatible-version"}
+
+
+def test_a_default_optional_dependency_is_installed_unless_declined():
+    index = DictIndex([cand(A, "1.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=DEFAULTED)])
+    assert ids(plan_changes(index=index, installed={}, install=[(B, None)])) == [(A, "1.0.0"), (B, "1.0.0")]
+    declined = plan_changes(index=index, installed={}, install=[(B, None)], decline=[A])
+    assert declined.ok and ids(declined) == [(B, "1.0.0")]
+
+
+def test_a_default_optional_dependency_that_cannot_be_had_is_skipped_not_a_violation():
+    index = DictIndex(
+        [cand(A, "1.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0", C: "^1"}), c=DEFAULTED)],
+        statuses={C: "disabled"},
+    )
+    plan = plan_changes(index=index, installed={}, install=[(B, None)])
+    assert plan.ok and ids(plan) == [(A, "1.0.0"), (B, "1.0.0")]
+
+
+def test_an_installed_optional_dependency_is_kept_in_range():
+    index = DictIndex(
+        [
+            cand(A, "1.0.0"),
+            cand(A, "1.5.0"),
+            cand(A, "2.0.0"),
+            with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=OPTIONAL),
+        ]
+    )
+    plan = plan_changes(index=index, installed={A: cand(A, "2.0.0")}, install=[(B, None)])
+    assert plan.ok
+    assert ids(plan) == [(A, "1.5.0"), (B, "1.0.0")]  # the range applies once the dependency is there
+
+
+def test_uninstalling_an_optional_dependency_breaks_nothing():
+    a = cand(A, "1.0.0")
+    b = with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=OPTIONAL)
+    c = cand(C, "1.0.0", {A: "^1.0.0"})
+    plan = plan_changes(index=DictIndex([a, b, c]), installed={A: a, B: b, C: c}, uninstall=[A])
+    assert [x.id for x in plan.breakages] == [C]
+
+
+def test_installing_and_declining_one_package_is_a_malformed_request():
+    with pytest.raises(ValueError, match="decline"):
+        plan_changes(index=DictIndex([cand(A, "1.0.0")]), installed={}, install=[(A, None)], decline=[A])
+
+
+def test_a_config_rule_on_an_installed_dependency_reports_what_to_change():
+    rule = DependencyRule(config={"sync": True, "mode": "full"})
+    index = DictIndex([cand(A, "1.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=rule)])
+    plan = plan_changes(
+        index=index,
+        installed={A: cand(A, "1.0.0")},
+        install=[(B, None)],
+        configs={A: {"sync": 1, "mode": "full"}},  # 1 is not true
+    )
+    assert not plan.ok
+    (violation,) = plan.violations
+    assert violation.name == "incompatible-config"
+    assert (violation.package_id, violation.required_by) == (A, B)
+    assert violation.rule_violations == ["sync is 1: set it to true"]
+    assert violation.required_config == {"mode": "full", "sync": True}
+    assert violation.auto_configurable is False
+    met = plan_changes(
+        index=index,
+        installed={A: cand(A, "1.0.0")},
+        install=[(B, None)],
+        configs={A: {"sync": True, "mode": "full"}},
+    )
+    assert met.ok and met.violations == []
+
+
+def test_a_dependency_installed_fresh_gets_the_config_to_apply_instead_of_a_violation():
+    rule = DependencyRule(config={"sync": True})
+    index = DictIndex([cand(A, "1.0.0"), with_rules(cand(B, "1.0.0", {A: "^1.0.0"}), a=rule)])
+    plan = plan_changes(index=index, installed={}, install=[(B, None)])
+    assert plan.ok
+    assert plan.configure == {A: {"sync": True}}
+
+
+def test_requirement_checks_name_each_kind_of_violation_for_a_device():
+    rule = DependencyRule(config={"sync": True})
+    top = with_rules(
+        cand(D, "1.0.0", {A: "^1.0.0", B: "^2.0.0", C: "^1.0.0", "com.test.e": "^1", "com.test.f": "^1"}),
+        a=rule,
+        c=OPTIONAL,
+    )
+    index = DictIndex(
+        [cand(A, "1.0.0"), cand(B, "1.0.0"), cand(B, "2.1.0"), cand(C, "1.0.0"), cand("com.test.f", "1.0.0")],
+        statuses={"com.test.f": "suspended"},
+    )
+    installed = {A: cand(A, "1.0.0"), B: cand(B, "1.0.0")}
+    checks = dict(requirement_checks(top, index=index, installed=installed, configs={A: {}}))
+    assert checks[A].name == "incompatible-config" and checks[A].rule_violations == [
+        "sync is not set: set it to true"
+    ]
+    assert (checks[B].name, checks[B].suggested_version) == ("incompatible-version", "2.1.0")
+    assert checks[C] is None  # optional and not installed
+    assert (checks["com.test.e"].name, checks["com.test.e"].suggested_version) == ("missing", None)
+    assert (checks["com.test.f"].name, checks["com.test.f"].status) == ("incompatible-status", "suspended")
+    fine = dict(
+        requirement_checks(
+            top, index=index, installed={**installed, B: cand(B, "2.1.0")}, configs={A: {"sync": True}}
+        )
+    )
+    assert fine[A] is None and fine[B] is None
+
+
+def test_two_packages_requiring_different_values_of_a_fresh_dependencys_setting_conflict():
+    index = DictIndex(
+        [
+            cand(A, "1.0.0"),
+            with_rules(cand(B, "1.0.0", {A: "^1"}), a=DependencyRule(config={"mode": "full", "x": 1})),
+            with_rules(cand(C, "1.0.0", {A: "^1"}), a=DependencyRule(config={"mode": "lite", "x": 1})),
+        ]
+    )
+    plan = plan_changes(index=index, installed={}, install=[(B, None), (C, None)])
+    assert not plan.ok
+    (violation,) = plan.violations
+    assert (violation.name, violation.package_id, violation.required_by) == ("incompatible-config", A, C)
+    assert violation.rule_violations == ['mode: com.test.b requires "full", com.test.c requires "lite"']
+    assert plan.configure == {A: {"mode": "full", "x": 1}}
+
+
+@st.composite
+def scenarios_with_rules(draw):
+    """``scenarios()`` whose dependencies may be optional (with or without default) and some declined."""
+    from dataclasses import replace
+
+    index, installed, install, uninstall = draw(scenarios())
+    kinds = st.sampled_from([None, OPTIONAL, DEFAULTED])
+
+    def ruled(candidate):
+        rules = {d: rule for d in sorted(candidate.dependencies) if (rule := draw(kinds)) is not None}
+        return replace(candidate, rules=rules)
+
+    ruled_index = DictIndex(
+        [ruled(c) for p in PACKAGES for c in index.candidates(p)],
+        {p: index.status(p) for p in PACKAGES if index.status(p) is not None},
+    )
+    # The device has the same versions as the store describes them (with their rules).
+    by_version = {(c.package_id, c.version): c for p in PACKAGES for c in ruled_index.candidates(p)}
+    installed = {p: by_version.get((p, c.version), c) for p, c in installed.items()}
+    requested = {p for p, _ in install}
+    decline = draw(st.lists(st.sampled_from([p for p in PACKAGES if p not in requested] or [A]), max_size=2))
+    decline = [p for p in decline if p not in requested]
+    return ruled_index, installed, install, uninstall, decline
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios_with_rules())
+def test_optional_dependencies_are_in_range_when_planned_and_only_planned_when_wanted(scenario):
+    index, installed, install, uninstall, decline = scenario
+    plan = plan_changes(
+        index=index, installed=installed, install=install, uninstall=uninstall, decline=decline
+    )
+    if not plan.ok:
+        assert plan.install == []
+        return
+    final = {p: c for p, c in installed.items() if p not in uninstall}
+    final.update({c.package_id: c for c in plan.install})
+    requested = {p for p, _ in install}
+    for candidate in plan.install:
+        for dep_id, spec in candidate.dependencies.items():
+            if dep_id == candidate.package_id:
+                continue
+            rule = candidate.rules.get(dep_id)
+            if rule is None or not rule.optional:
+                assert dep_id in final and Version(final[dep_id].version) in NpmSpec(spec)
+            elif dep_id in final:
+                assert Version(final[dep_id].version) in NpmSpec(spec), (candidate, dep_id)
+    # A package nobody asked for, that is not installed, is planned only as a required or defaulted (not
+    # declined) dependency of a package the device will have.
+    for planned in plan.install:
+        if planned.package_id in requested or planned.package_id in installed:
+            continue
+        assert any(
+            c.package_id != planned.package_id
+            and planned.package_id in c.dependencies
+            and (
+                planned.package_id not in c.rules
+                or (c.rules[planned.package_id].default and planned.package_id not in decline)
+            )
+            for c in final.values()  # a requested package already installed at that version is not a step
+        ), planned.package_id

@@ -31,6 +31,14 @@ def test_seed_demo_publishes_a_signed_catalog_once(capsys, django_capture_on_com
     assert all(v.signature and v.signing_key_id and v.sha256 and v.icon_key for v in versions)
     notes = versions.get(app__package_id="com.mosis.notes", version_code=3)
     assert notes.dependencies == {"com.mosis.sync": "^1.0.0"}
+    assert notes.dependency_rules == {
+        "com.mosis.sync": {
+            "optional": True,
+            "default": True,
+            "description": "Syncs your notes across devices.",
+            "config": {},
+        }
+    }
     assert notes.languages == ["de", "en", "fr"]
     assert "published now" in capsys.readouterr().out
     assert mail.outbox == []  # the demo reviewer's decisions do not flood the console

@@ -135,6 +135,34 @@ def test_sensitive_permissions_are_flagged_not_refused(
     assert "SENSITIVE_PERMISSION" in [w["code"] for w in version["validation_report"]["warnings"]]
 
 
+def test_dependency_rules_of_the_object_form_are_recorded_on_the_version(
+    auth_client, app, no_ratelimits, django_capture_on_commit_callbacks
+):
+    dependencies = {
+        "com.example.sync": "^2.1.0",
+        "com.example.maps": {"version": "^3", "optional": True, "description": "Maps."},
+        "com.example.fonts": {"version": "^1", "config": {"ligatures": True}},
+    }
+    data = package_bytes(manifest_for(app, dependencies=dependencies))
+    version = upload_and_validate(auth_client, app, data, django_capture_on_commit_callbacks)
+    assert version["status"] == "draft", version["validation_report"]
+    assert version["dependencies"] == {
+        "com.example.fonts": "^1",
+        "com.example.maps": "^3",
+        "com.example.sync": "^2.1.0",
+    }
+    assert version["dependency_rules"] == {
+        "com.example.fonts": {
+            "optional": False,
+            "default": True,
+            "description": "",
+            "config": {"ligatures": True},
+        },
+        "com.example.maps": {"optional": True, "default": False, "description": "Maps.", "config": {}},
+    }
+    assert AppVersion.objects.get(pk=version["id"]).dependency_rules == version["dependency_rules"]
+
+
 def _validating_version(auth_client, app, data):
     created = create_version(auth_client, app, size=len(data)).json()
     version = AppVersion.objects.get(pk=created["version"]["id"])

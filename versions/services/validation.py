@@ -121,6 +121,7 @@ def record_validation_result(*, version: AppVersion, result: ValidationResult) -
         "permissions": list(result.permissions),
         "sensitive_permissions": list(result.sensitive_permissions),
         "dependencies": dict(result.dependencies),
+        "dependency_rules": dict(result.dependency_rules),
         "languages": list(result.languages),
         "min_mosis_version": result.min_mosis_version or "",
         "max_mosis_version": result.max_mosis_version or "",
