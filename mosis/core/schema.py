@@ -53,6 +53,8 @@ class MosisAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False  # the view answers 400 naming a field it does not know
+        if direction == "response":
+            _drop_no_nul_patterns(schema)  # a rule of what the server reads, not of what it writes
         return schema
 
     def _get_response_bodies(self, direction="response"):
@@ -73,6 +75,18 @@ class MosisAutoSchema(AutoSchema):
                     "description": ERROR_DESCRIPTIONS[status],
                 }
         return responses
+
+
+def _drop_no_nul_patterns(node) -> None:
+    """Remove ``NO_NUL_PATTERN`` from a response schema (inline parts only; components are their own)."""
+    if isinstance(node, dict):
+        if node.get("pattern") == NO_NUL_PATTERN:
+            del node["pattern"]
+        for value in node.values():
+            _drop_no_nul_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_no_nul_patterns(value)
 
 
 def _drop_defaults_that_break_their_schema(node) -> None:
