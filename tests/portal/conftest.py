@@ -53,11 +53,11 @@ JAVA_TRACE = (
 
 def telemetry_history(app, *, days: int = 14) -> dict:
     """Believable figures for ``app`` (which needs a version) over the last ``days`` UTC days, made through
-    the real services: downloads counted by the store, events from devices, crash reports in two groups and
+    the real services: downloads counted by the store (as events: Redis holds only the open days), events from devices, crash reports in two groups and
     two versions; then the daily rollup. Returns what was sent per day, for assertions."""
     import datetime as dt
 
-    from store.services.downloads import download_record, downloads_rollup
+    from store.services.downloads import download_record_event, downloads_rollup
     from telemetry.services import crash_report_submit, events_ingest, stats_rollup_days
     from telemetry.services.partitions import utc_today
     from tests.factories import community_device
@@ -71,7 +71,7 @@ def telemetry_history(app, *, days: int = 14) -> dict:
         moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC).isoformat()
         downloads = 2 + (offset * 7) % 9
         for n in range(downloads):
-            download_record(version=version, client_hash=f"client-{n}", day=day)
+            download_record_event(version=version, client_hash=f"client-{n}", day=day)  # past days: the database store
         active = devices[: 1 + offset % len(devices)]
         for device in active:
             events_ingest(
