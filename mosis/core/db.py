@@ -152,6 +152,15 @@ def _fetch_prepared(db, sql: str, params: list) -> tuple | None:
         return cursor.fetchone()
 
 
+def forget_prepared_statements() -> None:
+    """Tell this module that the current connection's server session lost its prepared statements (after
+    a ``DEALLOCATE ALL`` or ``DISCARD ALL`` sent by hand). Outside a transaction a lost statement is
+    noticed and prepared again by itself; inside one, the failed execution would abort the transaction."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.connection is not None:
+        _Statement.forget(db.connection)
+
+
 _PLACEHOLDER = re.compile(r"%%|%s")
 
 
@@ -166,6 +175,10 @@ class _Statement:
         numbers = iter(range(1, sql.count("%s") + 1))
         self.pg_sql = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
         self.name = b"mosis_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20].encode()
+
+    @classmethod
+    def forget(cls, raw) -> None:
+        cls._prepared.pop(raw, None)
 
     @classmethod
     def of(cls, sql: str) -> _Statement:
@@ -193,7 +206,9 @@ class _Statement:
                 and result.status == pq.ExecStatus.FATAL_ERROR
                 and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
             ):
-                prepared.discard(self.name)  # DEALLOCATE ran on this session: prepare again, once
+                # DEALLOCATE ALL / DISCARD ALL ran on this session (or a pooler handed us a new one):
+                # every name is gone, not just this one. Prepare again, once.
+                prepared.clear()
                 continue
             self._check(raw, result, pq.ExecStatus.TUPLES_OK)
             break

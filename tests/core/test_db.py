@@ -1,10 +1,10 @@
 """mosis.core.db: a queryset compiled once with probe values, run as a prepared statement on PostgreSQL."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.models import Category
-from mosis.core.db import CompiledQuery, fetch_one
+from mosis.core.db import CompiledQuery, fetch_one, forget_prepared_statements
 from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,7 @@ def test_prepared_reads_can_be_turned_off(settings):
     settings.DB_PREPARED_READS = False
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
+    forget_prepared_statements()  # inside the test's transaction a lost statement cannot be re-prepared
     assert fetch_one("SELECT %s::int + 1", [41]) == (42,)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
@@ -143,9 +144,12 @@ def _sha(sql):
 def test_a_statement_deallocated_on_the_session_is_prepared_again(settings):
     settings.DB_PREPARED_READS = True
     assert fetch_one("SELECT %s::int * 2", [4]) == (8,)
+    assert fetch_one("SELECT %s::int * 3", [4]) == (12,)
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    assert fetch_one("SELECT %s::int * 2", [5]) == (10,)
+    assert fetch_one("SELECT %s::int * 2", [5]) == (10,)  # noticed, prepared again
+    with transaction.atomic():  # every name was forgotten, so the other is prepared before use, not failed
+        assert fetch_one("SELECT %s::int * 3", [5]) == (15,)
 
 
 @requires_postgres
