@@ -155,7 +155,8 @@ def _fetch_prepared(db, sql: str, params: list) -> tuple | None:
 def forget_prepared_statements() -> None:
     """Tell this module that the current connection's server session lost its prepared statements (after
     a ``DEALLOCATE ALL`` or ``DISCARD ALL`` sent by hand). Outside a transaction a lost statement is
-    noticed and prepared again by itself; inside one, the failed execution would abort the transaction."""
+    noticed and prepared again by itself (the hot reads run in autocommit); inside one, its failed execution
+    would abort the transaction, so whoever deallocates by hand must say so here."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.connection is not None:
         _Statement.forget(db.connection)
@@ -206,9 +207,7 @@ class _Statement:
                 and result.status == pq.ExecStatus.FATAL_ERROR
                 and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
             ):
-                # DEALLOCATE ALL / DISCARD ALL ran on this session (or a pooler handed us a new one):
-                # every name is gone, not just this one. Prepare again, once.
-                prepared.clear()
+                prepared.discard(self.name)  # DEALLOCATE ran on this session: prepare again, once
                 continue
             self._check(raw, result, pq.ExecStatus.TUPLES_OK)
             break
