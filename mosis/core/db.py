@@ -12,7 +12,9 @@ parameters and loading the row, so values come back exactly as a cursor gives th
 ``execute(..., prepare=True)`` costs ~130 µs of CPU per read in psycopg's Python layers (cursor, generators,
 prepare bookkeeping); this costs ~50 µs, on reads whose server time is ~60 µs. It runs only where it is the
 same as a cursor: in autocommit with no transaction open, or inside an open transaction (the same session
-and snapshot); while psycopg still owes a ``BEGIN`` (an atomic block's first statement) the cursor path runs.
+and snapshot); while psycopg still owes a ``BEGIN`` (an atomic block's first statement) the read goes through a
+plain cursor, unprepared: a statement psycopg itself prepared would make it send ``DEALLOCATE ALL`` at the
+next ``ROLLBACK``, dropping this module's statements without its knowing.
 
 Prepared statements outlive a transaction, so they do not survive a transaction-pooling PgBouncer:
 ``DB_PREPARED_READS=False`` turns them off (the SQL is then sent through Django's cursor). While Django is
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -142,13 +143,12 @@ def _fetch_prepared(db, sql: str, params: list) -> tuple | None:
     if status == pq.TransactionStatus.INTRANS or (status == pq.TransactionStatus.IDLE and raw.autocommit):
         with db.wrap_database_errors:
             return _Statement.of(sql).fetch_one(raw, params)
-    if raw.prepare_threshold is None:
-        # Django turns preparing off (prepare_threshold=None), which also refuses prepare=True. Its own
-        # queries run on client-side binding cursors, which never prepare; so a threshold no query
-        # reaches leaves only these explicit prepares.
-        raw.prepare_threshold = sys.maxsize
+    # The first statement of a transaction (autocommit off, nothing sent yet): psycopg's cursor sends the
+    # BEGIN. Not prepared: a statement psycopg prepares makes psycopg send DEALLOCATE ALL on the next
+    # ROLLBACK (its cache maintenance), which would also drop this module's statements behind its back and
+    # fail their next use inside a transaction. The hot reads run in autocommit and take the branch above.
     with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(sql, params)
         return cursor.fetchone()
 
 
