@@ -185,3 +185,19 @@ def test_prepared_reads_inside_an_atomic_block_see_its_writes(settings):
         transaction.set_rollback(True)
     assert not Category.objects.filter(slug="atomic").exists()
     assert LOOKUP.fetch_one(slug="atomic", position=0) is None
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_the_prepared_reads_usable(settings):
+    """psycopg sends DEALLOCATE ALL at a ROLLBACK when it prepared statements of its own; the read that
+    opens a transaction must not be one of them, or every statement of this module is dropped unseen and
+    its next use inside a transaction aborts that transaction (found by CI's test order)."""
+    settings.DB_PREPARED_READS = True
+    assert fetch_one("SELECT %s::int * 7", [1]) == (7,)  # prepared, in autocommit
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert fetch_one("SELECT %s::int * 11", [1]) == (11,)  # the transaction's first statement
+        raise RuntimeError("roll back")
+    with transaction.atomic():
+        Category.objects.count()  # the transaction is open: the read below takes the prepared path
+        assert fetch_one("SELECT %s::int * 7", [2]) == (14,)
