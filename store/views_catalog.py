@@ -54,7 +54,14 @@ from .services.cache import (
     store_cache_lookup,
     store_cache_stats,
 )
-from .services.catalog import catalog_etags, catalog_fetch, catalog_meta, catalog_without_cache
+from .services.catalog import (
+    catalog_etags,
+    catalog_fetch,
+    catalog_for_this_host,
+    catalog_meta,
+    catalog_names_another_host,
+    catalog_without_cache,
+)
 from .services.downloads import (
     anonymous_client_hash,
     download_client_hash,
@@ -486,6 +493,8 @@ def catalog_response(request) -> HttpResponse:
     """
     try:
         meta = catalog_meta()
+        if catalog_names_another_host(meta):  # no SITE_URL and another address: this host's URLs, uncached
+            return cached_json_response(request, catalog_for_this_host(), max_age=CATALOG_MAX_AGE)
         etags = catalog_etags(meta)
         if etags.matches(request.META.get("HTTP_IF_NONE_MATCH")):
             return cached_json_response(request, etags, max_age=CATALOG_MAX_AGE)

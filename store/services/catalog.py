@@ -37,7 +37,7 @@ from rest_framework import serializers
 
 from apps.constants import AppStatus
 from mosis.core import redis as redis_adapter
-from mosis.core.siteurl import absolute_url
+from mosis.core.siteurl import absolute_url, site_url
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
@@ -329,7 +329,12 @@ def catalog_build() -> CachedDocument:
 
 # --- storage and serving --------------------------------------------------------------------------------
 def _store(document: CachedDocument) -> dict:
-    meta = {"etag": document.etag, "gzip": document.gzipped is not None, "key": _doc_key(document.etag)}
+    meta = {
+        "etag": document.etag,
+        "gzip": document.gzipped is not None,
+        "key": _doc_key(document.etag),
+        "base": site_url(),  # the host its absolute URLs name (SITE_URL, else the building request's host)
+    }
     previous = cache.get(_META)
     cache.set(meta["key"], (document.body, document.gzipped, document.etag), timeout=None)
     cache.set(_META, meta, timeout=None)
@@ -415,6 +420,17 @@ def catalog_meta() -> dict:
         return _store(catalog_build())
     finally:
         cache.delete(_FIRST_BUILD_LOCK)
+
+
+def catalog_names_another_host(meta: dict) -> bool:
+    """True when the stored document's absolute URLs name another host than this request's: only without
+    ``SITE_URL``, when one store is reached under several addresses (the embedded server on another port)."""
+    return meta.get("base", site_url()) != site_url()
+
+
+def catalog_for_this_host() -> CachedDocument:
+    """The document built for this request's host, not stored (the stored one names another host)."""
+    return catalog_build()
 
 
 def catalog_without_cache() -> CachedDocument:

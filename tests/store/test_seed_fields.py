@@ -211,6 +211,21 @@ def test_the_catalog_carries_url_templates_from_the_request_host(api_client, set
     )
 
 
+def test_the_catalog_names_the_host_it_is_read_from_when_no_site_url_is_set(api_client, settings):
+    """The embedded store served on another port with the same data: the stored catalog was built for the
+    first address; the second gets its own URLs (built for it), and the first keeps its stored document."""
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1:8000", "127.0.0.1:8124"]
+    app = make_published_app()
+    first = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8000")
+    second = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8124").json()
+    assert second["detail_url_template"] == "http://127.0.0.1:8124/v1/store/apps/{package_id}"
+    assert second["apps"][0]["package_id"] == app.package_id
+    again = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8000")
+    assert again.json()["detail_url_template"] == "http://127.0.0.1:8000/v1/store/apps/{package_id}"
+    assert again["ETag"] == first["ETag"]  # still the stored document
+
+
 def test_site_url_wins_for_the_catalog_templates(api_client, settings):
     settings.SITE_URL = "https://cdn.example.org/"
     make_published_app()
