@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from apps.models import App
 from apps.policies import app_for_owner
@@ -58,3 +58,14 @@ def action_done(request, url: str, *, ok: str | None = None, error: ApplicationE
     elif ok:
         messages.success(request, ok)
     return redirect(url)
+
+
+def render_showing_secret_once(
+    request, template: str, context: dict, *, secret: str | None, status: int = 200
+):
+    """A page that may carry a secret shown this once (an API key, a webhook's signing secret): never stored
+    by a browser or proxy cache, so the secret exists in this one answer only."""
+    response = render(request, template, {**context, "secret": secret}, status=status)
+    if secret:
+        response["Cache-Control"] = "no-store"
+    return response

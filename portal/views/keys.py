@@ -15,27 +15,24 @@ from mosis.core.errors import ApplicationError
 
 from ..forms import ApiKeyForm, SigningKeyForm
 from ..ratelimit import rate_limit_spend
-from .common import action_done, paginate
+from .common import action_done, paginate, render_showing_secret_once
 
 KEYS_PER_PAGE = 50
 
 
 def _keys_page(request, form, *, created=None, secret=None, status=200):
-    response = render(
+    return render_showing_secret_once(
         request,
         "portal/api_keys.html",
         {
             "form": form,
             "keys": paginate(request, selectors.api_key_list(user=request.user), KEYS_PER_PAGE),
             "created": created,
-            "secret": secret,
             "now": timezone.now(),
         },
+        secret=secret,
         status=status,
     )
-    if secret:
-        response["Cache-Control"] = "no-store"  # the secret exists in this one answer only
-    return response
 
 
 @login_required

@@ -19,7 +19,7 @@ from mosis.core.errors import ApplicationError
 
 from ..forms import WebhookForm
 from ..ratelimit import rate_limit_spend
-from .common import action_done, paginate
+from .common import action_done, paginate, render_showing_secret_once
 
 WEBHOOKS_PER_PAGE = 20  # a developer has at most MAX_WEBHOOKS_PER_OWNER (20): one page
 DELIVERIES_PER_PAGE = 25
@@ -33,7 +33,7 @@ def _webhook_or_404(request, webhook_id):
 
 
 def _webhooks_page(request, form, *, created=None, secret=None, status=200):
-    response = render(
+    return render_showing_secret_once(
         request,
         "portal/webhooks.html",
         {
@@ -42,16 +42,13 @@ def _webhooks_page(request, form, *, created=None, secret=None, status=200):
                 request, selectors.webhooks_for_owner(owner=request.user), WEBHOOKS_PER_PAGE
             ),
             "created": created,
-            "secret": secret,
             "max_webhooks": services.MAX_WEBHOOKS_PER_OWNER,
             "max_attempts": services.MAX_ATTEMPTS,
             "timeout": f"{settings.WEBHOOK_TIMEOUT:g}",
         },
+        secret=secret,
         status=status,
     )
-    if secret:
-        response["Cache-Control"] = "no-store"  # the secret exists in this one answer only
-    return response
 
 
 @login_required
