@@ -8,7 +8,7 @@ Usage (from the repository root; see docs/performance.md "Store load")::
 
 Rows are streamed with PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3 ``cursor.copy``); the AppListing read
 model is then completed in SQL: ratings aggregated from the reviews (same Bayesian score as
-``store.services.listing``), the weighted full-text ``search_vector`` (name A, tags B, descriptions C, the
+``store.catalog.services.listing``), the weighted full-text ``search_vector`` (name A, tags B, descriptions C, the
 same text-search config as the store), and ``ANALYZE`` so the planner sees real statistics. Every version points at one
 small real package file in local storage, so download redirects work.
 
@@ -47,15 +47,15 @@ from django.db.models.fields import AutoFieldMixin  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from apps.models import App, Category  # noqa: E402
-from store.models import AppListing, DownloadDaily, Review  # noqa: E402
+from store.catalog.constants import SEARCH_CONFIG  # noqa: E402
 
-# The store's own constants, so the SQL below computes exactly what store.services.listing would.
-from store.services.listing import (  # noqa: E402
+# The store's own constants, so the SQL below computes exactly what store.catalog.services.listing would.
+from store.catalog.services.listing import (  # noqa: E402
     RATING_PRIOR_MEAN,
     RATING_PRIOR_WEIGHT,
-    SEARCH_CONFIG,
     listing_documents_fill,
 )
+from store.models import AppListing, DownloadDaily, Review  # noqa: E402
 from versions.models import AppVersion  # noqa: E402
 
 PACKAGE_KEY = "bench/bench-package.mpk"
@@ -495,7 +495,7 @@ STAGE = "bench_listing_stage"
 
 
 def listing_sql() -> list[tuple[str, str]]:
-    """Statements that complete the staged listings from apps and reviews (matching store.services.listing)
+    """Statements that complete the staged listings from apps and reviews (matching store.catalog.services.listing)
     and move them into store_applisting."""
     statements = [
         (

@@ -32,7 +32,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("portal/", include("portal.urls")),
     path("", include("django_prometheus.urls")),
-    path("", include("store.portal_urls")),
+    path("", include("store.pages.urls")),
 ]
 
 handler404 = "mosis.core.errors.handler404"

@@ -26,7 +26,7 @@ SEMVER_PATTERN = (
 )
 MOSIS_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2}))?$"  # parts <= 999, as versions.constants.mosis_version_number
 # A dependency's object form (docs/package-format.md, Dependencies): bounds on what a manifest may require of
-# a dependency's configuration, and on what a device may report of its own (store.services.devices).
+# a dependency's configuration, and on what a device may report of its own (store.devices.services.installed).
 CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 CONFIG_VALUE_MAX_LENGTH = 200
 DEPENDENCY_CONFIG_MAX_KEYS = 16

@@ -4,8 +4,8 @@ app's downloads of the last 7 days from its listing row."""
 
 from __future__ import annotations
 
+from store.catalog.services.listing import render_long_description
 from store.models import AppListing
-from store.services.listing import render_long_description
 
 
 def long_description_html(text: str) -> str:

@@ -1,6 +1,6 @@
 """Review console for the community side: reviews (hide/unhide), replies, abuse reports per app, device sets.
 
-Every action calls a service (``store.services.reviews`` / ``store.services.abuse``), so the admin cannot
+Every action calls a service (``store.community.services.reviews`` / ``store.community.services.abuse``), so the admin cannot
 disagree with the API: hiding a review recomputes the ratings, and app decisions go through
 ``apps.services.app_set_status`` (audited, owner emailed).
 """
@@ -11,8 +11,8 @@ from django.db.models import Count, Q
 from apps.constants import AppStatus
 from mosis.core.errors import ApplicationError
 
+from .community.services import abuse, reviews
 from .models import AbuseReport, DeviceApp, Review, ReviewReply
-from .services import abuse, reviews
 
 
 class ReviewReplyInline(admin.StackedInline):

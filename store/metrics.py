@@ -1,7 +1,7 @@
 """Seed 004's registry metrics on ``/metrics``, read when Prometheus scrapes (docs/operations.md, Metrics).
 
 * ``cache_hits_total`` / ``cache_misses_total``: the public store read caches' hit and miss counters
-  (``store.services.cache``: counted in the shared cache as every process hits or misses, so one scrape of
+  (``store.catalog.services.cache``: counted in the shared cache as every process hits or misses, so one scrape of
   any process reports the whole fleet's exact figures, the ones ``/v1/cache/stats`` shows).
 * ``extensions_total{type, status}``: apps by type and status (one ``GROUP BY`` query).
 
@@ -36,7 +36,7 @@ def extension_counts() -> dict[tuple[str, str], int]:
 
 def cache_counters() -> tuple[int, int]:
     """(hits, misses) of the store read caches."""
-    from store.services.cache import store_cache_stats
+    from store.catalog.services.cache import store_cache_stats
 
     stats = store_cache_stats()
     return stats["hits"], stats["misses"]

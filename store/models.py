@@ -31,7 +31,7 @@ class AppListing(models.Model):
     long_description_html = models.TextField(null=True, blank=True)
     # The default listing (no mosis_version) as JSON, pre-rendered by listing_refresh for reachable apps,
     # minus the figures that move without it (downloads, ratings: spliced in from this row at read time,
-    # see store.services.listing.listing_document_body). None: not rendered (hidden app, or not yet filled).
+    # see store.catalog.services.listing.listing_document_body). None: not rendered (hidden app, or not yet filled).
     listing_document = models.TextField(null=True, blank=True)
     downloads_total = models.BigIntegerField(default=0)
     downloads_recent = models.BigIntegerField(default=0)  # last 7 UTC days
@@ -157,7 +157,7 @@ class DeviceApp(models.Model):
     package_id = models.CharField(max_length=150)
     version_code = models.PositiveIntegerField()
     # What the device reported of the app's configuration (e.g. enabled features), checked against the
-    # config its dependents require (seed 002 ``incompatible-config``); bounded by store.services.devices.
+    # config its dependents require (seed 002 ``incompatible-config``); bounded by store.devices.services.installed.
     config = models.JSONField(default=dict, blank=True)
     reported_at = models.DateTimeField(auto_now=True)
 

@@ -11,11 +11,11 @@ from django.dispatch import receiver
 from accounts.models import User
 from apps.models import Category
 from mosis.core.signals import catalog_changed
+from store.catalog.services.cache import store_cache_invalidate
+from store.catalog.services.document import catalog_mark_stale
+from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
 
 from .models import AppListing
-from .services.cache import store_cache_invalidate
-from .services.catalog import catalog_mark_stale
-from .services.listing import listing_refresh, listing_refresh_ratings
 
 logger = logging.getLogger(__name__)
 

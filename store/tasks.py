@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services.cache import store_cache_invalidate
-from .services.catalog import catalog_mark_stale
-from .services.catalog import catalog_rebuild as catalog_rebuild_service
-from .services.downloads import downloads_fold
+from store.catalog.services.cache import store_cache_invalidate
+from store.catalog.services.document import catalog_mark_stale
+from store.catalog.services.document import catalog_rebuild as catalog_rebuild_service
+from store.downloads.services import downloads_fold
 
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=270)

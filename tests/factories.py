@@ -111,7 +111,7 @@ def community_published_app(
     package_id: str | None = None, *, versions=("1.0.0",), status="published", **kwargs
 ):
     """An app with published versions and a fresh AppListing row (``versions``: names, or (name, deps))."""
-    from store.services.listing import listing_refresh, listing_refresh_ratings
+    from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
 
     if package_id is not None:
         kwargs["package_id"] = package_id

@@ -6,7 +6,7 @@ BATCH = 500
 
 
 def backfill(apps, schema_editor):
-    from store.services.listing import render_long_description
+    from store.catalog.services.listing import render_long_description
 
     AppListing = apps.get_model("store", "AppListing")
     # NULL means "never rendered" (the serializer then renders per read); "" is a rendered empty text.

@@ -141,7 +141,7 @@ def stats_recompute(*, start: dt.date, end: dt.date) -> RecomputeReport:
     """``manage.py rollup_stats``: fold pending downloads and recount the store's per-day download counts for
     the range (the store's own rollup functions; listing totals recomputed as of ``end``), then roll up
     every figure of every day in it."""
-    from store.services.downloads import (
+    from store.downloads.services import (
         downloads_recount_days,
         downloads_rollup,
         listing_downloads_recompute,

@@ -11,8 +11,8 @@ import pytest
 from apps.constants import AppStatus
 from mosis.core import storage
 from mosis_package import make_icon_png
-from store.services.listing import listing_refresh, listing_refresh_ratings
-from store.services.reviews import review_reply_set, review_upsert
+from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
+from store.community.services.reviews import review_reply_set, review_upsert
 from tests.browser.portal_helpers import needs_chromium
 from tests.factories import AppFactory, CategoryFactory, UserFactory
 from tests.store.conftest import make_version

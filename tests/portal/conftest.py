@@ -57,7 +57,7 @@ def telemetry_history(app, *, days: int = 14) -> dict:
     two versions; then the daily rollup. Returns what was sent per day, for assertions."""
     import datetime as dt
 
-    from store.services.downloads import download_record_event, downloads_rollup
+    from store.downloads.services import download_record_event, downloads_rollup
     from telemetry.services import crash_report_submit, events_ingest, stats_rollup_days
     from telemetry.services.partitions import utc_today
     from tests.factories import community_device

@@ -146,7 +146,7 @@ def test_the_preview_button_renders_the_description_sanitized_without_saving(bro
 
 def test_the_live_preview_uses_the_stores_sanitizer(browser):
     from portal.templatetags.portal import demote_headings
-    from store.services.listing import render_long_description
+    from store.catalog.services.listing import render_long_description
 
     text = "## Title\n\n[click](javascript:alert(1)) <iframe src=//evil></iframe>"
     response = browser.post(reverse("portal:markdown-preview"), {"text": text})

@@ -11,8 +11,8 @@ from apps.constants import AppStatus
 from apps.models import WebhookAttempt
 from apps.services import activity_record, app_set_status
 from apps.webhooks.services import webhook_create, webhook_ping
-from store.services.listing import listing_refresh, listing_refresh_ratings
-from store.services.reviews import review_upsert
+from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
+from store.community.services.reviews import review_upsert
 from telemetry.services import crash_report_submit
 from tests.factories import AppVersionFactory, CategoryFactory, UserFactory
 from tests.portal.conftest import make_app

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.constants import AppStatus
 from mosis.core import storage
 from mosis.core.signals import send_catalog_changed
-from store.services.listing import listing_refresh
+from store.catalog.services.listing import listing_refresh
 from tests.factories import AppFactory
 from versions.constants import VersionStatus, mosis_version_number
 from versions.models import AppVersion

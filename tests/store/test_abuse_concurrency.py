@@ -7,9 +7,9 @@ from django.db import connection
 
 from apps.constants import AppStatus
 from apps.models import ActivityEvent, App
+from store.community.services.abuse import abuse_report_submit
+from store.community.services.reviews import review_upsert
 from store.models import AbuseReport, Review
-from store.services.abuse import abuse_report_submit
-from store.services.reviews import review_upsert
 from tests.conftest import requires_postgres
 from tests.factories import UserFactory, community_published_app, established_user
 

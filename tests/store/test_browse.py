@@ -3,8 +3,8 @@
 import pytest
 
 from apps.constants import AppStatus
+from store.catalog.services.listing import bayesian_rating
 from store.models import AppListing
-from store.services.listing import bayesian_rating
 from tests.conftest import requires_postgres
 from tests.factories import CategoryFactory
 
@@ -123,7 +123,7 @@ def test_mosis_version_filters_incompatible_and_shows_newest_compatible(api_clie
     make_version(only_new, code=1, min_mosis="2.0")
     open_range = make_published_app(versions=1)
     for app in (both, only_new, open_range):
-        from store.services.listing import listing_refresh
+        from store.catalog.services.listing import listing_refresh
 
         listing_refresh(app_id=app.pk)
 

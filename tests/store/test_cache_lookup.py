@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from mosis.core import redis as redis_adapter
-from store.services.cache import (
+from store.catalog.services.cache import (
     package_generation_key,
     store_cache_fetch,
     store_cache_invalidate,

@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.constants import AppStatus
+from store.catalog.services import document as catalog
+from store.catalog.services.listing import listing_refresh
 from store.models import AppListing
-from store.services import catalog
-from store.services.listing import listing_refresh
 from tests.factories import CategoryFactory
 
 from .conftest import make_published_app, make_version

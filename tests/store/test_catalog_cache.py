@@ -27,7 +27,7 @@ def test_catalog_lists_listed_apps_and_flags_disabled_ones(api_client):
     make_version(listed, code=1, min_mosis="1.0", dependencies={"com.example.lib": "^1.0.0"})
     make_version(listed, code=2, min_mosis="2.0", languages=["de"])
     make_version(listed, code=3, yanked=True)
-    from store.services.listing import listing_refresh
+    from store.catalog.services.listing import listing_refresh
 
     listing_refresh(app_id=listed.pk)
     disabled = make_published_app(status=AppStatus.DISABLED)
@@ -148,7 +148,7 @@ def test_cache_stats_count_entries_hits_and_misses(api_client, staff_client):
     assert (stats["metadata_entries"], stats["version_entries"]) == (1, 1)
     assert stats["list_entries"] >= 1 and stats["hits"] >= 1 and stats["misses"] >= 3
     assert stats["total_entries"] == stats["list_entries"] + 2
-    # The catalog document is kept apart (store.services.catalog), not as a generation-keyed entry.
+    # The catalog document is kept apart (store.catalog.services.document), not as a generation-keyed entry.
     api_client.get("/v1/store/catalog")
     assert staff_client.get("/v1/cache/stats").json() == stats
 
@@ -207,7 +207,7 @@ def test_public_reads_answer_304_from_cache(api_client, django_assert_num_querie
 
 
 def test_invalidating_everything_empties_the_store_cache(api_client, staff_client):
-    from store.services.cache import store_cache_invalidate
+    from store.catalog.services.cache import store_cache_invalidate
 
     app = make_published_app()
     api_client.get("/v1/store/apps")

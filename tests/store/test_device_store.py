@@ -60,7 +60,7 @@ def notes_with_requirements():
         },
     )
     community_version(notes, "2.0.0", min_mosis="2.0")  # not installable on a 1.5 device
-    from store.services.listing import listing_refresh
+    from store.catalog.services.listing import listing_refresh
 
     listing_refresh(app_id=notes.pk)
     return notes
@@ -161,7 +161,7 @@ def test_a_disabled_dependency_is_an_incompatible_status(client):
 def test_an_app_without_a_version_for_this_device_is_incompatible(client):
     app = community_published_app(NOTES, versions=())
     community_version(app, "2.0.0", min_mosis="2.0")
-    from store.services.listing import listing_refresh
+    from store.catalog.services.listing import listing_refresh
 
     listing_refresh(app_id=app.pk)
     body = store_view(client, NOTES).json()

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mosis.core import redis as redis_adapter
-from store import views_catalog
+from store.downloads import services as downloads
+from store.downloads import views as download_views
+from store.downloads.services import download_record, downloads_rollup
 from store.models import AppListing, DownloadDaily
-from store.services import downloads
-from store.services.downloads import download_record, downloads_rollup
 
 from .conftest import make_published_app, make_version
 
@@ -124,7 +124,7 @@ def _comparable(response):
 def test_fast_answer_is_byte_for_byte_the_drf_answer(api_client, query, versioned):
     app = make_published_app(versions=1)
     url = f"/v1/store/apps/{app.package_id}/" + ("versions/1/download" if versioned else "download")
-    view = views_catalog.StoreVersionDownloadView if versioned else views_catalog.StoreLatestDownloadView
+    view = download_views.StoreVersionDownloadView if versioned else download_views.StoreLatestDownloadView
     with mock.patch.object(view, "get", side_effect=AssertionError("DRF must not answer")):
         fast = api_client.get(url + query)
     separator = "&" if query else "?"
@@ -226,7 +226,7 @@ def test_redis_round_trips_are_one_warm_and_two_cold(api_client, redis_round_tri
 
 @requires_redis
 def test_redis_counts_once_per_client_version_and_day():
-    from store.services import downloads_redis
+    from store.downloads import counter as downloads_redis
 
     app = make_published_app(versions=2)
     v1, v2 = app.versions.order_by("version_code")
@@ -290,7 +290,7 @@ def test_redis_counts_of_a_deleted_version_are_skipped():
 
 
 def test_download_target_lookup_is_one_query_and_follows_the_rules(django_assert_num_queries):
-    from store.services.downloads import download_target_lookup
+    from store.downloads.services import download_target_lookup
     from versions.constants import mosis_version_number
 
     app = make_published_app(versions=0, max_mosis_version_override="1.8")
@@ -337,11 +337,11 @@ def test_download_404s_say_what_is_missing(api_client, path, message):
 def test_plain_download_queries_read_as_the_general_parse_reads_them(rf):
     """The table of usual query strings answers exactly what parsing them would (a trailing ``&`` means
     the same to the parse but misses the table)."""
-    assert {"", "redirect=1", "redirect=true", "redirect=0"} <= views_catalog._PLAIN_DOWNLOAD_QUERIES.keys()
-    for query, expected in views_catalog._PLAIN_DOWNLOAD_QUERIES.items():
-        assert views_catalog._download_query(rf.get(f"/d?{query}")) == expected
-        assert views_catalog._download_query(rf.get(f"/d?{query}&")) == expected
-    assert views_catalog._download_query(rf.get("/d?redirect=maybe")) is None
+    assert {"", "redirect=1", "redirect=true", "redirect=0"} <= download_views._PLAIN_DOWNLOAD_QUERIES.keys()
+    for query, expected in download_views._PLAIN_DOWNLOAD_QUERIES.items():
+        assert download_views._download_query(rf.get(f"/d?{query}")) == expected
+        assert download_views._download_query(rf.get(f"/d?{query}&")) == expected
+    assert download_views._download_query(rf.get("/d?redirect=maybe")) is None
 
 
 @requires_redis
@@ -379,7 +379,7 @@ def test_download_target_ttl_follows_the_store_cache_switch(settings):
 
 @pytest.mark.usefixtures("no_ratelimits")
 def test_store_cache_value_honours_its_timeout():
-    from store.services.cache import store_cache_value
+    from store.catalog.services.cache import store_cache_value
 
     built = []
 

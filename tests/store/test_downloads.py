@@ -8,8 +8,8 @@ import pytest
 
 from apps.constants import AppStatus
 from mosis.core import storage
+from store.downloads.services import download_record, download_record_event, downloads_rollup
 from store.models import AppListing, DownloadDaily, DownloadEvent
-from store.services.downloads import download_record, download_record_event, downloads_rollup
 from versions.constants import VersionStatus
 
 from .conftest import make_published_app, make_version
@@ -22,7 +22,7 @@ PACKAGE = bytes(range(256)) * 40  # 10 240 bytes
 def _app_with_file():
     app = make_published_app(versions=0)
     version = make_version(app, code=1, content=PACKAGE)
-    from store.services.listing import listing_refresh
+    from store.catalog.services.listing import listing_refresh
 
     listing_refresh(app_id=app.pk)
     return app, version

@@ -12,15 +12,15 @@ from django.core.cache import cache
 
 from apps.constants import AppStatus
 from apps.models import Category
-from store import views_catalog
-from store.models import AppListing, Review
-from store.serializers_catalog import ListingSerializer
-from store.services.listing import (
+from store.catalog import views as catalog_views
+from store.catalog.serializers import ListingSerializer
+from store.catalog.services.listing import (
     LISTING_LIVE_FIELDS,
     listing_documents_fill,
     listing_refresh,
     listing_refresh_ratings,
 )
+from store.models import AppListing, Review
 from tests.factories import UserFactory
 
 from .conftest import make_published_app, make_version
@@ -43,9 +43,9 @@ def _comparable(response):
 
 
 LIST_READS = [
-    ("/v1/store/apps{query}", views_catalog.StoreAppListView),
-    ("/v1/store/categories{query}", views_catalog.StoreCategoryListView),
-    ("/v1/store/apps/{pkg}/versions{query}", views_catalog.StoreAppVersionsView),
+    ("/v1/store/apps{query}", catalog_views.StoreAppListView),
+    ("/v1/store/categories{query}", catalog_views.StoreCategoryListView),
+    ("/v1/store/apps/{pkg}/versions{query}", catalog_views.StoreAppVersionsView),
 ]
 
 
@@ -72,7 +72,7 @@ def test_a_stored_list_page_is_answered_without_drf(api_client, path, view, quer
 def test_browse_parameters_the_view_ignores_share_the_stored_page(api_client):
     make_published_app()
     api_client.get("/v1/store/apps?sort=name")
-    with mock.patch.object(views_catalog.StoreAppListView, "get", side_effect=AssertionError("DRF answered")):
+    with mock.patch.object(catalog_views.StoreAppListView, "get", side_effect=AssertionError("DRF answered")):
         assert api_client.get("/v1/store/apps?sort=name&utm_source=x&_=123").status_code == 200
 
 
@@ -123,7 +123,7 @@ def test_the_listing_document_equals_the_serializer_output(api_client, django_as
     listing_refresh_ratings(app_id=app.pk)
     with (
         mock.patch.object(
-            views_catalog.StoreAppDetailView, "get", side_effect=AssertionError("DRF answered")
+            catalog_views.StoreAppDetailView, "get", side_effect=AssertionError("DRF answered")
         ),
         django_assert_num_queries(1),
     ):

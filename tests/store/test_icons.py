@@ -9,8 +9,8 @@ import pytest
 from apps.constants import AppStatus
 from mosis.core import storage
 from mosis_package.builder import make_icon_png
-from store.services.icons import packaged_icon_url, store_icon_url
-from store.services.listing import listing_refresh
+from store.catalog.links import packaged_icon_url, store_icon_url
+from store.catalog.services.listing import listing_refresh
 from tests.factories import community_device
 from versions.constants import VersionStatus
 

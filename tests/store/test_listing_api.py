@@ -4,8 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from apps.constants import AppStatus
+from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
 from store.models import Review
-from store.services.listing import listing_refresh, listing_refresh_ratings
 from tests.factories import UserFactory
 from versions.constants import VersionStatus
 

@@ -5,9 +5,9 @@ import pytest
 from apps.constants import AppStatus
 from mosis.core.errors import ApplicationError
 from mosis.core.signals import send_catalog_changed
+from store.catalog.selectors import latest_compatible_version, listed_app_for_package
+from store.catalog.services.listing import bayesian_rating, listing_refresh, listing_refresh_ratings
 from store.models import AppListing, Review
-from store.selectors import latest_compatible_version, listed_app_for_package
-from store.services.listing import bayesian_rating, listing_refresh, listing_refresh_ratings
 from tests.factories import UserFactory
 from versions.constants import VersionStatus
 
@@ -117,7 +117,7 @@ def test_listing_refresh_stores_the_sanitized_long_description_html(api_client, 
     )
     assert "<script" not in listing.long_description_html
 
-    import store.serializers_catalog as serializers_catalog
+    import store.catalog.serializers as serializers_catalog
 
     def no_rendering(text):
         raise AssertionError("the listing read rendered Markdown")

@@ -234,7 +234,7 @@ def test_a_yanked_installed_dependency_still_satisfies_its_dependents(client):
 
 
 def test_dependencies_beyond_the_preloaded_layers_are_loaded_on_demand(client, monkeypatch):
-    from store.services import devices
+    from store.devices.services import installed as devices
 
     monkeypatch.setattr(devices, "MAX_PRELOAD_LAYERS", 1)
     community_published_app(A, versions=("1.0.0",))

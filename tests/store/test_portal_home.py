@@ -2,7 +2,7 @@
 
 import pytest
 
-from store.services.listing import listing_refresh
+from store.catalog.services.listing import listing_refresh
 from tests.factories import AppFactory
 from tests.store.conftest import make_published_app
 
@@ -41,7 +41,7 @@ def test_home_query_count_does_not_grow_with_apps(client, django_assert_max_num_
 @pytest.mark.django_db
 def test_home_shows_each_apps_store_icon(client):
     from mosis.core import storage
-    from store.services.icons import packaged_icon_url
+    from store.catalog.links import packaged_icon_url
     from tests.store.conftest import make_version
 
     packaged = make_published_app(versions=0, package_id="com.example.packaged")

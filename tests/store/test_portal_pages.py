@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from apps.constants import AppStatus
 from apps.services import app_set_status
-from store.services.listing import listing_refresh, listing_refresh_ratings
-from store.services.reviews import review_reply_set, review_upsert
+from store.catalog.services.listing import listing_refresh, listing_refresh_ratings
+from store.community.services.reviews import review_reply_set, review_upsert
 from tests.factories import AppFactory, CategoryFactory, UserFactory
 from tests.store.conftest import make_published_app, make_version
 

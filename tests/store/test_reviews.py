@@ -5,8 +5,8 @@ from django.contrib.admin.sites import site as admin_site
 from django.test import RequestFactory
 
 from apps.constants import AppStatus
+from store.community.services import reviews as review_services
 from store.models import AppListing, Review, ReviewReply
-from store.services import reviews as review_services
 from tests.conftest import jwt_client_for
 from tests.factories import UserFactory, community_device, community_published_app
 

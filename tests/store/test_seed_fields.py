@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 
 from apps.constants import AppStatus
+from store.catalog.services.listing import listing_refresh
 from store.models import AppListing
-from store.services.listing import listing_refresh
 from tests.factories import community_published_app, community_version
 
 from .conftest import make_published_app

@@ -6,7 +6,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from store.services.listing import listing_refresh
+from store.catalog.services.listing import listing_refresh
 from tests.factories import community_device, community_published_app, community_version
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from store.services.downloads import download_record
+from store.downloads.services import download_record
 from telemetry.models import AppDailyStats, TelemetryEvent
 from telemetry.services import crash_report_submit, events_ingest, stats_rollup_days
 from telemetry.services.partitions import utc_today
@@ -39,7 +39,7 @@ def stats(app, day) -> tuple:
 
 
 def fold_downloads():
-    from store.services.downloads import downloads_rollup
+    from store.downloads.services import downloads_rollup
 
     while downloads_rollup():
         pass

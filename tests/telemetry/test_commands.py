@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from store.downloads.services import download_record
 from store.models import AppListing, DownloadDaily, DownloadEvent
-from store.services.downloads import download_record
 from telemetry.models import AppDailyStats
 from telemetry.services import crash_report_submit, events_ingest
 from telemetry.services.partitions import utc_today

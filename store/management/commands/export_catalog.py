@@ -7,7 +7,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from store.services.catalog import catalog_document
+from store.catalog.services.document import catalog_document
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from store.services.catalog import catalog_mark_stale
-from store.services.listing import listing_documents_fill
+from store.catalog.services.document import catalog_mark_stale
+from store.catalog.services.listing import listing_documents_fill
 
 
 class Command(BaseCommand):

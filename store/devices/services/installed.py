@@ -19,7 +19,6 @@ Query bounds (asserted by the tests):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,23 +29,17 @@ from accounts.models import Device
 from apps.constants import AppStatus
 from apps.models import App
 from mosis.core.errors import ApplicationError, ErrorCode
-from mosis_package.manifest import CONFIG_KEY_PATTERN, CONFIG_VALUE_MAX_LENGTH, DEPENDENCY_CONFIG_MAX_KEYS
+from store.catalog.constants import mosis_cap_number
+from store.catalog.links import store_icon_url_for
+from store.catalog.selectors import compatible_filter
+from store.catalog.services.requirements import dependency_rules_of
+from store.devices.config import MAX_INSTALLED_ITEMS, config_problems
+from store.downloads.services import download_info_for
 from store.models import DeviceApp
 from store.resolver import Candidate, plan_changes
-from store.selectors import compatible_filter
-from store.services.downloads import download_info_for
-from store.services.icons import store_icon_url_for
-from store.services.listing import mosis_cap_number
-from store.services.requirements import dependency_rules_of
 from versions.constants import VersionStatus, mosis_version_number
 from versions.models import AppVersion
 
-MAX_INSTALLED_ITEMS = 1000
-# What a device may report of one app's configuration (seed 002 ``incompatible-config``): the bounds a
-# manifest's dependency ``config`` has, so any rule can be met and nothing unbounded is stored.
-MAX_CONFIG_KEYS = DEPENDENCY_CONFIG_MAX_KEYS
-MAX_CONFIG_VALUE_LENGTH = CONFIG_VALUE_MAX_LENGTH
-_CONFIG_KEY = re.compile(CONFIG_KEY_PATTERN)
 MAX_PRELOAD_LAYERS = 16
 MAX_INDEX_PACKAGES = 5000
 UPDATE_STATUSES = (AppStatus.PUBLISHED, AppStatus.UNLISTED)
@@ -77,28 +70,6 @@ def _version_fits(version: AppVersion, mosis_num: int | None) -> bool:
 
 # --------------------------------------------------------------------------------------------------------
 # Installed set
-
-
-def config_problems(config) -> list[str]:
-    """Why ``config`` is not a configuration a device may report (empty when it is): an object of at most
-    ``MAX_CONFIG_KEYS`` keys matching ``CONFIG_KEY_PATTERN``, each a string (at most
-    ``MAX_CONFIG_VALUE_LENGTH`` characters), a boolean or an integer."""
-    if not isinstance(config, dict):
-        return ["Must be an object of settings."]
-    if len(config) > MAX_CONFIG_KEYS:
-        return [f"At most {MAX_CONFIG_KEYS} settings."]
-    problems = []
-    for key, value in config.items():
-        if not isinstance(key, str) or not _CONFIG_KEY.fullmatch(key):
-            problems.append(f"{str(key)[:70]!r} is not a setting name (lowercase, at most 64 characters).")
-        elif isinstance(value, str):
-            if len(value) > MAX_CONFIG_VALUE_LENGTH:
-                problems.append(f"{key}: at most {MAX_CONFIG_VALUE_LENGTH} characters.")
-            elif "\x00" in value:  # PostgreSQL cannot store NUL in JSON text
-                problems.append(f"{key}: must not contain NUL characters.")
-        elif not isinstance(value, bool | int) or not -(2**63) <= value < 2**63:
-            problems.append(f"{key}: must be a string, a boolean or a 64-bit integer.")
-    return problems
 
 
 def _check_installed_items(items: Sequence[Mapping]) -> list[tuple[str, int]]:

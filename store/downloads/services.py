@@ -33,8 +33,8 @@ from mosis.core import redis as redis_adapter
 from mosis.core import storage
 from mosis.core.clientip import client_ip
 from mosis.core.db import CompiledQuery
+from store.downloads import counter as downloads_redis
 from store.models import AppListing, DownloadDaily, DownloadEvent
-from store.services import downloads_redis
 from versions.models import AppVersion
 
 RECENT_DAYS = 7  # downloads_recent = the last 7 UTC days, today included
@@ -129,7 +129,7 @@ _PROBE_CODE = 2_147_480_002
 
 def _target_versions(package_id: str, *, mosis_num: int | None = None, version_code: int | None = None):
     from apps.constants import REACHABLE_STATUSES
-    from store.selectors import compatible_filter
+    from store.catalog.selectors import compatible_filter
     from versions.constants import VersionStatus
 
     versions = AppVersion.objects.filter(
@@ -173,7 +173,7 @@ def download_target_lookup(
     None when there is none; the caller then finds out which 404 it is (unknown app or no such version)
     with the selectors, which only a failing request pays for.
     """
-    from store.selectors import mosis_cap_number
+    from store.catalog.constants import mosis_cap_number
 
     if not _valid_package_id(package_id):
         return None
@@ -216,7 +216,7 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
     within ``GEN_MEMO_SECONDS`` elsewhere. The presigned URL is never cached: it is made per request.
     ``build`` raising (404) caches nothing.
     """
-    from store.services.cache import store_cache_value
+    from store.catalog.services.cache import store_cache_value
 
     if not _valid_package_id(package_id):
         return DownloadTarget.of(build(), package_id=package_id)  # build() answers 404: no cache key

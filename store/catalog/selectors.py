@@ -23,11 +23,11 @@ from apps.constants import REACHABLE_STATUSES, AppStatus
 from apps.models import App, Category
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.pagination import DEFAULT_LIMIT
+from store.models import AppListing
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
-from .models import AppListing
-from .services.listing import SEARCH_CONFIG, listing_refresh, mosis_cap_number
+from .constants import SEARCH_CONFIG, mosis_cap_number
 
 
 def published_versions(*, app) -> QuerySet[AppVersion]:
@@ -250,14 +250,10 @@ def store_categories() -> QuerySet[Category]:
 
 
 # --- listing / versions / catalog --------------------------------------------------------------------
-def listing_for_app(*, app: App) -> AppListing:
-    """The app's listing row (repaired on the spot if the read model has not seen the app yet)."""
-    listing = AppListing.objects.select_related("category", "latest_version").filter(app=app).first()
-    if listing is None:
-        listing_refresh(app_id=app.pk)
-        listing = AppListing.objects.select_related("category", "latest_version").get(app=app)
-    listing.app = app
-    return listing
+def listing_row_for_app(*, app: App) -> AppListing | None:
+    """The app's listing row with its category and latest version joined; None if the read model has not
+    seen the app yet (``store.catalog.services.listing.listing_for_app`` repairs that)."""
+    return AppListing.objects.select_related("category", "latest_version").filter(app=app).first()
 
 
 def version_for_download(*, app: App, version_code: int) -> AppVersion:

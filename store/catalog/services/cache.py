@@ -30,24 +30,21 @@ reads' profile; the keys here are built from a fixed prefix, hex digests and bou
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.renderers import JSONRenderer
 
 from mosis.core import redis as redis_adapter
+from store.http import CachedDocument, render_document
 
 logger = logging.getLogger("mosis.store.cache")
 
 PREFIX = "store:v1"
 KINDS = ("list", "metadata", "version")
-GZIP_MIN_BYTES = 512  # below this gzip does not pay for itself
 _STATS_HITS = f"{PREFIX}:stats:hits"
 _STATS_MISSES = f"{PREFIX}:stats:misses"
 _GEN_ALL = f"{PREFIX}:gen:all"
@@ -60,37 +57,6 @@ def package_generation_key(package_id: str) -> str:
 
 def _registry(kind: str) -> str:
     return f"{PREFIX}:registry:{kind}"
-
-
-@dataclass(frozen=True)
-class CachedDocument:
-    """A rendered JSON document: identity bytes, gzip bytes (None when too small) and its strong ETag."""
-
-    body: bytes
-    gzipped: bytes | None
-    etag: str  # quoted strong ETag of the identity body
-
-    @property
-    def gzip_etag(self) -> str:
-        return f'{self.etag[:-1]}-gzip"'
-
-    def matches(self, if_none_match: str | None) -> bool:
-        """``If-None-Match`` names this document (either encoding, or ``*``)."""
-        return etag_matches(if_none_match, self.etag, self.gzip_etag)
-
-
-def etag_matches(if_none_match: str | None, *etags: str) -> bool:
-    """``If-None-Match`` (weak comparison, as RFC 9110 asks of it) names one of ``etags``, or is ``*``."""
-    if not if_none_match:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or any(etag in tags for etag in etags)
-
-
-def render_document(data) -> CachedDocument:
-    body = JSONRenderer().render(data)
-    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
-    return CachedDocument(body=body, gzipped=gzipped, etag=f'"{hashlib.sha256(body).hexdigest()[:40]}"')
 
 
 def _generations(package_id: str | None) -> tuple:

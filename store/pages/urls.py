@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views_portal import store_app, store_category, store_developer, store_home
+from store.pages.views import store_app, store_category, store_developer, store_home
 
 urlpatterns = [
     path("", store_home, name="store-home"),

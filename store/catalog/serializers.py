@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.constants import AppStatus
-from store.services.icons import store_icon_url_for
+from store.catalog.links import store_icon_url_for
 from versions.constants import mosis_version_number
 
 SORT_CHOICES = ("popular", "recent", "name", "rating", "relevance")
@@ -90,12 +90,6 @@ class BrowseQuerySerializer(serializers.Serializer):
 
 class MosisVersionQuerySerializer(serializers.Serializer):
     mosis_version = MosisVersionField(required=False, allow_blank=True)
-
-
-class DownloadQuerySerializer(MosisVersionQuerySerializer):
-    redirect = serializers.BooleanField(
-        required=False, default=False, help_text="Answer 302 to download_url instead of JSON"
-    )
 
 
 class PublicAppSerializer(serializers.Serializer):
@@ -375,16 +369,6 @@ class PublicVersionDetailSerializer(PublicVersionSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_requires_restart(self, obj):
         return bool(obj.requires_restart or obj.app.requires_restart)
-
-
-class StoreDownloadSerializer(serializers.Serializer):
-    download_url = serializers.CharField()
-    version = serializers.CharField()
-    version_code = serializers.IntegerField()
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    signature = serializers.CharField()
-    signing_key_fingerprint = serializers.CharField()
 
 
 class CategorySerializer(serializers.Serializer):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from apps.constants import AppStatus
+from store.catalog.links import store_icon_url_for
 from store.models import AppListing
 from store.resolver import REQUIRED, DependencyRule, Violation
-from store.services.icons import store_icon_url_for
 from versions.models import AppVersion
 
 

@@ -27,16 +27,14 @@ from django.utils import timezone
 from apps.models import App
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.signals import send_catalog_changed
+from store.community.constants import BODY_MAX, TITLE_MAX
 from store.models import Review, ReviewReply
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
-TITLE_MAX = 200
-BODY_MAX = 5000
-
 
 def _ratings_changed(*, app_id) -> None:
-    from store.services.listing import listing_refresh_ratings
+    from store.catalog.services.listing import listing_refresh_ratings
 
     listing_refresh_ratings(app_id=app_id)
     send_catalog_changed(app_id=app_id, reason="review")

@@ -20,19 +20,19 @@ from django.db.models import OuterRef, Subquery
 from accounts.models import Device
 from apps.constants import AppStatus
 from apps.models import App
-from store.models import DeviceApp
-from store.resolver import requirement_checks
-from store.selectors import compatible_filter, listed_app_for_package
-from store.services.devices import (
+from store.catalog.links import store_icon_url_for
+from store.catalog.selectors import compatible_filter, listed_app_for_package
+from store.catalog.services.listing import render_long_description
+from store.catalog.services.requirements import dependency_faces, requirement_rows
+from store.devices.services.installed import (
     UPDATE_STATUSES,
     DatabaseIndex,
     cap_allows,
     device_mosis_number,
     installed_candidates,
 )
-from store.services.icons import store_icon_url_for
-from store.services.listing import render_long_description
-from store.services.requirements import dependency_faces, requirement_rows
+from store.models import DeviceApp
+from store.resolver import requirement_checks
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 

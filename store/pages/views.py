@@ -17,17 +17,15 @@ from django.views.decorators.http import require_safe
 
 from mosis.core.errors import ApplicationError
 from mosis_package import PERMISSIONS
-
-from .selectors import (
+from store.catalog.links import store_icon_url_for
+from store.catalog.selectors import (
     listed_app_for_package,
     listed_listings,
-    listing_for_app,
     store_browse,
     store_categories,
 )
-from .services.icons import store_icon_url_for
-from .services.listing import listing_changelog
-from .services.reviews import reviews_visible_for_app
+from store.catalog.services.listing import listing_changelog, listing_for_app
+from store.community.services.reviews import reviews_visible_for_app
 
 PAGE_SIZE = 24
 REVIEWS_PER_PAGE = 10

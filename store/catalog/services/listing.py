@@ -16,13 +16,14 @@ from rest_framework.renderers import JSONRenderer
 from apps.constants import LISTED_STATUSES, REACHABLE_STATUSES
 from apps.models import App
 from mosis.core.db import CompiledQuery
+from store.catalog.constants import SEARCH_CONFIG
+from store.catalog.selectors import listing_row_for_app
 from store.models import AppListing, Review
-from versions.constants import VersionStatus, mosis_version_number
+from versions.constants import VersionStatus
 from versions.models import AppVersion
 
 # Bayesian average for sort=rating: score = (C*m + sum) / (C + n). With C=10 and m=3.5 one 5-star review
 # scores (35+5)/11 = 3.64 while a thousand 4.8s score ~4.79, so a lone rave never beats a proven app.
-SEARCH_CONFIG = "english"  # one text-search configuration for the vector and the query, so stems agree
 RATING_PRIOR_WEIGHT = 10  # C: how many "virtual" reviews the prior is worth
 RATING_PRIOR_MEAN = 3.5  # m: the prior mean (a fixed neutral value; a global mean would move every score)
 
@@ -31,17 +32,9 @@ def bayesian_rating(*, rating_sum: int, rating_count: int) -> float:
     return (RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + rating_sum) / (RATING_PRIOR_WEIGHT + rating_count)
 
 
-def mosis_cap_number(value: str) -> int | None:
-    """The app's staff-set ``max_mosis_version_override`` as a number (None when unset or unparsable)."""
-    try:
-        return mosis_version_number(value or None)
-    except ValueError:
-        return None
-
-
 def render_long_description(text: str) -> str:
     """Markdown source → sanitized HTML, stored on the listing so reads never render it."""
-    from store.serializers_catalog import render_long_description as render
+    from store.catalog.serializers import render_long_description as render
 
     return render(text)
 
@@ -112,7 +105,7 @@ def render_listing_document(listing: AppListing, changelog: list[AppVersion]) ->
 
     ``listing`` needs ``app`` and ``category`` loaded and ``latest_version`` set.
     """
-    from store.serializers_catalog import ListingSerializer
+    from store.catalog.serializers import ListingSerializer
 
     if listing.app.status not in REACHABLE_STATUSES:
         return None
@@ -277,4 +270,15 @@ def listing_refresh_ratings(*, app_id) -> AppListing | None:
             "updated_at",
         ]
     )
+    return listing
+
+
+def listing_for_app(*, app: App) -> AppListing:
+    """The app's listing row, repaired on the spot (``listing_refresh``) if the read model has not seen the
+    app yet."""
+    listing = listing_row_for_app(app=app)
+    if listing is None:
+        listing_refresh(app_id=app.pk)
+        listing = listing_row_for_app(app=app)
+    listing.app = app
     return listing

@@ -5,7 +5,7 @@
 ``.values()`` rows in chunks (no model instances, no serializer per app) straight into the body, its gzip
 form and its SHA-256, so memory holds the output and one chunk of rows.
 
-Storage, apart from the generation-keyed store cache (``store.services.cache``):
+Storage, apart from the generation-keyed store cache (``store.catalog.services.cache``):
 
 - ``catalog:f<CATALOG_FORMAT>:meta`` — a small dict (ETag, whether a gzip form exists, the document's
   key): a 304 costs one round trip for this key and never touches the body;
@@ -38,14 +38,15 @@ from rest_framework import serializers
 from apps.constants import AppStatus
 from mosis.core import redis as redis_adapter
 from mosis.core.siteurl import absolute_url, site_url
+from store.catalog import selectors
+from store.catalog.links import store_icon_url
+from store.catalog.serializers import CatalogSerializer
+from store.http import GZIP_MIN_BYTES, CachedDocument
+from store.models import AppListing
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
-from .. import selectors
-from ..models import AppListing
-from ..serializers_catalog import CatalogSerializer
-from .cache import GZIP_MIN_BYTES, PREFIX, CachedDocument
-from .icons import store_icon_url
+from .cache import PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -376,7 +377,7 @@ def catalog_mark_stale() -> bool:
     except redis_adapter.UNAVAILABLE:  # the change is committed; the catalog is rebuilt on the next one
         logger.warning("cache unavailable: catalog rebuild not scheduled")
         return False
-    from ..tasks import catalog_rebuild as task
+    from store.tasks import catalog_rebuild as task
 
     try:
         task.apply_async(countdown=debounce)

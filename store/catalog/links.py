@@ -1,10 +1,8 @@
-"""Store icons: the URL a store client shows for an app, and the packaged icon behind it.
+"""Absolute links the store's documents carry: an app's icon URL (the developer's, else the icon packaged in
+the shown version, at a stable per-version URL). Pure: no queries, no storage; serializers and services use it.
 
-An app's ``icon_url`` (set by its developer) wins. Without one, the store points at the icon packaged in the
-version it shows (``AppVersion.icon_key``: validation extracts the package's PNG and stores it), at the
-stable URL ``{SITE_URL}/v1/store/apps/<package_id>/versions/<version_code>/icon``. A version's package never
-changes once uploaded, so neither does what that URL answers: clients and proxies may keep it for a year,
-and a new version brings a new URL. Without either, ``icon_url`` is ``""`` as before.
+A version's package never changes once uploaded, so neither does what its icon URL answers: clients and
+proxies may keep it for a year (``ICON_MAX_AGE``), and a new version brings a new URL.
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from mosis.core import storage
-from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.siteurl import absolute_url, site_url
 from versions.models import AppVersion
 
@@ -64,25 +60,3 @@ def store_icon_url_for(*, icon_url: str | None, package_id: str, version: AppVer
         version_code=version.version_code if version is not None else None,
         icon_key=version.icon_key if version is not None else None,
     )
-
-
-def store_icon_version(*, package_id: str, version_code: int) -> AppVersion:
-    """The published version (yanked ones too, as for downloads) of the reachable app whose packaged icon
-    ``GET .../versions/<code>/icon`` serves. 404 ``NOT_FOUND`` for an unknown or hidden app, an unknown or
-    unpublished version, or a version without an icon."""
-    from store import selectors
-
-    app = selectors.listed_app_for_package(package_id)  # 404 "App not found."
-    version = selectors.version_for_download(app=app, version_code=version_code)  # 404 "Version not found."
-    if not version.icon_key:
-        raise ApplicationError(ErrorCode.NOT_FOUND, "This version has no icon.")
-    return version
-
-
-def read_icon(version: AppVersion) -> bytes:
-    """The PNG bytes of ``version``'s packaged icon (validation bounded their size); 404 when the stored
-    object is gone."""
-    if storage.object_size(version.icon_key) is None:
-        raise ApplicationError(ErrorCode.NOT_FOUND, "This version has no icon.")
-    with storage.open_stream(version.icon_key) as handle:
-        return handle.read()

@@ -24,8 +24,7 @@ import uuid
 from collections.abc import Callable
 
 from mosis.core import redis as redis_adapter
-
-from .cache import GENERATION_LOOKUP_LUA, PREFIX, generation_keys
+from store.catalog.services.cache import GENERATION_LOOKUP_LUA, PREFIX, generation_keys
 
 SEEN_TTL = 2 * 86_400 + 3_600  # a dedupe marker only has to outlive its UTC day
 DAY_HASH_TTL = 4 * 86_400  # the rollup (every 5 minutes) reads the last OPEN_DAYS days

@@ -1,10 +1,9 @@
-"""Catalog side of the public store: browse, search, listing, versions, downloads, catalog document."""
+"""Catalog side of the public store: browse, search, listing, versions, icons, catalog document, cache stats."""
 
 from django.urls import path
 
 from mosis.core.fastpath import fast_view
-
-from . import views_catalog as views
+from store.catalog import views
 
 urlpatterns = [
     path("store/apps", fast_view(views.StoreAppListView, views.store_apps_answer), name="store-apps"),
@@ -30,20 +29,9 @@ urlpatterns = [
         name="store-app-version",
     ),
     path(
-        "store/apps/<str:package_id>/download",
-        fast_view(views.StoreLatestDownloadView, views.download_response),
-        name="store-app-download",
-    ),
-    path(
-        "store/apps/<str:package_id>/versions/<int:version_code>/download",
-        fast_view(views.StoreVersionDownloadView, views.download_response),
-        name="store-version-download",
-    ),
-    path(
         "store/apps/<str:package_id>/versions/<int:version_code>/icon",
         views.StoreVersionIconView.as_view(),
         name="store-version-icon",
     ),
     path("cache/stats", views.CacheStatsView.as_view(), name="cache-stats"),
-    path("files/<str:token>", views.local_download, name="local-download"),
 ]
