@@ -80,9 +80,7 @@ class DeviceUpdatesView(DeviceView):
     def post(self, request):
         data = InstalledSetUpdatesInputSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
-        result = devices.device_updates_check(
-            device=request.auth, apps=data.validated_data.get("apps"), request=request
-        )
+        result = devices.device_updates_check(device=request.auth, apps=data.validated_data.get("apps"))
         return Response(UpdatesSerializer(result).data)
 
 
@@ -123,6 +121,5 @@ class DevicePlanView(DeviceView):
             install=install,
             uninstall=data.validated_data.get("uninstall", []),
             decline=data.validated_data.get("decline", []),
-            request=request,
         )
         return Response(PlanSerializer(result).data)

@@ -54,7 +54,7 @@ def download_url_for(*, version: AppVersion | DownloadTarget) -> str:
     )
 
 
-def download_info_for(*, version: AppVersion | DownloadTarget, request=None) -> dict:
+def download_info_for(*, version: AppVersion | DownloadTarget) -> dict:
     """SPEC §5's download answer for ``version`` (an AppVersion's ``app`` should be select_related)."""
     return {
         "download_url": download_url_for(version=version),

@@ -133,7 +133,7 @@ def _installed_pairs(*, device: Device, apps: Sequence[Mapping] | None) -> list[
 # Update check
 
 
-def device_updates_check(*, device: Device, apps: Sequence[Mapping] | None = None, request=None) -> dict:
+def device_updates_check(*, device: Device, apps: Sequence[Mapping] | None = None) -> dict:
     """Updates for the installed set (``apps`` if given, else the stored set) and the ``disabled`` list.
 
     An update is the newest installable version whose ``version_code`` is greater than the installed one, for
@@ -180,7 +180,7 @@ def device_updates_check(*, device: Device, apps: Sequence[Mapping] | None = Non
                 "version_code": version.version_code,
                 "release_notes": version.release_notes,
                 "requires_restart": version.requires_restart or version.app.requires_restart,
-                "download": download_info_for(version=version, request=request),
+                "download": download_info_for(version=version),
             }
         )
     updates.sort(key=lambda u: u["package_id"])
@@ -322,7 +322,6 @@ def device_plan(
     install: Sequence[tuple[str, str | None]],
     uninstall: Sequence[str],
     decline: Sequence[str] = (),
-    request=None,
 ) -> dict:
     """Dry-run plan for installing/upgrading ``install`` (``(package_id, version spec or None)``) and removing
     ``uninstall`` on ``device``'s installed set: ordered install steps (dependencies first) with download info,
@@ -367,7 +366,7 @@ def device_plan(
                 "version_code": candidate.version_code,
                 "dependencies": dict(candidate.dependencies),
                 "configure": plan.configure.get(candidate.package_id, {}),
-                "download": download_info_for(version=version, request=request) if version else None,
+                "download": download_info_for(version=version) if version else None,
             }
         )
     return {
