@@ -1,6 +1,7 @@
 """Back office for apps (SPEC §8): list/search/filter apps, change their state with a reason through admin
-actions, set the max Mosis version, and see versions, abuse reports, reviewers' comments and the activity
-history per app.
+actions, set the max Mosis version, and see the activity history per app. The app page's other sections are
+added by the apps above this one through ``AppAdmin.add_inlines``: versions and reviewers' comments
+(``versions.admin.app_page``), abuse reports (``store.admin``).
 
 Every write goes through ``apps.services`` (the status field is read-only in the form), so the admin, the
 API and ``manage.py set_app_status`` cannot disagree: each change is locked, audited and notified. The
@@ -14,13 +15,11 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from mosis.core.admin_inlines import ReadOnlyInlineMixin
 from mosis.core.errors import ApplicationError
 from mosis.core.mosis_version import mosis_version_number
-from store.models import AbuseReport
-from versions.models import AppVersion, ReviewComment
 
 from .admin_activity import ActivityHistoryMixin, EventDetailsMixin
 from .constants import AppStatus
@@ -35,67 +34,6 @@ from .services import (
 from .webhooks.services import webhook_delete, webhook_ping
 
 HIDDEN_STATES = {AppStatus.PENDING_DISABLE, AppStatus.SUSPENDED, AppStatus.DISABLED}
-
-
-class ReadOnlyInlineMixin:
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class VersionInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = AppVersion
-    fields = [
-        "version_link",
-        "version_code",
-        "status",
-        "package_size",
-        "created_at",
-        "published_at",
-        "yanked_at",
-    ]
-    readonly_fields = fields
-    ordering = ["-version_code"]
-    verbose_name_plural = "versions (newest first)"
-
-    @admin.display(description="version")
-    def version_link(self, obj):
-        try:
-            url = reverse("admin:versions_appversion_change", args=[obj.pk])
-        except NoReverseMatch:
-            return obj.version_name
-        return format_html('<a href="{}">{}</a>', url, obj.version_name)
-
-
-class AbuseReportInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = AbuseReport
-    fields = ["reason", "reporter", "comment", "created_at", "resolved_at"]
-    readonly_fields = fields
-    verbose_name_plural = "abuse reports"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reporter")
-
-
-class ReviewCommentInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = ReviewComment
-    fields = ["created_at", "author", "version", "body"]
-    readonly_fields = fields
-    ordering = ["-created_at"]
-    verbose_name_plural = "reviewers' internal comments (never sent to the developer)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author", "version__app")
 
 
 class ActivityInline(EventDetailsMixin, ReadOnlyInlineMixin, admin.TabularInline):
@@ -230,7 +168,9 @@ class AppAdmin(ActivityHistoryMixin, admin.ModelAdmin):
         ),
         ("Timestamps", {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [VersionInline, AbuseReportInline, ReviewCommentInline, ActivityInline]
+    # The app's own section; the apps above add theirs (versions, reviewers' comments, abuse reports) through
+    # ``add_inlines``, so this module imports neither versions nor store.
+    inlines = [ActivityInline]
     actions = [
         _status_action(AppStatus.PUBLISHED, "Publish selected apps (list them)"),
         _status_action(AppStatus.UNLISTED, "Unlist selected apps (reachable by package id only)"),
@@ -239,6 +179,14 @@ class AppAdmin(ActivityHistoryMixin, admin.ModelAdmin):
         _status_action(AppStatus.DISABLED, "Disable selected apps (devices turn them off)"),
         _status_action(AppStatus.PUBLISHED, "Restore hidden apps to published", only_from=HIDDEN_STATES),
     ]
+
+    def add_inlines(self, *inlines) -> None:
+        """The composition hook of the app page: an app above this one (``versions.admin``, ``store.admin``)
+        looks this admin up with ``admin.site.get_model_admin(App)`` and adds its read-only sections, shown
+        in the order added and before the activity history, which stays last. Called once, at admin
+        autodiscovery (the apps' admin modules load in ``INSTALLED_APPS`` order, lowest app first)."""
+        own = [inline for inline in self.inlines if inline is not ActivityInline]
+        self.inlines = [*own, *inlines, ActivityInline]
 
     def has_add_permission(self, request):
         return False  # apps are created by their developers through the API or the portal

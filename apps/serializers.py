@@ -1,4 +1,5 @@
-"""Input validation and output shape of ``/v1/apps`` and ``/v1/events`` (no business rules here)."""
+"""Input validation of ``/v1/apps`` (its App output embeds the latest version: ``versions.serializers``) and
+the output shape of ``/v1/events`` (no business rules here)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from mosis.core.fields import StrictCharField
 from mosis.core.query import QuerySerializer
 
 from .constants import PACKAGE_ID_PATTERN, AppStatus
-from .models import ActivityEvent, App, Category
-from .selectors import app_latest_version
+from .models import ActivityEvent, Category
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 30
@@ -34,65 +34,6 @@ READ_ONLY_FIELDS = (
     "created_at",
     "updated_at",
 )
-
-
-class LatestVersionSerializer(serializers.Serializer):
-    """Summary of the newest published, non-yanked version (seed 000 ``AppVersion`` fields)."""
-
-    id = serializers.UUIDField()
-    app_id = serializers.UUIDField()
-    version_name = serializers.CharField()
-    version_code = serializers.IntegerField()
-    status = serializers.CharField()
-    package_size = serializers.IntegerField(allow_null=True)
-    permissions = serializers.ListField(child=serializers.CharField())
-    min_mosis_version = serializers.CharField()
-    max_mosis_version = serializers.CharField()
-    release_notes = serializers.CharField()
-    published_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-
-
-class AppSerializer(serializers.ModelSerializer):
-    """The App of seed 000 plus SPEC §5's additions and ``latest_version``."""
-
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField())
-    screenshots = serializers.ListField(child=serializers.URLField())
-    max_mosis_version = serializers.CharField(source="max_mosis_version_override", read_only=True)
-    latest_version = serializers.SerializerMethodField()
-
-    class Meta:
-        model = App
-        fields = [
-            "id",
-            "package_id",
-            "name",
-            "description",
-            "long_description",
-            "category",
-            "tags",
-            "type",
-            "status",
-            "icon_url",
-            "homepage_url",
-            "support_url",
-            "repository",
-            "source",
-            "screenshots",
-            "requires_restart",
-            "max_mosis_version",
-            "latest_version",
-            "first_published_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(LatestVersionSerializer(allow_null=True))
-    def get_latest_version(self, app):
-        version = app_latest_version(app=app)
-        return LatestVersionSerializer(version).data if version is not None else None
 
 
 def _validate_tags(value: list[str]) -> list[str]:

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from mosis.core.errors import ApplicationError, ErrorCode
@@ -309,30 +308,20 @@ def app_update(*, app: App, actor, **fields) -> App:
     return locked
 
 
-def app_delete(*, app: App, actor) -> None:
-    """Delete an app that never had a published version (409 otherwise), with its versions; their stored
-    packages and icons are removed after commit. Records ``app.deleted`` (kept for staff: it has no app)."""
-    from mosis.core import storage
-    from versions.constants import VersionStatus
-    from versions.models import AppVersion
+PUBLISHED_APP_NOT_DELETABLE = "An app with a published version cannot be deleted; unlist it instead."
 
+
+def app_remove(*, app: App, actor) -> None:
+    """The App's part of deleting an app; the entry point is ``versions.services.app_delete``, which first
+    refuses an app with a published version and removes its versions' stored objects after commit.
+
+    Refuses (409) an app that was ever published; deletes the row (its versions, and every other row that
+    references it, go by cascade); reserves its package id; records ``app.deleted`` (kept for staff: it has
+    no app); sends ``catalog_changed(reason="deleted")``."""
     with transaction.atomic():
         locked = App.objects.select_for_update().get(pk=app.pk)
-        versions = AppVersion.objects.filter(app=locked)
-        if (
-            locked.first_published_at is not None
-            or versions.filter(Q(status=VersionStatus.PUBLISHED) | Q(published_at__isnull=False)).exists()
-        ):
-            raise ApplicationError(
-                ErrorCode.CONFLICT,
-                "An app with a published version cannot be deleted; unlist it instead.",
-            )
-        keys = [
-            key
-            for keys in versions.values_list("upload_key", "package_key", "icon_key")
-            for key in keys
-            if key
-        ]
+        if locked.first_published_at is not None:
+            raise ApplicationError(ErrorCode.CONFLICT, PUBLISHED_APP_NOT_DELETABLE)
         app_id, package_id = locked.id, locked.package_id
         locked.delete()
         ReservedPackageId.objects.create(
@@ -342,15 +331,6 @@ def app_delete(*, app: App, actor) -> None:
             type="app.deleted", actor=actor, data={"app_id": str(app_id), "package_id": package_id}
         )
         send_catalog_changed(app_id=app_id, reason="deleted")
-
-        def remove_stored_objects():
-            for key in keys:
-                try:
-                    storage.delete_object(key)
-                except Exception:  # an orphaned object is swept later; the delete itself succeeded
-                    logger.exception("could not delete stored object %s of deleted app %s", key, app_id)
-
-        transaction.on_commit(remove_stored_objects)
 
 
 def package_id_release(*, package_id: str, actor) -> None:

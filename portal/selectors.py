@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Subquery
 
 from apps.models import App
-from apps.selectors import app_latest_version, app_list, event_list
+from apps.selectors import event_list
 from versions.constants import VersionStatus
 from versions.models import AppVersion
+from versions.selectors import app_latest_version, apps_with_latest_version
 
 from . import store_reads
 from .next_steps import NextStep, next_step_for
@@ -39,9 +40,10 @@ class DashboardRow:
 
 
 def dashboard_apps(*, user):
-    """``user``'s apps (``app_list``), newest first, each annotated with its newest version's id."""
+    """``user``'s apps (``apps_with_latest_version``), newest first, each annotated with its newest version's
+    id."""
     newest = AppVersion.objects.filter(app=OuterRef("pk")).order_by("-version_code").values("pk")[:1]
-    return app_list(user=user).annotate(newest_version_id=Subquery(newest))
+    return apps_with_latest_version(user=user).annotate(newest_version_id=Subquery(newest))
 
 
 def dashboard_rows(*, apps: list[App]) -> list[DashboardRow]:

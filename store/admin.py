@@ -1,4 +1,5 @@
-"""Review console for the community side: reviews (hide/unhide), replies, abuse reports per app, device sets.
+"""Review console for the community side: reviews (hide/unhide), replies, abuse reports per app (also on the
+app's page, ``AbuseReportInline``), device sets.
 
 Every action calls a service (``store.community.services.reviews`` / ``store.community.services.abuse``), so the admin cannot
 disagree with the API: hiding a review recomputes the ratings, and app decisions go through
@@ -9,10 +10,28 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 
 from apps.constants import AppStatus
+from apps.models import App
+from mosis.core.admin_inlines import ReadOnlyInlineMixin
 from mosis.core.errors import ApplicationError
 
 from .community.services import abuse, reviews
 from .models import AbuseReport, DeviceApp, Review, ReviewReply
+
+
+class AbuseReportInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The app page's abuse reports (added to the apps admin through its composition hook: the write side
+    never imports store)."""
+
+    model = AbuseReport
+    fields = ["reason", "reporter", "comment", "created_at", "resolved_at"]
+    readonly_fields = fields
+    verbose_name_plural = "abuse reports"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter")
+
+
+admin.site.get_model_admin(App).add_inlines(AbuseReportInline)
 
 
 class ReviewReplyInline(admin.StackedInline):

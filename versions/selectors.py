@@ -9,14 +9,81 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.models import ActivityEvent, App
+from apps.selectors import app_list
 
 from .constants import ReviewFlag, VersionStatus
 from .models import AppVersion, CannedResponse, PackageDiff, PackageDiffFile, ReviewClaim, ReviewComment
+
+# An app's latest published version, as ``/v1/apps`` and the portal show it: a read of versions, so it lives
+# here (apps sits below versions and never reads them).
+LATEST_VERSION_FIELDS = (
+    "id",
+    "app_id",
+    "version_name",
+    "version_code",
+    "status",
+    "package_size",
+    "permissions",
+    "min_mosis_version",
+    "max_mosis_version",
+    "release_notes",
+    "published_at",
+    "created_at",
+)
+
+
+def published_versions_prefetch() -> Prefetch:
+    """Published, non-yanked versions newest first, into ``app.published_versions`` (one query per page).
+
+    ``app_latest_version`` reads the first of them, so a list of apps costs one extra query in total.
+    """
+    return Prefetch(
+        "versions",
+        queryset=AppVersion.objects.filter(status=VersionStatus.PUBLISHED, yanked_at__isnull=True)
+        .only(*LATEST_VERSION_FIELDS)
+        .order_by("-version_code"),
+        to_attr="published_versions",
+    )
+
+
+def app_latest_version(*, app: App) -> AppVersion | None:
+    """The newest published, non-yanked version of ``app`` (None if there is none)."""
+    versions = getattr(app, "published_versions", None)
+    if versions is None:
+        return (
+            AppVersion.objects.filter(app=app, status=VersionStatus.PUBLISHED, yanked_at__isnull=True)
+            .order_by("-version_code")
+            .first()
+        )
+    return versions[0] if versions else None
+
+
+def apps_with_latest_version(*, user, status: str | None = None) -> QuerySet[App]:
+    """``user``'s apps (``apps.selectors.app_list``: newest first, category loaded) with their latest
+    published version prefetched for ``app_latest_version``."""
+    return app_list(user=user, status=status).prefetch_related(published_versions_prefetch())
+
+
+def app_with_details(*, app: App) -> App:
+    """Re-read one app with what its API representation needs (category, latest published version)."""
+    return (
+        App.objects.select_related("category").prefetch_related(published_versions_prefetch()).get(pk=app.pk)
+    )
 
 
 def package_filename(*, package_id: str, version_name: str) -> str:

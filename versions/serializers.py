@@ -1,14 +1,16 @@
-"""Input validation and output shape of the versions API (no business rules here)."""
+"""Input validation and output shape of the versions API and of ``/v1/apps``' App (which embeds its latest
+published version, so it is rendered here, above apps) (no business rules here)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.models import App
 from mosis.core.query import QuerySerializer
 from mosis_package.manifest import SEMVER_PATTERN
 
 from .constants import VersionStatus
 from .models import AppVersion
-from .selectors import version_package_url
+from .selectors import app_latest_version, version_package_url
 from .services.lifecycle import MAX_VERSION_CODE
 
 
@@ -22,6 +24,65 @@ class BlankAsNullCharField(serializers.CharField):
 
     def to_representation(self, value):
         return value or None
+
+
+class LatestVersionSerializer(serializers.Serializer):
+    """Summary of the newest published, non-yanked version (seed 000 ``AppVersion`` fields)."""
+
+    id = serializers.UUIDField()
+    app_id = serializers.UUIDField()
+    version_name = serializers.CharField()
+    version_code = serializers.IntegerField()
+    status = serializers.CharField()
+    package_size = serializers.IntegerField(allow_null=True)
+    permissions = serializers.ListField(child=serializers.CharField())
+    min_mosis_version = serializers.CharField()
+    max_mosis_version = serializers.CharField()
+    release_notes = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AppSerializer(serializers.ModelSerializer):
+    """The App of seed 000 plus SPEC §5's additions and ``latest_version``."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    screenshots = serializers.ListField(child=serializers.URLField())
+    max_mosis_version = serializers.CharField(source="max_mosis_version_override", read_only=True)
+    latest_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = App
+        fields = [
+            "id",
+            "package_id",
+            "name",
+            "description",
+            "long_description",
+            "category",
+            "tags",
+            "type",
+            "status",
+            "icon_url",
+            "homepage_url",
+            "support_url",
+            "repository",
+            "source",
+            "screenshots",
+            "requires_restart",
+            "max_mosis_version",
+            "latest_version",
+            "first_published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(LatestVersionSerializer(allow_null=True))
+    def get_latest_version(self, app):
+        version = app_latest_version(app=app)
+        return LatestVersionSerializer(version).data if version is not None else None
 
 
 class IssueSerializer(serializers.Serializer):

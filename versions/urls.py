@@ -1,10 +1,17 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import views
+from .views_apps import AppViewSet
+
+# /v1/apps: an App is answered with its latest published version (versions.views_apps).
+router = SimpleRouter(trailing_slash=False)
+router.register("apps", AppViewSet, basename="app")
 
 version = "apps/<uuid:app_id>/versions/<uuid:version_id>"
 
 urlpatterns = [
+    *router.urls,
     path("apps/<uuid:app_id>/versions", views.VersionListCreateView.as_view(), name="versions"),
     path(version, views.VersionDetailView.as_view(), name="version-detail"),
     path(

@@ -127,8 +127,9 @@ def client_key(request) -> str:
 
 def category_for(request, view) -> str:
     explicit = getattr(view, "ratelimit_category", None)
-    if isinstance(explicit, dict):
-        explicit = explicit.get(request.method) or explicit.get("*")
+    if isinstance(explicit, dict):  # keyed like HasScope's required_scopes: a viewset action, a method, "*"
+        action = getattr(view, "action", None)
+        explicit = (action and explicit.get(action)) or explicit.get(request.method) or explicit.get("*")
     if explicit:
         return explicit
     return "read" if request.method in SAFE_METHODS else "write"

@@ -1,7 +1,7 @@
 """App pages: create, read, edit (with the long description's preview), unlist/relist and delete.
 
-Every write is the service ``/v1/apps`` calls (``app_create``, ``app_update``, ``app_delete``) or the one
-App state machine (``app_set_status``, owner moves published ⇄ unlisted); validation is the API's
+Every write is the service ``/v1/apps`` calls (``app_create``, ``app_update``, ``versions.services.app_delete``)
+or the one App state machine (``app_set_status``, owner moves published ⇄ unlisted); validation is the API's
 serializers' (``portal.forms.AppForm``).
 """
 
@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from apps import services
 from apps.constants import OWNER_TRANSITIONS, REACHABLE_STATUSES, AppStatus
-from apps.selectors import app_latest_version
 from mosis.core.errors import ApplicationError, ErrorCode
-from versions.selectors import version_list
+from versions import services as version_services
+from versions.selectors import app_latest_version, version_list
 
 from .. import store_reads
 from ..forms import AppForm
@@ -155,7 +155,7 @@ def app_delete(request, app_id):
     if request.method == "POST":
         try:
             rate_limit_spend(request, category="write")
-            services.app_delete(app=app, actor=request.user)
+            version_services.app_delete(app=app, actor=request.user)
         except ApplicationError as error:
             return action_done(request, reverse("portal:app", args=[app.pk]), error=error)
         messages.success(request, f"{app.name} ({app.package_id}) was deleted.")

@@ -235,9 +235,9 @@ def test_delete_a_never_published_app(auth_client, user, settings):
 
 
 def test_delete_removes_stored_objects_after_commit(user, django_capture_on_commit_callbacks):
-    from apps.services import app_delete
     from mosis.core import storage
     from versions.models import AppVersion
+    from versions.services import app_delete
 
     app = AppFactory(owner=user)
     storage.put_bytes("packages/test/a.zip", b"zip")

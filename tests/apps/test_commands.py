@@ -1,4 +1,4 @@
-"""``manage.py set_app_status`` and the categories part of ``seed_demo`` (SPEC §10)."""
+"""``manage.py set_app_status`` (SPEC §10)."""
 
 from io import StringIO
 
@@ -6,9 +6,8 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from accounts.models import User
 from apps.constants import AppStatus
-from apps.models import ActivityEvent, Category
+from apps.models import ActivityEvent
 from tests.factories import AppFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,12 +84,3 @@ def test_set_app_status_help_lists_arguments():
     command = load_command_class(get_commands()["set_app_status"], "set_app_status")
     help_text = command.create_parser("manage.py", "set_app_status").format_help()
     assert "--reason" in help_text and "--actor-email" in help_text and "package_id" in help_text
-
-
-def test_seed_demo_creates_categories_and_accounts_idempotently():
-    run("seed_demo")
-    run("seed_demo")
-    assert Category.objects.filter(slug="productivity").count() == 1
-    assert Category.objects.count() >= 8
-    assert User.objects.filter(email="staff@mosis.dev", is_staff=True).count() == 1
-    assert User.objects.filter(email="dev@mosis.dev").count() == 1

@@ -221,3 +221,33 @@ def test_concurrent_creates_of_one_package_id_exactly_one_wins():
         thread.join(timeout=30)
     assert sorted(outcomes) == ["CONFLICT"] * 3 + ["created"]
     assert App.objects.filter(package_id="com.example.race").count() == 1
+
+
+def test_app_remove_refuses_an_app_that_was_ever_published_and_keeps_it():
+    from django.utils import timezone
+
+    from apps.models import App
+    from apps.services import app_remove
+
+    app = AppFactory(status=AppStatus.UNLISTED, first_published_at=timezone.now())
+    with pytest.raises(ApplicationError) as refused:
+        app_remove(app=app, actor=app.owner)
+    assert refused.value.code == ErrorCode.CONFLICT
+    assert App.objects.filter(pk=app.pk).exists()
+
+
+def test_app_remove_deletes_the_row_reserves_the_package_id_and_records_it(
+    django_capture_on_commit_callbacks, catalog_signals
+):
+    from apps.models import App, ReservedPackageId
+    from apps.services import app_remove
+
+    app = AppFactory(package_id="com.example.removed")
+    with django_capture_on_commit_callbacks(execute=True):
+        app_remove(app=app, actor=app.owner)
+    assert not App.objects.filter(pk=app.pk).exists()
+    assert ReservedPackageId.objects.filter(
+        package_id="com.example.removed", previous_owner=app.owner
+    ).exists()
+    assert ActivityEvent.objects.filter(type="app.deleted", data__package_id="com.example.removed").exists()
+    assert catalog_signals == [(app.pk, "deleted")]

@@ -1,10 +1,14 @@
-"""Operator commands: review, import_package, sweep_uploads (SPEC §10)."""
+"""Operator commands: review, import_package, sweep_uploads, and seed_demo's categories and accounts (SPEC §10;
+its catalog: test_demo_catalog.py)."""
+
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from apps.models import App
+from accounts.models import User
+from apps.models import App, Category
 from mosis_package import sign_file
 from tests.factories import AppFactory, AppVersionFactory, UserFactory
 from tests.versions.pipeline import manifest_for, register_signing_key, write_package
@@ -165,3 +169,12 @@ def test_import_package_refuses_someone_elses_app(db, tmp_path):
     path = write_package(tmp_path, manifest_for(FakeApp))
     with pytest.raises(CommandError, match="another developer"):
         call_command("import_package", path, "--email", UserFactory().email)
+
+
+def test_seed_demo_creates_categories_and_accounts_idempotently():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert Category.objects.filter(slug="productivity").count() == 1
+    assert Category.objects.count() >= 8
+    assert User.objects.filter(email="staff@mosis.dev", is_staff=True).count() == 1
+    assert User.objects.filter(email="dev@mosis.dev").count() == 1

@@ -1,5 +1,6 @@
 """Version services (writes). Re-exported here: ``from versions.services import version_submit``."""
 
+from .app_removal import app_delete
 from .diff import package_diff_compute, package_diff_request
 from .emails import review_decision_email, version_portal_url
 from .importing import ImportResult, package_import, read_package_manifest
@@ -43,6 +44,7 @@ __all__ = [
     "ImportResult",
     "StorageUnavailable",
     "SweepReport",
+    "app_delete",
     "content_key_for",
     "icon_key_for",
     "package_diff_compute",
