@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
 from rest_framework import status as http_status
 from rest_framework.decorators import action
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from accounts.permissions import HasScope
+from mosis.core.filters import QueryFiltersMixin
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import PaginatedListMixin
 
 from .constants import AppStatus
+from .filters import AppFilterSet, EventFilterSet
 from .policies import app_for_owner
 from .selectors import app_list, app_with_details, event_list
 from .serializers import (
     ActivityEventSerializer,
     AppCreateSerializer,
-    AppListQuerySerializer,
     AppSerializer,
     AppUpdateSerializer,
     DeleteResultSerializer,
-    EventQuerySerializer,
 )
 from .services import app_create, app_delete, app_set_status, app_update
 
@@ -32,7 +33,7 @@ READ_SCOPES = {"GET": "apps:read", "HEAD": "apps:read", "OPTIONS": "apps:read", 
 RATE_CATEGORIES = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "*": "write"}
 
 
-class AppViewSet(PaginatedListMixin, GenericViewSet):
+class AppViewSet(QueryFiltersMixin, PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
     """A developer's own apps; another developer's app id answers 404 (SPEC §4)."""
 
     permission_classes = [IsAuthenticated, HasScope]
@@ -40,23 +41,16 @@ class AppViewSet(PaginatedListMixin, GenericViewSet):
     ratelimit_category = RATE_CATEGORIES
     serializer_class = AppSerializer
     items_key = "apps"
+    filterset_class = AppFilterSet
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):  # used by the schema generator only; reads go through selectors
-        return app_list(user=self.request.user)
+    def get_queryset(self):  # the list; one app is read through apps.policies
+        return app_list(user=self.request.user, **self.query_filters())
 
-    @extend_schema(
-        summary="List the caller's apps",
-        parameters=[AppListQuerySerializer],
-        responses={200: AppSerializer(many=True)},
-    )
-    def list(self, request):
-        query = AppListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        apps = app_list(user=request.user, status=query.validated_data.get("status"))
-        page = self.paginate_queryset(apps)
-        return self.get_paginated_response(AppSerializer(page, many=True).data)
+    @extend_schema(summary="List the caller's apps", responses={200: AppSerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create an app (draft)",
@@ -126,7 +120,7 @@ class AppViewSet(PaginatedListMixin, GenericViewSet):
         return Response(AppSerializer(app_with_details(app=app)).data)
 
 
-class EventListView(PaginatedListMixin, GenericAPIView):
+class EventListView(QueryFiltersMixin, PaginatedListMixin, ListAPIView):
     """The activity feed (seed 003): the caller's own apps' events, newest first (staff: all)."""
 
     permission_classes = [IsAuthenticated, HasScope]
@@ -134,18 +128,13 @@ class EventListView(PaginatedListMixin, GenericAPIView):
     ratelimit_category = "read"
     serializer_class = ActivityEventSerializer
     items_key = "events"
+    filterset_class = EventFilterSet
 
-    def get_queryset(self):  # schema only
-        return event_list(user=self.request.user)
+    def get_queryset(self):
+        return event_list(user=self.request.user, **self.query_filters())
 
     @extend_schema(
-        summary="Activity feed of the caller's apps",
-        parameters=[EventQuerySerializer],
-        responses={200: ActivityEventSerializer(many=True)},
+        summary="Activity feed of the caller's apps", responses={200: ActivityEventSerializer(many=True)}
     )
-    def get(self, request):
-        query = EventQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        events = event_list(user=request.user, **query.validated_data)
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(ActivityEventSerializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
