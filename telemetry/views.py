@@ -110,9 +110,10 @@ class TelemetryViewSet(GenericViewSet):
         )
 
 
-# Reads of one of the caller's apps: the owner's developer credential, or an API key with telemetry:read;
-# another developer's app is a 404. (A comment, not a docstring: the schema would show a docstring.)
 class _AppTelemetryMixin:
+    """Reads of one of the caller's apps: the owner's developer credential, or an API key with
+    ``telemetry:read``; another developer's app is a 404."""
+
     permission_classes = [IsDeveloper, HasScope]
     required_scopes = {"*": Scope.TELEMETRY_READ}
     ratelimit_category = "read"

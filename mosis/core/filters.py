@@ -35,7 +35,9 @@ class QueryFilterSet(django_filters.FilterSet):
     """Declared parameters → plain values (``params()``), or a 400 naming every bad one.
 
     Each filter's ``field_name`` is the keyword its value is handed to the selector under (the parameter's
-    own name unless set). Subclasses may override :meth:`clean_params` for rules across parameters.
+    own name unless set). ``Meta.model`` names the rows the parameters select (django-filter wants one;
+    ``Meta.fields = []``: every parameter is declared). Subclasses may override :meth:`clean_params` for
+    rules across parameters.
     """
 
     def params(self) -> dict[str, Any]:
