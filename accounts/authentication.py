@@ -1,10 +1,13 @@
-"""DRF authentication for the three API credentials of SPEC §4: API keys, device tokens and JWTs."""
+"""Every DRF authentication class of the project: the three API credentials of SPEC §4 (API keys, device
+tokens, JWTs) and the operator's ``METRICS_TOKEN``. Their OpenAPI security schemes are in ``accounts.schema``."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
@@ -101,3 +104,23 @@ class JWTAuthentication(SimpleJWTAuthentication):
         if token and len(token) > 4096:
             raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate(request)
+
+
+# ``request.auth`` of a request that presented the metrics token (it identifies no user).
+METRICS_TOKEN_AUTH = "metrics-token"
+
+
+class MetricsTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <METRICS_TOKEN>`` for operators' scrapers (only when the setting is set);
+    ``request.user`` stays anonymous, ``request.auth`` is ``METRICS_TOKEN_AUTH``. Anything else is left to the
+    next class."""
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        token = settings.METRICS_TOKEN
+        if token and header.startswith("Bearer ") and constant_time_compare(header[7:].strip(), token):
+            return None, METRICS_TOKEN_AUTH
+        return None
+
+    def authenticate_header(self, request):
+        return "Bearer"

@@ -37,9 +37,11 @@ from django.conf import settings
 from django.core.exceptions import MultipleObjectsReturned, PermissionDenied
 from django.urls import reverse
 
+from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.siteurl import absolute_url
 
 PROVIDERS = ("github", "google")
+PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
 # The environment variables that give each provider its client credentials (docs/configuration.md).
 CREDENTIAL_SETTINGS = {
     "github": ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"),
@@ -184,47 +186,73 @@ def configured_provider(*, request, provider: str):
     return found
 
 
-def authorize_url(*, request, provider: str, state: str) -> tuple[str, str | None]:
-    """The provider URL to send the browser to, and the PKCE code verifier to keep with the state (``None``
-    unless ``OAUTH_PKCE_ENABLED`` is set for the provider in ``SOCIALACCOUNT_PROVIDERS``)."""
-    found = configured_provider(request=request, provider=provider)
-    adapter = OAUTH2_ADAPTERS[provider](request)
-    client = adapter.get_client(request, found.app)
-    client.state = state
-    params = found.get_auth_params()
-    pkce = found.get_pkce_params()
-    verifier = pkce.pop("code_verifier", None)
-    params.update(pkce)
-    return client.get_redirect_url(adapter.authorize_url, found.get_scope(), params), verifier
+class ProviderClient:
+    """One provider's allauth machinery, bound to the HTTP request it runs in (allauth's provider lookup and
+    adapters take the request). The view makes it with :func:`provider_client`; ``accounts.services.oauth``
+    is given this object, never the request."""
+
+    def __init__(self, *, request, provider: str):
+        self.provider = provider
+        self.request = request
+        self.found = configured_provider(request=request, provider=provider)
+
+    def authorize_url(self, *, state: str) -> tuple[str, str | None]:
+        """The provider URL to send the browser to, and the PKCE code verifier to keep with the state
+        (``None`` unless ``OAUTH_PKCE_ENABLED`` is set for the provider in ``SOCIALACCOUNT_PROVIDERS``)."""
+        adapter = OAUTH2_ADAPTERS[self.provider](self.request)
+        client = adapter.get_client(self.request, self.found.app)
+        client.state = state
+        params = self.found.get_auth_params()
+        pkce = self.found.get_pkce_params()
+        verifier = pkce.pop("code_verifier", None)
+        params.update(pkce)
+        return client.get_redirect_url(adapter.authorize_url, self.found.get_scope(), params), verifier
+
+    def profile_for_code(self, *, code: str, pkce_code_verifier: str | None = None) -> ProviderProfile:
+        """Exchange the code and read the provider's user through allauth; :class:`ProviderError` on
+        failure."""
+        adapter = OAUTH2_ADAPTERS[self.provider](self.request)
+        client = adapter.get_client(self.request, self.found.app)
+        try:
+            data = client.get_access_token(code, pkce_code_verifier=pkce_code_verifier)
+            # The token answer came straight from the provider over TLS: an id_token in it needs no
+            # signature check (OpenID Connect Core 3.1.3.7), as in allauth's own callback view.
+            adapter.did_fetch_access_token = True
+            login = adapter.complete_login(
+                self.request, self.found.app, adapter.parse_token(data), response=data
+            )
+        except ProviderError:
+            raise
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "an error"
+            raise ProviderError(f"The sign-in provider answered {status}.") from None
+        except requests.JSONDecodeError:
+            raise ProviderError("The sign-in provider sent an unreadable answer.") from None
+        except requests.RequestException:
+            raise ProviderError("The sign-in provider could not be reached; try again later.") from None
+        except (OAuth2Error, ProviderException, PermissionDenied):
+            raise ProviderError("The sign-in provider did not complete the sign-in.") from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ProviderError("The sign-in provider sent an unreadable profile.") from None
+        return _profile(self.provider, login)
 
 
-def profile_for_code(
-    *, request, provider: str, code: str, pkce_code_verifier: str | None = None
-) -> ProviderProfile:
-    """Exchange the code and read the provider's user through allauth; :class:`ProviderError` on failure."""
-    found = configured_provider(request=request, provider=provider)
-    adapter = OAUTH2_ADAPTERS[provider](request)
-    client = adapter.get_client(request, found.app)
+def provider_client(*, request, provider: str) -> ProviderClient:
+    """The API flow's provider, or 404 for a provider this store does not offer and 503 ``SERVICE_UNAVAILABLE``
+    when the server has no client credentials for it (an operator's fix, not the client's: the same request
+    works once the settings are set)."""
+    if provider not in PROVIDERS:
+        raise ApplicationError(ErrorCode.NOT_FOUND, f"Sign-in provider '{provider[:40]}' is not available.")
     try:
-        data = client.get_access_token(code, pkce_code_verifier=pkce_code_verifier)
-        # The token answer came straight from the provider over TLS: an id_token in it needs no signature
-        # check (OpenID Connect Core 3.1.3.7), as in allauth's own callback view.
-        adapter.did_fetch_access_token = True
-        login = adapter.complete_login(request, found.app, adapter.parse_token(data), response=data)
-    except ProviderError:
-        raise
-    except requests.HTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "an error"
-        raise ProviderError(f"The sign-in provider answered {status}.") from None
-    except requests.JSONDecodeError:
-        raise ProviderError("The sign-in provider sent an unreadable answer.") from None
-    except requests.RequestException:
-        raise ProviderError("The sign-in provider could not be reached; try again later.") from None
-    except (OAuth2Error, ProviderException, PermissionDenied):
-        raise ProviderError("The sign-in provider did not complete the sign-in.") from None
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise ProviderError("The sign-in provider sent an unreadable profile.") from None
-    return _profile(provider, login)
+        return ProviderClient(request=request, provider=provider)
+    except ProviderNotConfigured as exc:
+        names = ", ".join(exc.missing)
+        raise ApplicationError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            f"Sign-in with {PROVIDER_NAMES[exc.provider]} is not configured on this server: "
+            f"the operator must set {names}.",
+            {"missing_settings": list(exc.missing)},
+        ) from None
 
 
 def _text(value, limit: int) -> str:

@@ -1,11 +1,17 @@
-"""Scope checks (SPEC §4): an endpoint needing a scope the credential lacks answers 403 naming it."""
+"""Every DRF permission class of the project (SPEC §4), in one module.
 
-from rest_framework.exceptions import NotAuthenticated
+Scope checks: an endpoint needing a scope the credential lacks answers 403 naming it. Who a credential is
+(developer, device, operator's metrics scraper) is decided by ``accounts.authentication``; which object a
+developer may touch by ``apps.policies`` (another developer's app is a 404, not a 403).
+"""
+
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from mosis.core.errors import ApplicationError, ErrorCode
 
-from .constants import ALL_SCOPES
+from .authentication import METRICS_TOKEN_AUTH
+from .constants import ALL_SCOPES, Scope
 from .models import ApiKey, Device
 
 
@@ -60,3 +66,30 @@ class IsDeveloper(BasePermission):
         if isinstance(request.auth, Device):
             raise NotAuthenticated("A device token cannot be used here; use a developer's JWT or API key.")
         return bool(request.user and request.user.is_authenticated)
+
+
+class CanSubmitTelemetry(BasePermission):
+    """A device token, or a developer credential holding ``telemetry:write`` (403 naming it otherwise)."""
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, Device):
+            return True
+        if request.user and request.user.is_authenticated:
+            require_scope(request, Scope.TELEMETRY_WRITE)
+            return True
+        return False
+
+
+class IsStaffOrMetricsToken(BasePermission):
+    """Operators' reads: the ``METRICS_TOKEN`` (``MetricsTokenAuthentication``) or a staff member's
+    credential; anonymous is 401, a developer who is not staff 403."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.auth == METRICS_TOKEN_AUTH:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise NotAuthenticated()
+        if not user.is_staff:
+            raise PermissionDenied("Staff or the metrics token only.")
+        return True

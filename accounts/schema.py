@@ -1,4 +1,5 @@
-"""drf-spectacular descriptions of the three API credentials (imported by ``AccountsConfig.ready``)."""
+"""drf-spectacular descriptions of the credentials of ``accounts.authentication`` (imported by
+``AccountsConfig.ready``)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -6,6 +7,7 @@ JWT_BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "descri
 API_KEY_BEARER = {"type": "http", "scheme": "bearer", "description": "mk_live_ API key"}
 DEVICE_BEARER = {"type": "http", "scheme": "bearer", "description": "md_ device token"}
 API_KEY_HEADER = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+METRICS_TOKEN_BEARER = {"type": "http", "scheme": "bearer", "description": "The operator's METRICS_TOKEN"}
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -31,3 +33,11 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return JWT_BEARER
+
+
+class MetricsTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.MetricsTokenAuthentication"
+    name = "metricsToken"
+
+    def get_security_definition(self, auto_schema):
+        return METRICS_TOKEN_BEARER

@@ -2,18 +2,21 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import mixins, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from mosis.core.idempotency import idempotent
-from mosis.core.pagination import PaginatedListMixin, StandardPagination
+from mosis.core.pagination import PaginatedListMixin
 from mosis.core.schema import ERROR_DESCRIPTIONS, ERROR_REF, MosisAutoSchema
 
 from . import selectors, services
 from .constants import Scope
-from .oauth import PROVIDERS
+from .lockout import authenticate_with_lockout
+from .models import ApiKey, SigningKey
+from .oauth import PROVIDERS, provider_client
 from .permissions import HasScope, IsDeveloper, credential_scopes
 from .serializers import (
     AccountActionResultSerializer,
@@ -95,8 +98,8 @@ class TokenObtainView(PublicAuthView):
     def post(self, request):
         data = TokenObtainSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, pair = services.token_obtain(request=request, **data.validated_data)
-        return Response(_auth_result(user, pair))
+        user = authenticate_with_lockout(request=request, **data.validated_data)  # 429 while locked
+        return Response(_auth_result(user, services.token_obtain(user=user)))
 
 
 class TokenRefreshView(PublicAuthView):
@@ -160,7 +163,8 @@ class OAuthStartView(PublicAuthView):
         summary="Start OAuth: the provider URL to send the browser to",
     )
     def post(self, request, provider: str):
-        return Response({"redirect_url": services.oauth_start(request=request, provider=provider)})
+        client = provider_client(request=request, provider=provider)
+        return Response({"redirect_url": services.oauth_start(client=client)})
 
 
 class OAuthCallbackView(PublicAuthView):
@@ -176,29 +180,27 @@ class OAuthCallbackView(PublicAuthView):
     def get(self, request, provider: str):
         query = OAuthCallbackSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        user, pair = services.oauth_complete(request=request, provider=provider, **query.validated_data)
+        client = provider_client(request=request, provider=provider)
+        user, pair = services.oauth_complete(client=client, **query.validated_data)
         return Response(_auth_result(user, pair))
 
 
-class KeysPagination(StandardPagination):
-    items_key = "keys"
-
-
-class ApiKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
-    """Listing and creating keys is key management: both need ``keys:manage``."""
+class ApiKeyViewSet(PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
+    """Listing, creating and revoking keys is key management: all need ``keys:manage``."""
 
     permission_classes = [IsDeveloper, HasScope]
     required_scopes = {"*": Scope.KEYS_MANAGE}
-    pagination_class = KeysPagination
-    items_key = "keys"
+    queryset = ApiKey.objects.none()  # the model, for the schema; reads go through selectors
     serializer_class = ApiKeySerializer
+    items_key = "keys"
+    lookup_url_kwarg = "key_id"
 
     def get_queryset(self):
         return selectors.api_key_list(user=self.request.user)
 
     @extend_schema(operation_id="keys_list", summary="List API keys (revoked ones are left out)")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="keys_create",
@@ -206,7 +208,7 @@ class ApiKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
         responses={201: ApiKeyCreatedSerializer},
         summary="Create an API key; the secret is in this answer only",
     )
-    def post(self, request):
+    def create(self, request):
         data = ApiKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key, secret = services.api_key_create(
@@ -218,37 +220,33 @@ class ApiKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
         )
         return Response({"key": ApiKeySerializer(key).data, "secret": secret}, status=status.HTTP_201_CREATED)
 
-
-class ApiKeyDetailView(APIView):
-    permission_classes = [IsDeveloper, HasScope]
-    required_scopes = {"*": Scope.KEYS_MANAGE}
-
     @extend_schema(
         operation_id="keys_revoke",
         responses={200: AccountActionResultSerializer},
         summary="Revoke an API key",
     )
-    def delete(self, request, key_id):
+    def destroy(self, request, key_id):
         services.api_key_revoke(key=selectors.api_key_get(user=request.user, key_id=key_id))
         return Response({"success": True})
 
 
-class SigningKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
+class SigningKeyViewSet(PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
     """Reads need only a developer credential (public keys are not secret; a CI key with ``versions:upload``
-    must find its ``signing_key_id``); writes need ``keys:manage``."""
+    must find its ``signing_key_id``); registering and revoking need ``keys:manage``."""
 
     permission_classes = [IsDeveloper, HasScope]
-    required_scopes = {"POST": Scope.KEYS_MANAGE}
-    pagination_class = KeysPagination
-    items_key = "keys"
+    required_scopes = {"create": Scope.KEYS_MANAGE, "destroy": Scope.KEYS_MANAGE}
+    queryset = SigningKey.objects.none()  # the model, for the schema; reads go through selectors
     serializer_class = SigningKeySerializer
+    items_key = "keys"
+    lookup_url_kwarg = "key_id"
 
     def get_queryset(self):
         return selectors.signing_key_list(user=self.request.user)
 
     @extend_schema(operation_id="signing_keys_list", summary="List signing keys (revoked ones included)")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="signing_keys_register",
@@ -256,23 +254,18 @@ class SigningKeyListCreateView(PaginatedListMixin, generics.ListAPIView):
         responses={201: SigningKeySerializer},
         summary="Register a PEM public key (Ed25519, ECDSA P-256, RSA >= 2048)",
     )
-    def post(self, request):
+    def create(self, request):
         data = SigningKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = services.signing_key_register(user=request.user, **data.validated_data)
         return Response(SigningKeySerializer(key).data, status=status.HTTP_201_CREATED)
-
-
-class SigningKeyDetailView(APIView):
-    permission_classes = [IsDeveloper, HasScope]
-    required_scopes = {"*": Scope.KEYS_MANAGE}
 
     @extend_schema(
         operation_id="signing_keys_revoke",
         responses={200: AccountActionResultSerializer},
         summary="Revoke a signing key (the record is kept)",
     )
-    def delete(self, request, key_id):
+    def destroy(self, request, key_id):
         services.signing_key_revoke(key=selectors.signing_key_get(user=request.user, key_id=key_id))
         return Response({"success": True})
 

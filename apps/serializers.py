@@ -10,9 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mosis.core.fields import StrictCharField
-from mosis.core.query import QuerySerializer
 
-from .constants import PACKAGE_ID_PATTERN, AppStatus
+from .constants import PACKAGE_ID_PATTERN
 from .models import ActivityEvent, Category
 
 MAX_TAGS = 20
@@ -188,19 +187,3 @@ class ActivityEventSerializer(serializers.ModelSerializer):
         if event.actor_id is None:
             return None
         return {"id": str(event.actor_id), "name": event.actor.display_name}
-
-
-class EventQuerySerializer(QuerySerializer):
-    type = StrictCharField(required=False, max_length=50)
-    app_id = serializers.UUIDField(required=False)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"until": ["Must be after since."]})
-        return attrs
-
-
-class AppListQuerySerializer(QuerySerializer):
-    status = serializers.ChoiceField(choices=AppStatus.choices, required=False)

@@ -1,12 +1,14 @@
 from django.urls import path
 
 from .views import EventListView
-from .webhooks.views import WebhookDeliveriesView, WebhookDetailView, WebhookListCreateView, WebhookPingView
+from .webhooks.views import WebhookViewSet
+
+webhook = "webhooks/<uuid:webhook_id>"
 
 urlpatterns = [
     path("events", EventListView.as_view(), name="event-list"),
-    path("webhooks", WebhookListCreateView.as_view(), name="webhook-list"),
-    path("webhooks/<uuid:webhook_id>", WebhookDetailView.as_view(), name="webhook-detail"),
-    path("webhooks/<uuid:webhook_id>/deliveries", WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
-    path("webhooks/<uuid:webhook_id>/ping", WebhookPingView.as_view(), name="webhook-ping"),
+    path("webhooks", WebhookViewSet.as_view({"get": "list", "post": "create"}), name="webhook-list"),
+    path(webhook, WebhookViewSet.as_view({"get": "retrieve", "delete": "destroy"}), name="webhook-detail"),
+    path(f"{webhook}/deliveries", WebhookViewSet.as_view({"get": "deliveries"}), name="webhook-deliveries"),
+    path(f"{webhook}/ping", WebhookViewSet.as_view({"post": "ping"}), name="webhook-ping"),
 ]

@@ -64,7 +64,9 @@ class EventSerializer(serializers.Serializer):
 
 
 class EventBatchSerializer(serializers.Serializer):
-    refuses_unknown_fields = True  # TelemetryEventsView: any other top-level field is a 400 (a typo'd batch)
+    refuses_unknown_fields = (
+        True  # TelemetryViewSet.events: any other top-level field is a 400 (a typo'd batch)
+    )
     events = serializers.ListField(child=EventSerializer(), min_length=1, max_length=MAX_BATCH_EVENTS)
 
 
@@ -214,50 +216,70 @@ class CrashDetailSerializer(CrashReportSerializer):
     samples = CrashSampleSerializer(many=True, source="recent_samples")
 
 
+CRASH_VERSION_HELP = "Only this app version."
+
+
 class CrashQuerySerializer(QuerySerializer):
-    version = StrictCharField(
-        required=False, max_length=APP_VERSION_MAX_LENGTH, help_text="Only this app version."
-    )
+    """The portal's crash filter validates with this (the API reads ``telemetry.filters``)."""
+
+    version = StrictCharField(required=False, max_length=APP_VERSION_MAX_LENGTH, help_text=CRASH_VERSION_HELP)
 
 
 # --- analytics ------------------------------------------------------------------------------------------
+ANALYTICS_START_HELP = f"First UTC day (default: {ANALYTICS_DEFAULT_DAYS - 1} days before end_date)."
+ANALYTICS_END_HELP = "Last UTC day, inclusive (default: today)."
+ANALYTICS_METRICS_HELP = f"Comma-separated, any of {', '.join(ANALYTICS_METRICS)} (default: all)."
+ANALYTICS_METRICS_MAX_LENGTH = 100
+
+
+def analytics_metrics(value: str) -> tuple[str, ...]:
+    """``metrics=downloads,crashes`` → the metrics asked for, in their fixed order; a ValidationError
+    naming the unknown ones."""
+    names = [name.strip() for name in value.split(",")]
+    unknown = sorted({name for name in names if name not in ANALYTICS_METRICS})
+    if unknown:
+        raise serializers.ValidationError(
+            f"Unknown metric(s): {', '.join(unknown)}. Known: {', '.join(ANALYTICS_METRICS)}."
+        )
+    return tuple(name for name in ANALYTICS_METRICS if name in names)
+
+
+def analytics_range(*, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The analytics days asked for, defaults filled in (the last 30 days up to today); a ValidationError
+    naming ``start_date`` or ``end_date`` when start is after end or the range passes 366 days. The one rule
+    of ``GET /v1/apps/{id}/analytics`` (``telemetry.filters``) and of the portal's analytics page."""
+    end = end or utc_today()
+    if start is None:
+        try:
+            start = end - dt.timedelta(days=ANALYTICS_DEFAULT_DAYS - 1)
+        except OverflowError:  # an end_date in the first days of year 1
+            start = dt.date.min
+    if start > end:
+        raise serializers.ValidationError({"start_date": ["Must not be after end_date."]})
+    if (end - start).days >= ANALYTICS_MAX_DAYS:
+        raise serializers.ValidationError(
+            {"end_date": [f"The range may span at most {ANALYTICS_MAX_DAYS} days."]}
+        )
+    return start, end
 
 
 class AnalyticsQuerySerializer(QuerySerializer):
+    """The portal's analytics form validates with this (the API reads ``telemetry.filters``)."""
+
     start_date = serializers.DateField(
         required=False,
-        help_text=f"First UTC day (default: {ANALYTICS_DEFAULT_DAYS - 1} days before end_date).",
+        help_text=ANALYTICS_START_HELP,
     )
-    end_date = serializers.DateField(required=False, help_text="Last UTC day, inclusive (default: today).")
+    end_date = serializers.DateField(required=False, help_text=ANALYTICS_END_HELP)
     metrics = StrictCharField(
-        required=False,
-        max_length=100,
-        help_text=f"Comma-separated, any of {', '.join(ANALYTICS_METRICS)} (default: all).",
+        required=False, max_length=ANALYTICS_METRICS_MAX_LENGTH, help_text=ANALYTICS_METRICS_HELP
     )
 
     def validate_metrics(self, value: str) -> tuple[str, ...]:
-        names = [name.strip() for name in value.split(",")]
-        unknown = sorted({name for name in names if name not in ANALYTICS_METRICS})
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown metric(s): {', '.join(unknown)}. Known: {', '.join(ANALYTICS_METRICS)}."
-            )
-        return tuple(name for name in ANALYTICS_METRICS if name in names)
+        return analytics_metrics(value)
 
     def validate(self, attrs):
-        end = attrs.get("end_date") or utc_today()
-        start = attrs.get("start_date")
-        if start is None:
-            try:
-                start = end - dt.timedelta(days=ANALYTICS_DEFAULT_DAYS - 1)
-            except OverflowError:  # an end_date in the first days of year 1
-                start = dt.date.min
-        if start > end:
-            raise serializers.ValidationError({"start_date": ["Must not be after end_date."]})
-        if (end - start).days >= ANALYTICS_MAX_DAYS:
-            raise serializers.ValidationError(
-                {"end_date": [f"The range may span at most {ANALYTICS_MAX_DAYS} days."]}
-            )
+        start, end = analytics_range(start=attrs.get("start_date"), end=attrs.get("end_date"))
         return {"start": start, "end": end, "metrics": attrs.get("metrics") or ANALYTICS_METRICS}
 
 

@@ -1,17 +1,18 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from .views import (
-    AppAnalyticsView,
-    AppCrashDetailView,
-    AppCrashListView,
-    CrashReportView,
-    TelemetryEventsView,
-)
+from .views import AppAnalyticsView, AppCrashViewSet, TelemetryViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("telemetry", TelemetryViewSet, basename="telemetry")  # telemetry/events, telemetry/crash
 
 urlpatterns = [
-    path("telemetry/events", TelemetryEventsView.as_view(), name="telemetry-events"),
-    path("telemetry/crash", CrashReportView.as_view(), name="telemetry-crash"),
     path("apps/<uuid:app_id>/analytics", AppAnalyticsView.as_view(), name="app-analytics"),
-    path("apps/<uuid:app_id>/crashes", AppCrashListView.as_view(), name="app-crashes"),
-    path("apps/<uuid:app_id>/crashes/<uuid:crash_id>", AppCrashDetailView.as_view(), name="app-crash-detail"),
+    path("apps/<uuid:app_id>/crashes", AppCrashViewSet.as_view({"get": "list"}), name="app-crashes"),
+    path(
+        "apps/<uuid:app_id>/crashes/<uuid:crash_id>",
+        AppCrashViewSet.as_view({"get": "retrieve"}),
+        name="app-crash-detail",
+    ),
+    *router.urls,
 ]

@@ -8,26 +8,30 @@ owner's, or an API key's with ``telemetry:read``; another developer's app is a 4
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
 from rest_framework import status as http
-from rest_framework.permissions import BasePermission
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.constants import Scope
-from accounts.permissions import HasScope, IsDeveloper, IsDevice, require_scope
+from accounts.models import Device
+from accounts.permissions import CanSubmitTelemetry, HasScope, IsDeveloper
 from apps.policies import app_for_owner
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.filters import QueryFiltersMixin
 from mosis.core.idempotency import idempotent
-from mosis.core.pagination import StandardPagination
+from mosis.core.pagination import PaginatedListMixin
 
 from . import selectors, services
+from .filters import AnalyticsFilterSet, CrashGroupFilterSet
+from .models import AppDailyStats, CrashGroup
 from .parsers import BatchJSONParser
 from .serializers import (
-    AnalyticsQuerySerializer,
     AnalyticsSerializer,
     CrashCreatedSerializer,
     CrashDetailSerializer,
-    CrashQuerySerializer,
     CrashReportInputSerializer,
     CrashReportSerializer,
     EventBatchSerializer,
@@ -46,28 +50,20 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-class CanSubmitTelemetry(BasePermission):
-    """A device token, or a developer credential holding ``telemetry:write`` (403 naming it otherwise)."""
-
-    def has_permission(self, request, view) -> bool:
-        if IsDevice().has_permission(request, view):
-            return True
-        if request.user and request.user.is_authenticated:
-            require_scope(request, Scope.TELEMETRY_WRITE)
-            return True
-        return False
-
-
 def _principal(request) -> dict:
-    if IsDevice().has_permission(request, None):
+    if isinstance(request.auth, Device):
         return {"device": request.auth}
     return {"owner": request.user}
 
 
-class TelemetryEventsView(APIView):
+class TelemetryViewSet(GenericViewSet):
+    """``/v1/telemetry/*``: what devices (or a developer holding ``telemetry:write``) send."""
+
     permission_classes = [CanSubmitTelemetry]
     ratelimit_category = "telemetry"
-    parser_classes = [BatchJSONParser]  # a 1 000-event batch is up to 1 MiB of JSON
+
+    def get_serializer_class(self):  # what OPTIONS describes; the actions validate as documented below
+        return EventBatchSerializer if self.action == "events" else CrashReportInputSerializer
 
     @extend_schema(
         tags=TAG,
@@ -80,8 +76,10 @@ class TelemetryEventsView(APIView):
         responses={200: IngestResultSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
+    # A 1 000-event batch is up to 1 MiB of JSON: its own parser (the router hands it to this action's view).
+    @action(detail=False, methods=["post"], parser_classes=[BatchJSONParser])
     @idempotent
-    def post(self, request):
+    def events(self, request):
         data = request.data
         events = data.get("events") if isinstance(data, dict) else None
         if isinstance(data, dict) and set(data) - {"events"}:
@@ -93,11 +91,6 @@ class TelemetryEventsView(APIView):
         result = services.events_ingest(events=events, **_principal(request))
         return Response(result.as_dict())
 
-
-class CrashReportView(APIView):
-    permission_classes = [CanSubmitTelemetry]
-    ratelimit_category = "telemetry"
-
     @extend_schema(
         tags=TAG,
         operation_id="telemetry_crash_submit",
@@ -108,76 +101,75 @@ class CrashReportView(APIView):
         responses={201: CrashCreatedSerializer, 200: CrashCreatedSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
+    @action(detail=False, methods=["post"])
     @idempotent
-    def post(self, request):
+    def crash(self, request):
         result = services.crash_report_submit(**crash_report_input(request.data), **_principal(request))
         return Response(
             {"id": str(result.group_id)}, status=http.HTTP_201_CREATED if result.created else http.HTTP_200_OK
         )
 
 
-class _AppTelemetryView(APIView):
+class _AppTelemetryMixin:
+    """Reads of one of the caller's apps: the owner's developer credential, or an API key with
+    ``telemetry:read``; another developer's app is a 404."""
+
     permission_classes = [IsDeveloper, HasScope]
     required_scopes = {"*": Scope.TELEMETRY_READ}
     ratelimit_category = "read"
 
-    def app(self, request, app_id):
-        return app_for_owner(user=request.user, app_id=app_id)
+    def app(self):
+        return app_for_owner(user=self.request.user, app_id=self.kwargs["app_id"])
 
 
-class AppAnalyticsView(_AppTelemetryView):
+class AppAnalyticsView(_AppTelemetryMixin, QueryFiltersMixin, GenericAPIView):
+    queryset = AppDailyStats.objects.none()  # the model, for the schema; the selector reads
+    filterset_class = AnalyticsFilterSet
+    serializer_class = AnalyticsSerializer
+
     @extend_schema(
         tags=TAG,
         operation_id="apps_analytics",
         summary="Daily downloads, active users and crashes of one of the caller's apps",
         description="One row per UTC day from start_date to end_date (at most 366 days), zero-filled; only "
         "the metrics asked for. Today's row is rolled up hourly.",
-        parameters=[AnalyticsQuerySerializer],
         responses={200: AnalyticsSerializer},
     )
     def get(self, request, app_id):
-        app = self.app(request, app_id)
-        query = AnalyticsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response({"data": selectors.app_analytics(app=app, **query.validated_data)})
+        app = self.app()
+        return Response({"data": selectors.app_analytics(app=app, **self.query_filters())})
 
 
-class CrashesPagination(StandardPagination):
-    items_key = "crashes"
-
-
-class AppCrashListView(_AppTelemetryView):
-    pagination_class = CrashesPagination
-    items_key = "crashes"
+class AppCrashViewSet(
+    _AppTelemetryMixin, QueryFiltersMixin, PaginatedListMixin, mixins.ListModelMixin, GenericViewSet
+):
+    queryset = CrashGroup.objects.none()  # the model, for the schema; reads go through selectors
+    filterset_class = CrashGroupFilterSet
     serializer_class = CrashReportSerializer
+    items_key = "crashes"
+    lookup_url_kwarg = "crash_id"
+
+    def get_queryset(self):
+        return selectors.crash_groups_for_app(app=self.app(), **self.query_filters())
 
     @extend_schema(
         tags=TAG,
         operation_id="apps_crashes_list",
         summary="Crash groups of one of the caller's apps, most recently seen first",
         description="With version, only the groups seen in that app version, with that version's counts.",
-        parameters=[CrashQuerySerializer],
         responses={200: CrashReportSerializer(many=True)},
     )
-    def get(self, request, app_id):
-        app = self.app(request, app_id)
-        query = CrashQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        groups = selectors.crash_groups_for_app(app=app, version=query.validated_data.get("version"))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(groups, request, view=self)
-        return paginator.get_paginated_response(CrashReportSerializer(page, many=True).data)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
-
-class AppCrashDetailView(_AppTelemetryView):
     @extend_schema(
         tags=TAG,
         operation_id="apps_crashes_retrieve",
         summary="One crash group with its counts per version and its most recent raw reports",
         responses={200: CrashDetailSerializer},
     )
-    def get(self, request, app_id, crash_id):
-        group = selectors.crash_group_detail(app=self.app(request, app_id), group_id=crash_id)
+    def retrieve(self, request, app_id, crash_id):
+        group = selectors.crash_group_detail(app=self.app(), group_id=crash_id)
         if group is None:
             raise ApplicationError(ErrorCode.NOT_FOUND, "Crash group not found.")
         return Response(CrashDetailSerializer(group).data)

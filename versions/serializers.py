@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.models import App
-from mosis.core.query import QuerySerializer
 from mosis_package.manifest import SEMVER_PATTERN
 
 from .constants import VersionStatus
@@ -210,10 +209,6 @@ class UploadCompleteSerializer(serializers.Serializer):
     signing_key_id = serializers.UUIDField(
         required=False, allow_null=True, default=None, help_text="The registered signing key that signed it."
     )
-
-
-class VersionListQuerySerializer(QuerySerializer):
-    status = serializers.ChoiceField(choices=VersionStatus.choices, required=False)
 
 
 class SuccessSerializer(serializers.Serializer):

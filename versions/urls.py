@@ -8,20 +8,21 @@ from .views_apps import AppViewSet
 router = SimpleRouter(trailing_slash=False)
 router.register("apps", AppViewSet, basename="app")
 
+versions = views.VersionViewSet
 version = "apps/<uuid:app_id>/versions/<uuid:version_id>"
 
 urlpatterns = [
     *router.urls,
-    path("apps/<uuid:app_id>/versions", views.VersionListCreateView.as_view(), name="versions"),
-    path(version, views.VersionDetailView.as_view(), name="version-detail"),
+    path("apps/<uuid:app_id>/versions", versions.as_view({"get": "list", "post": "create"}), name="versions"),
+    path(version, versions.as_view({"get": "retrieve", "delete": "destroy"}), name="version-detail"),
     path(
         f"{version}/upload-complete",
-        views.VersionUploadCompleteView.as_view(),
+        versions.as_view({"put": "upload_complete"}),
         name="version-upload-complete",
     ),
-    path(f"{version}/upload-url", views.VersionUploadUrlView.as_view(), name="version-upload-url"),
-    path(f"{version}/submit", views.VersionSubmitView.as_view(), name="version-submit"),
-    path(f"{version}/publish", views.VersionPublishView.as_view(), name="version-publish"),
-    path(f"{version}/yank", views.VersionYankView.as_view(), name="version-yank"),
+    path(f"{version}/upload-url", versions.as_view({"post": "upload_url"}), name="version-upload-url"),
+    path(f"{version}/submit", versions.as_view({"post": "submit"}), name="version-submit"),
+    path(f"{version}/publish", versions.as_view({"post": "publish"}), name="version-publish"),
+    path(f"{version}/yank", versions.as_view({"post": "yank"}), name="version-yank"),
     path("uploads/<str:token>", views.LocalUploadView.as_view(), name="local-upload"),
 ]

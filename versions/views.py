@@ -13,21 +13,24 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework import status as http
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.constants import Scope
 from accounts.permissions import HasScope, IsDeveloper
 from apps.policies import app_for_owner
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
+from mosis.core.filters import QueryFiltersMixin
 from mosis.core.idempotency import idempotent
-from mosis.core.pagination import StandardPagination
+from mosis.core.pagination import PaginatedListMixin
 from mosis.core.schema import ERROR_DESCRIPTIONS, ERROR_REF
 
 from . import selectors, services
+from .filters import VersionFilterSet
 from .models import AppVersion
 from .serializers import (
     AppVersionSerializer,
@@ -35,27 +38,13 @@ from .serializers import (
     UploadCompleteSerializer,
     VersionCreatedSerializer,
     VersionCreateSerializer,
-    VersionListQuerySerializer,
 )
 
 TAG = ["versions"]
-
-
-class VersionsPagination(StandardPagination):
-    items_key = "versions"
-
-
-class _VersionView(APIView):
-    permission_classes = [IsDeveloper, HasScope]
-
-    def app(self, request, app_id):
-        return app_for_owner(user=request.user, app_id=app_id)
-
-    def version(self, request, app_id, version_id) -> AppVersion:
-        version = selectors.version_get(app=self.app(request, app_id), version_id=version_id)
-        if version is None:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "Version not found.")
-        return version
+STATE_MOVE_DESCRIPTION = (
+    "409 naming the current state when the move is not allowed from it, also when the version is already "
+    "there; a repeat with the same `Idempotency-Key` returns the first answer."
+)
 
 
 def _created_body(version: AppVersion, target: storage.UploadTarget) -> dict:
@@ -68,29 +57,47 @@ def _created_body(version: AppVersion, target: storage.UploadTarget) -> dict:
     }
 
 
-class VersionListCreateView(_VersionView):
-    required_scopes = {"GET": Scope.APPS_READ, "POST": Scope.VERSIONS_UPLOAD}
-    ratelimit_category = {"POST": "upload"}
-    pagination_class = VersionsPagination
-    items_key = "versions"
+# /v1/apps/{app_id}/versions: one of the caller's apps' versions (another developer's app is a 404).
+class VersionViewSet(QueryFiltersMixin, PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
+    permission_classes = [IsDeveloper, HasScope]
+    required_scopes = {
+        "list": Scope.APPS_READ,
+        "retrieve": Scope.APPS_READ,
+        "create": Scope.VERSIONS_UPLOAD,
+        "destroy": Scope.VERSIONS_UPLOAD,
+        "upload_complete": Scope.VERSIONS_UPLOAD,
+        "upload_url": Scope.VERSIONS_UPLOAD,
+        "submit": Scope.VERSIONS_UPLOAD,
+        "publish": Scope.VERSIONS_PUBLISH,
+        "yank": Scope.VERSIONS_PUBLISH,
+    }
+    ratelimit_category = {"create": "upload", "upload_complete": "upload", "upload_url": "upload"}
+    queryset = AppVersion.objects.none()  # the model, for the schema; reads go through selectors
     serializer_class = AppVersionSerializer
+    filterset_class = VersionFilterSet
+    items_key = "versions"
+    lookup_url_kwarg = "version_id"
+
+    def app(self):
+        return app_for_owner(user=self.request.user, app_id=self.kwargs["app_id"])
+
+    def version(self) -> AppVersion:
+        version = selectors.version_get(app=self.app(), version_id=self.kwargs["version_id"])
+        if version is None:
+            raise ApplicationError(ErrorCode.NOT_FOUND, "Version not found.")
+        return version
+
+    def get_queryset(self):
+        return selectors.version_list(app=self.app(), **self.query_filters())
 
     @extend_schema(
         tags=TAG,
         operation_id="versions_list",
-        parameters=[VersionListQuerySerializer],
         responses={200: AppVersionSerializer(many=True)},
         summary="List an app's versions, newest version_code first",
     )
-    def get(self, request, app_id):
-        query = VersionListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        versions = selectors.version_list(
-            app=self.app(request, app_id), status=query.validated_data.get("status")
-        )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(AppVersionSerializer(page, many=True).data)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=TAG,
@@ -100,23 +107,17 @@ class VersionListCreateView(_VersionView):
         summary="Create a version and get the URL to PUT its package to",
     )
     @idempotent
-    def post(self, request, app_id):
+    def create(self, request, app_id):
         data = VersionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version, target = services.version_create(
-            app=self.app(request, app_id), actor=request.user, **data.validated_data
-        )
+        version, target = services.version_create(app=self.app(), actor=request.user, **data.validated_data)
         return Response(_created_body(version, target), status=http.HTTP_201_CREATED)
-
-
-class VersionDetailView(_VersionView):
-    required_scopes = {"GET": Scope.APPS_READ, "DELETE": Scope.VERSIONS_UPLOAD}
 
     @extend_schema(
         tags=TAG, operation_id="versions_retrieve", responses={200: AppVersionSerializer}, summary="A version"
     )
-    def get(self, request, app_id, version_id):
-        return Response(AppVersionSerializer(self.version(request, app_id, version_id)).data)
+    def retrieve(self, request, app_id, version_id):
+        return Response(AppVersionSerializer(self.version()).data)
 
     @extend_schema(
         tags=TAG,
@@ -127,14 +128,9 @@ class VersionDetailView(_VersionView):
         },
         summary="Delete a version that was never published (and its package)",
     )
-    def delete(self, request, app_id, version_id):
-        services.version_delete(version=self.version(request, app_id, version_id), actor=request.user)
+    def destroy(self, request, app_id, version_id):
+        services.version_delete(version=self.version(), actor=request.user)
         return Response({"success": True})
-
-
-class VersionUploadCompleteView(_VersionView):
-    required_scopes = {"*": Scope.VERSIONS_UPLOAD}
-    ratelimit_category = "upload"
 
     @extend_schema(
         tags=TAG,
@@ -149,19 +145,15 @@ class VersionUploadCompleteView(_VersionView):
             "answer."
         ),
     )
+    @action(detail=True, methods=["put"], url_path="upload-complete")
     @idempotent
-    def put(self, request, app_id, version_id):
+    def upload_complete(self, request, app_id, version_id):
         data = UploadCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.version_upload_complete(
-            version=self.version(request, app_id, version_id), actor=request.user, **data.validated_data
+            version=self.version(), actor=request.user, **data.validated_data
         )
         return Response(AppVersionSerializer(version).data)
-
-
-class VersionUploadUrlView(_VersionView):
-    required_scopes = {"*": Scope.VERSIONS_UPLOAD}
-    ratelimit_category = "upload"
 
     @extend_schema(
         tags=TAG,
@@ -174,48 +166,54 @@ class VersionUploadUrlView(_VersionView):
             "invalidates the old. 409 once the version left `uploading`."
         ),
     )
-    def post(self, request, app_id, version_id):
-        version = self.version(request, app_id, version_id)
+    @action(detail=True, methods=["post"], url_path="upload-url")
+    def upload_url(self, request, app_id, version_id):
+        version = self.version()
         target = services.version_upload_target(version=version)
         return Response(_created_body(version, target))
 
+    @extend_schema(
+        tags=TAG,
+        operation_id="versions_submit",
+        request=None,
+        responses={200: AppVersionSerializer},
+        summary="Submit a validated draft for review",
+        description=STATE_MOVE_DESCRIPTION,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def submit(self, request, app_id, version_id):
+        return self._move(services.version_submit)
 
-def _action_view(name: str, service, scope: str, summary: str):
-    class ActionView(_VersionView):
-        required_scopes = {"*": scope}
+    @extend_schema(
+        tags=TAG,
+        operation_id="versions_publish",
+        request=None,
+        responses={200: AppVersionSerializer},
+        summary="Publish an approved version",
+        description=STATE_MOVE_DESCRIPTION,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def publish(self, request, app_id, version_id):
+        return self._move(services.version_publish)
 
-        @extend_schema(
-            tags=TAG,
-            operation_id=f"versions_{name}",
-            request=None,
-            responses={200: AppVersionSerializer},
-            summary=summary,
-            description=(
-                "409 naming the current state when the move is not allowed from it, also when the version "
-                "is already there; a repeat with the same `Idempotency-Key` returns the first answer."
-            ),
-        )
-        @idempotent
-        def post(self, request, app_id, version_id):
-            version = service(version=self.version(request, app_id, version_id), actor=request.user)
-            return Response(AppVersionSerializer(version).data)
+    @extend_schema(
+        tags=TAG,
+        operation_id="versions_yank",
+        request=None,
+        responses={200: AppVersionSerializer},
+        summary="Hide a published version from 'latest' (exact downloads keep working)",
+        description=STATE_MOVE_DESCRIPTION,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def yank(self, request, app_id, version_id):
+        return self._move(services.version_yank)
 
-    ActionView.__name__ = ActionView.__qualname__ = f"Version{name.title()}View"
-    return ActionView
-
-
-VersionSubmitView = _action_view(
-    "submit", services.version_submit, Scope.VERSIONS_UPLOAD, "Submit a validated draft for review"
-)
-VersionPublishView = _action_view(
-    "publish", services.version_publish, Scope.VERSIONS_PUBLISH, "Publish an approved version"
-)
-VersionYankView = _action_view(
-    "yank",
-    services.version_yank,
-    Scope.VERSIONS_PUBLISH,
-    "Hide a published version from 'latest' (exact downloads keep working)",
-)
+    def _move(self, service):
+        version = service(version=self.version(), actor=self.request.user)
+        return Response(AppVersionSerializer(version).data)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

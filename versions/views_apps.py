@@ -8,6 +8,7 @@ The App's own writes stay ``apps.services``; the requests are validated by ``app
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
 from rest_framework import status as http_status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -16,14 +17,15 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.permissions import HasScope
 from apps.constants import AppStatus
+from apps.filters import AppFilterSet
 from apps.policies import app_for_owner
 from apps.serializers import (
     AppCreateSerializer,
-    AppListQuerySerializer,
     AppUpdateSerializer,
     DeleteResultSerializer,
 )
 from apps.services import app_create, app_set_status, app_update
+from mosis.core.filters import QueryFiltersMixin
 from mosis.core.idempotency import idempotent
 from mosis.core.pagination import PaginatedListMixin
 
@@ -35,7 +37,7 @@ READ_SCOPES = {"GET": "apps:read", "HEAD": "apps:read", "OPTIONS": "apps:read", 
 RATE_CATEGORIES = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "*": "write"}
 
 
-class AppViewSet(PaginatedListMixin, GenericViewSet):
+class AppViewSet(QueryFiltersMixin, PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
     """A developer's own apps; another developer's app id answers 404 (SPEC §4)."""
 
     permission_classes = [IsAuthenticated, HasScope]
@@ -43,23 +45,16 @@ class AppViewSet(PaginatedListMixin, GenericViewSet):
     ratelimit_category = RATE_CATEGORIES
     serializer_class = AppSerializer
     items_key = "apps"
+    filterset_class = AppFilterSet
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):  # used by the schema generator only; reads go through selectors
-        return apps_with_latest_version(user=self.request.user)
+    def get_queryset(self):  # the list; one app is read through apps.policies
+        return apps_with_latest_version(user=self.request.user, **self.query_filters())
 
-    @extend_schema(
-        summary="List the caller's apps",
-        parameters=[AppListQuerySerializer],
-        responses={200: AppSerializer(many=True)},
-    )
-    def list(self, request):
-        query = AppListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        apps = apps_with_latest_version(user=request.user, status=query.validated_data.get("status"))
-        page = self.paginate_queryset(apps)
-        return self.get_paginated_response(AppSerializer(page, many=True).data)
+    @extend_schema(summary="List the caller's apps", responses={200: AppSerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create an app (draft)",

@@ -2,9 +2,9 @@
 
 Every function takes keyword-only arguments and raises :class:`ApplicationError` for business failures.
 Secrets (API key secrets, device tokens, refresh tokens) are returned to the caller once and never logged:
-log lines carry ids and prefixes only. Two functions take the HTTP request, and only to hand it to a
-library that needs it: ``token_obtain`` (Django's ``authenticate``, for the sign-in lockout) and the OAuth
-pair (allauth's provider lookup).
+log lines carry ids and prefixes only. No function takes the HTTP request: what a library needs it for is
+done before, by the view (the password check with its lockout, ``accounts.lockout``) or behind an object the
+view makes (allauth's provider machinery, ``accounts.oauth.ProviderClient``).
 """
 
 from .devices import device_register, device_revoke

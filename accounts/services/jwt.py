@@ -26,7 +26,6 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from mosis.core.errors import ApplicationError, ErrorCode
 
-from ..lockout import authenticate_with_lockout
 from ..metrics import REFRESH_TOKEN_REUSE
 from ..models import User
 
@@ -65,16 +64,14 @@ def token_pair_for(*, user: User, family: str | None = None) -> TokenPair:
     return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh))
 
 
-def token_obtain(*, request, email: str, password: str) -> tuple[User, TokenPair]:
-    """Email + password → pair. Unknown email, wrong password, no password or inactive: the same 401.
-
-    ``request`` goes to Django's ``authenticate`` only, for the sign-in lockout (``accounts.lockout``):
-    a locked account or address is a 429 whether or not the account exists.
-    """
-    user = authenticate_with_lockout(request=request, email=email, password=password)
+def token_obtain(*, user: User | None) -> TokenPair:
+    """The pair of an email + password sign-in. ``user`` is who the password sign-in authenticated
+    (``accounts.lockout.authenticate_with_lockout``, which the view calls: Django's ``authenticate`` and the
+    lockout need the HTTP request): ``None`` (unknown email, wrong or no password) or an inactive user is the
+    same 401."""
     if user is None or not user.is_active:
         raise ApplicationError(ErrorCode.UNAUTHORIZED, "Invalid email or password.")
-    return user, token_pair_for(user=user)
+    return token_pair_for(user=user)
 
 
 def token_family_revoke(*, user_id, family: str, issued_since: datetime | None = None) -> int:

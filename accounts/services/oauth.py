@@ -26,38 +26,16 @@ logger = logging.getLogger("mosis.accounts")
 OAUTH_STATE_CACHE_PREFIX = "oauth-state:"
 # What secrets.token_urlsafe makes: anything else was never issued, and never reaches a cache key.
 OAUTH_STATE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
 
 
-def _known_provider_or_404(provider: str) -> None:
-    if provider not in oauth.PROVIDERS:
-        raise ApplicationError(ErrorCode.NOT_FOUND, f"Sign-in provider '{provider[:40]}' is not available.")
-
-
-def _not_configured(exc: oauth.ProviderNotConfigured) -> ApplicationError:
-    """503: the provider exists but this server has no credentials for it (an operator's fix, not the
-    client's: the same request works once the settings are set)."""
-    names = ", ".join(exc.missing)
-    return ApplicationError(
-        ErrorCode.SERVICE_UNAVAILABLE,
-        f"Sign-in with {PROVIDER_NAMES[exc.provider]} is not configured on this server: "
-        f"the operator must set {names}.",
-        {"missing_settings": list(exc.missing)},
-    )
-
-
-def oauth_start(*, request, provider: str) -> str:
+def oauth_start(*, client: oauth.ProviderClient) -> str:
     """The provider's authorize URL with a fresh single-use ``state`` kept in the cache for OAUTH_STATE_TTL
-    (with the PKCE verifier when the provider uses PKCE). ``request`` is allauth's (provider lookup)."""
-    _known_provider_or_404(provider)
+    (with the PKCE verifier when the provider uses PKCE)."""
     state = secrets.token_urlsafe(32)
-    try:
-        url, verifier = oauth.authorize_url(request=request, provider=provider, state=state)
-    except oauth.ProviderNotConfigured as exc:
-        raise _not_configured(exc) from None
+    url, verifier = client.authorize_url(state=state)
     cache.set(
         OAUTH_STATE_CACHE_PREFIX + state,
-        {"provider": provider, "pkce_code_verifier": verifier},
+        {"provider": client.provider, "pkce_code_verifier": verifier},
         timeout=settings.OAUTH_STATE_TTL,
     )
     return url
@@ -82,14 +60,10 @@ def _oauth_state_consume(*, provider: str, state: str) -> dict:
 
 
 def oauth_complete(
-    *, request, provider: str, code: str, state: str, error: str = ""
+    *, client: oauth.ProviderClient, code: str, state: str, error: str = ""
 ) -> tuple[User, TokenPair]:
     """Check the state, exchange the code, read the profile, create or link the user, issue a pair."""
-    _known_provider_or_404(provider)
-    try:
-        oauth.configured_provider(request=request, provider=provider)
-    except oauth.ProviderNotConfigured as exc:
-        raise _not_configured(exc) from None
+    provider = client.provider
     stored = _oauth_state_consume(provider=provider, state=state)
     if error:
         raise ApplicationError(
@@ -102,12 +76,7 @@ def oauth_complete(
             ErrorCode.VALIDATION_ERROR, "The provider sent no authorization code.", {"code": ["Required."]}
         )
     try:
-        profile = oauth.profile_for_code(
-            request=request,
-            provider=provider,
-            code=code,
-            pkce_code_verifier=stored.get("pkce_code_verifier"),
-        )
+        profile = client.profile_for_code(code=code, pkce_code_verifier=stored.get("pkce_code_verifier"))
     except oauth.ProviderError as exc:
         logger.warning("oauth provider failure provider=%s: %s", provider, exc)
         raise ApplicationError(ErrorCode.VALIDATION_ERROR, str(exc)) from None

@@ -7,15 +7,18 @@ Another developer's webhook id answers 404.
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
 from rest_framework import status as http
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.constants import Scope
 from accounts.permissions import HasScope, IsDeveloper
 from mosis.core.idempotency import idempotent
-from mosis.core.pagination import StandardPagination
+from mosis.core.pagination import PaginatedListMixin
 
+from ..models import Webhook
 from ..policies import webhook_for_owner
 from ..serializers import DeleteResultSerializer
 from . import selectors, services
@@ -30,26 +33,22 @@ TAG = ["webhooks"]
 SCOPES = {"GET": Scope.APPS_READ, "HEAD": Scope.APPS_READ, "OPTIONS": Scope.APPS_READ, "*": Scope.APPS_WRITE}
 
 
-class _WebhookView(APIView):
+class WebhookViewSet(PaginatedListMixin, mixins.ListModelMixin, GenericViewSet):
     permission_classes = [IsDeveloper, HasScope]
     required_scopes = SCOPES
-
-    def webhook(self, request, webhook_id):
-        return webhook_for_owner(user=request.user, webhook_id=webhook_id)
-
-
-class WebhooksPagination(StandardPagination):
-    items_key = "webhooks"
-
-
-class DeliveriesPagination(StandardPagination):
-    items_key = "deliveries"
-
-
-class WebhookListCreateView(_WebhookView):
-    pagination_class = WebhooksPagination
-    items_key = "webhooks"
+    queryset = Webhook.objects.none()  # the model, for the schema; reads go through selectors
     serializer_class = WebhookSerializer
+    lookup_url_kwarg = "webhook_id"
+
+    @property
+    def items_key(self) -> str:  # the list key of the paginated answers (read by the schema too)
+        return "deliveries" if getattr(self, "action", None) == "deliveries" else "webhooks"
+
+    def get_queryset(self):
+        return selectors.webhooks_for_owner(owner=self.request.user)
+
+    def webhook(self):
+        return webhook_for_owner(user=self.request.user, webhook_id=self.kwargs["webhook_id"])
 
     @extend_schema(
         tags=TAG,
@@ -57,12 +56,8 @@ class WebhookListCreateView(_WebhookView):
         summary="The caller's webhooks, newest first",
         responses={200: WebhookSerializer(many=True)},
     )
-    def get(self, request):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.webhooks_for_owner(owner=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(WebhookSerializer(page, many=True).data)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=TAG,
@@ -73,20 +68,18 @@ class WebhookListCreateView(_WebhookView):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     @idempotent
-    def post(self, request):
+    def create(self, request):
         data = WebhookCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         webhook, secret = services.webhook_create(owner=request.user, **data.validated_data)
         body = {**WebhookSerializer(webhook).data, "secret": secret}
         return Response(body, status=http.HTTP_201_CREATED)
 
-
-class WebhookDetailView(_WebhookView):
     @extend_schema(
         tags=TAG, operation_id="webhooks_retrieve", summary="A webhook", responses={200: WebhookSerializer}
     )
-    def get(self, request, webhook_id):
-        return Response(WebhookSerializer(self.webhook(request, webhook_id)).data)
+    def retrieve(self, request, webhook_id):
+        return Response(WebhookSerializer(self.webhook()).data)
 
     @extend_schema(
         tags=TAG,
@@ -94,15 +87,9 @@ class WebhookDetailView(_WebhookView):
         summary="Delete a webhook and its delivery log",
         responses={200: DeleteResultSerializer},
     )
-    def delete(self, request, webhook_id):
-        services.webhook_delete(webhook=self.webhook(request, webhook_id), actor=request.user)
+    def destroy(self, request, webhook_id):
+        services.webhook_delete(webhook=self.webhook(), actor=request.user)
         return Response({"success": True})
-
-
-class WebhookDeliveriesView(_WebhookView):
-    pagination_class = DeliveriesPagination
-    items_key = "deliveries"
-    serializer_class = WebhookDeliverySerializer
 
     @extend_schema(
         tags=TAG,
@@ -110,14 +97,11 @@ class WebhookDeliveriesView(_WebhookView):
         summary="A webhook's deliveries, newest first, each with every attempt",
         responses={200: WebhookDeliverySerializer(many=True)},
     )
-    def get(self, request, webhook_id):
-        deliveries = selectors.webhook_deliveries(webhook=self.webhook(request, webhook_id))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(deliveries, request, view=self)
-        return paginator.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, webhook_id):
+        page = self.paginate_queryset(selectors.webhook_deliveries(webhook=self.webhook()))
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
-
-class WebhookPingView(_WebhookView):
     @extend_schema(
         tags=TAG,
         operation_id="webhooks_ping",
@@ -125,8 +109,9 @@ class WebhookPingView(_WebhookView):
         request=None,
         responses={202: WebhookDeliverySerializer},
     )
-    def post(self, request, webhook_id):
-        webhook = self.webhook(request, webhook_id)
+    @action(detail=True, methods=["post"])
+    def ping(self, request, webhook_id):
+        webhook = self.webhook()
         delivery = services.webhook_ping(webhook=webhook, actor=request.user)
         delivery = selectors.webhook_deliveries(webhook=webhook).get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=http.HTTP_202_ACCEPTED)

@@ -1,8 +1,9 @@
 """Rate limits per principal and category (SPEC §3), counted in fixed windows in the cache.
 
 A view picks its category with ``ratelimit_category`` (``auth``, ``read``, ``write``, ``upload``,
-``telemetry``); by default safe methods count as ``read`` and the others as ``write``. Going over answers
-429 ``RATE_LIMITED`` with ``Retry-After``.
+``telemetry``): one for the view, or a dict keyed by viewset action, method or ``"*"``; by default safe
+methods count as ``read`` and the others as ``write``. Going over answers 429 ``RATE_LIMITED`` with
+``Retry-After``.
 
 Cost: one request is counted once, in **one** Redis round trip (a registered Lua script: ``INCR``, and
 ``EXPIRE`` on a window's first request), whichever path answers it: ``mosis.core.fastpath`` counts an

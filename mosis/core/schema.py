@@ -1,7 +1,11 @@
 """drf-spectacular wiring: every operation documents the error body of SPEC §3 for the statuses it can answer."""
 
+from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_choice_description_list, build_parameter_type, get_doc
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -36,6 +40,32 @@ class MosisAutoSchema(AutoSchema):
             # StandardPagination reads items_key from the view at request time; the schema must agree.
             paginator.items_key = self.view.items_key
         return paginator
+
+    def get_description(self):
+        # An endpoint's description is its method's docstring, else its view class's: never a mixin's
+        # docstring (PaginatedListMixin, QueryFiltersMixin), which describes code, not the endpoint.
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        own = get_doc(handler)
+        if own:
+            return own
+        library = tuple(spectacular_settings.GET_LIB_DOC_EXCLUDES())
+        for cls in type(self.view).__mro__:
+            if cls in library:
+                break
+            if cls.__name__.endswith("Mixin") or not cls.__doc__:
+                continue
+            return get_doc(cls)
+        return ""
+
+    def _get_filter_parameters(self):
+        # A view's query parameters are its ``filterset_class`` (``mosis.core.filters``), read by its GET
+        # (a viewset's ``list`` only): documented from the same declaration the server validates with.
+        filterset_class = getattr(self.view, "filterset_class", None)
+        if filterset_class is None or self.method != "GET":
+            return super()._get_filter_parameters()
+        if getattr(self.view, "action", None) not in (None, "list"):
+            return []
+        return filterset_parameters(filterset_class)
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
@@ -145,3 +175,51 @@ def pagination_component_hook(result, generator, request, public):
         },
     )
     return result
+
+
+def _field_schema(field: forms.Field) -> dict:
+    if isinstance(field, forms.ChoiceField):
+        return {"enum": [value for value, _ in field.choices], "type": "string", "minLength": 1}
+    if isinstance(field, forms.UUIDField):
+        return {"type": "string", "format": "uuid"}
+    if isinstance(field, forms.DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(field, forms.DateField):
+        return {"type": "string", "format": "date"}
+    if isinstance(field, forms.IntegerField):
+        schema = {"type": "integer"}
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        return schema
+    if isinstance(field, forms.CharField):
+        schema = {"type": "string", "minLength": 1}
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        schema["pattern"] = NO_NUL_PATTERN  # Django's form fields refuse NUL characters
+        return schema
+    raise TypeError(f"No schema for the query parameter field {type(field).__name__}.")
+
+
+def filterset_parameters(filterset_class: type) -> list[dict]:
+    """The OpenAPI parameters of a ``mosis.core.filters.QueryFilterSet``: each declared parameter's type and
+    bounds as its form field checks them, ``minLength: 1`` for text (an empty value is a 400), its help text
+    and choices."""
+    parameters = []
+    for name, declared in filterset_class.base_filters.items():
+        field = declared.field
+        description = str(field.help_text or "")
+        if isinstance(field, forms.ChoiceField):
+            choices = build_choice_description_list(list(field.choices))
+            description = f"{description}\n\n{choices}" if description else choices
+        parameters.append(
+            build_parameter_type(
+                name=name,
+                location=OpenApiParameter.QUERY,
+                schema=_field_schema(field),
+                description=description or None,
+                required=bool(declared.extra.get("required")),
+            )
+        )
+    return parameters

@@ -10,18 +10,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.utils.crypto import constant_time_compare
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import authentication, permissions
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import JWTAuthentication
+from accounts.authentication import JWTAuthentication, MetricsTokenAuthentication
+from accounts.permissions import IsStaffOrMetricsToken
 from mosis.core import redis as redis_adapter
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
@@ -296,40 +292,6 @@ def catalog_response(request) -> HttpResponse:
     except redis_adapter.UNAVAILABLE:
         document = catalog_without_cache()
     return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
-
-
-class MetricsTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <METRICS_TOKEN>`` for operators' scrapers (only when the setting is set)."""
-
-    def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        token = settings.METRICS_TOKEN
-        if token and header.startswith("Bearer ") and constant_time_compare(header[7:].strip(), token):
-            return None, "metrics-token"
-        return None
-
-    def authenticate_header(self, request):
-        return "Bearer"
-
-
-class MetricsTokenScheme(OpenApiAuthenticationExtension):
-    target_class = MetricsTokenAuthentication
-    name = "metricsToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "The operator's METRICS_TOKEN"}
-
-
-class IsStaffOrMetricsToken(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        if request.auth == "metrics-token":
-            return True
-        user = request.user
-        if not (user and user.is_authenticated):
-            raise NotAuthenticated()
-        if not user.is_staff:
-            raise PermissionDenied("Staff or the metrics token only.")
-        return True
 
 
 class CacheStatsView(APIView):

@@ -332,3 +332,11 @@ def test_every_accepted_timestamp_form_is_stored_as_the_moment_python_read(devic
     assert post(device_client, [event(app.pk, timestamp=sent)]).json()["received"] == 1
     expected = dt.datetime.fromisoformat(sent).astimezone(dt.UTC)
     assert TelemetryEvent.objects.get().timestamp == expected
+
+
+@pytest.mark.parametrize("path", ["/v1/telemetry/events", "/v1/telemetry/crash"])
+def test_options_describes_the_submission(device_client, path):
+    response = device_client.options(path)
+    assert response.status_code == 200
+    assert "POST" in response["Allow"]
+    assert "POST" in response.json()["actions"]
