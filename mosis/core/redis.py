@@ -15,7 +15,10 @@ a Redis-only shortcut (``client()`` is None without Redis).
 - **Generations** (``generation_bump``): counters that key cached documents; a missing one restarts from a
   time-based value, never from 1, so an evicted counter cannot come back to an old number.
 - **Counters** (``counter_incr``): exact hit/miss style counters.
-- **Locks** (``single_flight``): at most one holder per name for a bounded time, for "one rebuild per key".
+- **Locks** (``single_flight``, ``lock_held``): at most one holder per name for a bounded time, for "one
+  rebuild per key"; others ask whether it is held (to wait for its result or serve a stale copy).
+- **Sets** (``set_add``, ``set_take``): small sets of names with an expiry, e.g. which cached pages hold a
+  package (``SADD``/``SMEMBERS`` on Redis; a read-modify-write under a short lock in the embedded cache).
 - **Outages**: ``UNAVAILABLE`` is what an unreachable Redis raises; the store's cached reads and download
   counting catch it and serve from the database (docs/operations.md).
 """
@@ -204,3 +207,70 @@ def single_flight(name: str, *, timeout: float) -> Iterator[bool]:
     finally:
         if acquired:
             cache.delete(lock_name)
+
+
+def lock_held(name: str) -> bool:
+    """Someone holds the ``single_flight`` lock ``name`` right now (one round trip with Redis)."""
+    connection = client()
+    if connection is not None:
+        return bool(connection.exists(key(f"lock:{name}")))
+    return cache.get(f"lock:{name}") is not None
+
+
+# The embedded cache has no set type: a set is a Python set stored under its name, changed under this lock.
+_EMBEDDED_SET_LOCK_SECONDS = 2
+_EMBEDDED_SET_WAIT_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def _embedded_set_lock(name: str) -> Iterator[None]:
+    lock_name = f"lock:set:{name}"
+    deadline = time.monotonic() + _EMBEDDED_SET_WAIT_SECONDS
+    while not cache.add(lock_name, 1, timeout=_EMBEDDED_SET_LOCK_SECONDS):
+        if time.monotonic() > deadline:
+            break  # a holder that died: go on (its lock expires by itself)
+        time.sleep(0.002)
+    try:
+        yield
+    finally:
+        cache.delete(lock_name)
+
+
+def set_add(entries: dict[str, Sequence[str]], *, timeout: int) -> None:
+    """Add members to sets: ``{set name: members}``, each set kept ``timeout`` seconds after its last
+    addition. One pipelined round trip with Redis."""
+    entries = {name: list(members) for name, members in entries.items() if members}
+    if not entries:
+        return
+    connection = client()
+    if connection is not None:
+        pipe = connection.pipeline(transaction=False)
+        for name, members in entries.items():
+            pipe.sadd(key(name), *members)
+            pipe.expire(key(name), timeout)
+        pipe.execute()
+        return
+    for name, members in entries.items():
+        with _embedded_set_lock(name):
+            cache.set(name, (cache.get(name) or set()) | set(members), timeout=timeout)
+
+
+def set_take(names: Sequence[str]) -> dict[str, set[str]]:
+    """Read and delete the sets ``names`` at once: ``{name: members}`` (empty for a missing set)."""
+    names = list(names)
+    if not names:
+        return {}
+    connection = client()
+    if connection is not None:
+        pipe = connection.pipeline(transaction=True)
+        for name in names:
+            pipe.smembers(key(name))
+        pipe.delete(*(key(name) for name in names))
+        replies = pipe.execute()[:-1]
+        return {name: {as_text(m) for m in members} for name, members in zip(names, replies, strict=True)}
+    taken = {}
+    for name in names:
+        with _embedded_set_lock(name):
+            taken[name] = set(cache.get(name) or set())
+            cache.delete(name)
+    return taken

@@ -53,6 +53,10 @@ from .serializers import (
     PublicVersionSerializer,
 )
 from .services.cache import (
+    SCOPE_ALL,
+    SCOPE_CATEGORIES,
+    category_scope,
+    search_scope,
     store_cache_fetch,
     store_cache_lookup,
     store_cache_stats,
@@ -100,26 +104,50 @@ class StoreAppListView(PaginatedListMixin, PublicView):
             page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
             return paginator.envelope(PublicAppSerializer(page, many=True).data)
 
+        raw = raw_query(request, BROWSE_PARAMS)
         document = store_cache_fetch(
-            kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)), build=build
+            kind="list",
+            parts=("browse", raw),
+            build=build,
+            scope=browse_scope(raw),
+            packages_of=lambda data: [item["package_id"] for item in data[self.items_key]],
         )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
 
 
-def _stored_answer(request, *, kind: str, parts: tuple, package_id: str | None = None) -> HttpResponse | None:
+def browse_scope(raw: tuple) -> str:
+    """The cache scope of a browse page (``store.catalog.services.cache``), from its query as stored: a
+    search (words) is its own scope, every page of it; else its category's browse, else the all-apps one.
+    Read from the raw query (the fast answer has no validated one) the way the serializer reads it: the
+    last value wins, surrounding blanks are trimmed."""
+    last = {name: values[-1].strip() for name, values in raw if values}
+    if last.get("q"):
+        query = tuple((name, values) for name, values in raw if name not in PAGING_PARAMS)
+        return search_scope(hashlib.sha256(repr(query).encode()).hexdigest()[:32])
+    if last.get("category"):
+        return category_scope(last["category"])
+    return SCOPE_ALL
+
+
+def _stored_answer(
+    request, *, kind: str, parts: tuple, package_id: str | None = None, scope: str | None = None
+) -> HttpResponse | None:
     """The stored document as the DRF view would send it, or None on a miss (DRF validates and builds)."""
-    document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id)
+    document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id, scope=scope)
     return None if document is None else cached_json_response(request, document, max_age=READ_MAX_AGE)
 
 
 def store_apps_answer(request) -> HttpResponse | None:
     """Fast answer for ``GET /v1/store/apps`` (browse and search): a stored page for this exact query."""
-    return _stored_answer(request, kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)))
+    raw = raw_query(request, BROWSE_PARAMS)
+    return _stored_answer(request, kind="list", parts=("browse", raw), scope=browse_scope(raw))
 
 
 def store_categories_answer(request) -> HttpResponse | None:
     """Fast answer for ``GET /v1/store/categories``: a stored page for this exact query."""
-    return _stored_answer(request, kind="list", parts=("categories", raw_query(request)))
+    return _stored_answer(
+        request, kind="list", parts=("categories", raw_query(request)), scope=SCOPE_CATEGORIES
+    )
 
 
 class StoreCategoryListView(PaginatedListMixin, PublicView):
@@ -136,7 +164,9 @@ class StoreCategoryListView(PaginatedListMixin, PublicView):
             page = paginator.paginate_queryset(selectors.store_categories(), request, view=self)
             return paginator.envelope(CategorySerializer(page, many=True).data)
 
-        document = store_cache_fetch(kind="list", parts=("categories", raw_query(request)), build=build)
+        document = store_cache_fetch(
+            kind="list", parts=("categories", raw_query(request)), build=build, scope=SCOPE_CATEGORIES
+        )
         return cached_json_response(request, document, max_age=READ_MAX_AGE)
 
 
