@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 
 import redis
@@ -131,8 +133,9 @@ def generations(names: Sequence[str]) -> tuple:
     values = []
     for name in names:
         if name not in found:
-            cache.add(name, time.time_ns(), timeout=None)
-            found[name] = cache.get(name, 0)
+            with _embedded_lock(name):  # so concurrent first readers agree on one value
+                cache.add(name, time.time_ns(), timeout=None)
+                found[name] = cache.get(name, 0)
         values.append(found[name])
     return tuple(str(v) for v in values)
 
@@ -186,8 +189,9 @@ def single_flight(name: str, *, timeout: float) -> Iterator[bool]:
 
     Yields True when this caller holds it (released on exit), False when someone else does: the caller
     then serves what it has (a stale copy, or builds anyway) instead of queueing. With Redis it is
-    redis-py's lock (a token only the holder can release); in the embedded cache an ``add`` (a holder that
-    outlives ``timeout`` may release a later holder's lock: at worst two rebuilds, never a wrong answer).
+    redis-py's lock (a token only the holder can release); in the embedded cache a process-local lock and an
+    ``add`` (a holder that outlives ``timeout`` may release a later holder's lock, and two processes of the file
+    cache may both get it: at worst two rebuilds, never a wrong answer).
     """
     lock_name = f"lock:{name}"
     connection = client()
@@ -201,12 +205,25 @@ def single_flight(name: str, *, timeout: float) -> Iterator[bool]:
                 with contextlib.suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to free
                     lock.release()
         return
-    acquired = bool(cache.add(lock_name, 1, timeout=max(1, int(timeout))))
+    # The embedded cache's ``add`` is atomic for the local-memory cache, not for the file cache (a check then
+    # a write): a process-local lock first makes the threads of one process take turns on either.
+    local = _FLIGHT_LOCKS[zlib.crc32(lock_name.encode()) % len(_FLIGHT_LOCKS)]
+    if not local.acquire(blocking=False):
+        yield False
+        return
     try:
-        yield acquired
+        acquired = bool(cache.add(lock_name, 1, timeout=max(1, int(timeout))))
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                cache.delete(lock_name)
     finally:
-        if acquired:
-            cache.delete(lock_name)
+        local.release()
+
+
+# Striped, so their number is bounded: two names sharing a stripe only make one wait for the other's result.
+_FLIGHT_LOCKS = tuple(threading.Lock() for _ in range(256))
 
 
 def lock_held(name: str) -> bool:
@@ -217,23 +234,27 @@ def lock_held(name: str) -> bool:
     return cache.get(f"lock:{name}") is not None
 
 
-# The embedded cache has no set type: a set is a Python set stored under its name, changed under this lock.
-_EMBEDDED_SET_LOCK_SECONDS = 2
-_EMBEDDED_SET_WAIT_SECONDS = 1.0
+# The embedded cache has no set type: a set is a Python set stored under its name, changed under a short lock
+# (``_embedded_lock``): a process-local lock, since the file cache's ``add`` is a check then a write, and an
+# ``add`` for other processes.
+_EMBEDDED_LOCK_SECONDS = 2
+_EMBEDDED_WAIT_SECONDS = 1.0
+_SHORT_LOCKS = tuple(threading.RLock() for _ in range(64))
 
 
 @contextlib.contextmanager
-def _embedded_set_lock(name: str) -> Iterator[None]:
-    lock_name = f"lock:set:{name}"
-    deadline = time.monotonic() + _EMBEDDED_SET_WAIT_SECONDS
-    while not cache.add(lock_name, 1, timeout=_EMBEDDED_SET_LOCK_SECONDS):
-        if time.monotonic() > deadline:
-            break  # a holder that died: go on (its lock expires by itself)
-        time.sleep(0.002)
-    try:
-        yield
-    finally:
-        cache.delete(lock_name)
+def _embedded_lock(name: str) -> Iterator[None]:
+    lock_name = f"lock:short:{name}"
+    with _SHORT_LOCKS[zlib.crc32(lock_name.encode()) % len(_SHORT_LOCKS)]:
+        deadline = time.monotonic() + _EMBEDDED_WAIT_SECONDS
+        while not cache.add(lock_name, 1, timeout=_EMBEDDED_LOCK_SECONDS):
+            if time.monotonic() > deadline:
+                break  # a holder that died: go on (its lock expires by itself)
+            time.sleep(0.002)
+        try:
+            yield
+        finally:
+            cache.delete(lock_name)
 
 
 def set_add(entries: dict[str, Sequence[str]], *, timeout: int) -> None:
@@ -251,7 +272,7 @@ def set_add(entries: dict[str, Sequence[str]], *, timeout: int) -> None:
         pipe.execute()
         return
     for name, members in entries.items():
-        with _embedded_set_lock(name):
+        with _embedded_lock(name):
             cache.set(name, (cache.get(name) or set()) | set(members), timeout=timeout)
 
 
@@ -270,7 +291,7 @@ def set_take(names: Sequence[str]) -> dict[str, set[str]]:
         return {name: {as_text(m) for m in members} for name, members in zip(names, replies, strict=True)}
     taken = {}
     for name in names:
-        with _embedded_set_lock(name):
+        with _embedded_lock(name):
             taken[name] = set(cache.get(name) or set())
             cache.delete(name)
     return taken

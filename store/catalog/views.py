@@ -31,6 +31,7 @@ from store.http import (
     NOT_MODIFIED,
     PAGING_PARAMS,
     READ_MAX_AGE,
+    READ_STALE_WHILE_REVALIDATE,
     CachedDocument,
     PublicView,
     cached_json_response,
@@ -112,7 +113,7 @@ class StoreAppListView(PaginatedListMixin, PublicView):
             scope=browse_scope(raw),
             packages_of=lambda data: [item["package_id"] for item in data[self.items_key]],
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 def browse_scope(raw: tuple) -> str:
@@ -129,12 +130,19 @@ def browse_scope(raw: tuple) -> str:
     return SCOPE_ALL
 
 
+def read_response(request, document: CachedDocument) -> HttpResponse:
+    """A public read's answer: ``READ_MAX_AGE``, then ``READ_STALE_WHILE_REVALIDATE`` more for shared caches."""
+    return cached_json_response(
+        request, document, max_age=READ_MAX_AGE, stale_while_revalidate=READ_STALE_WHILE_REVALIDATE
+    )
+
+
 def _stored_answer(
     request, *, kind: str, parts: tuple, package_id: str | None = None, scope: str | None = None
 ) -> HttpResponse | None:
     """The stored document as the DRF view would send it, or None on a miss (DRF validates and builds)."""
     document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id, scope=scope)
-    return None if document is None else cached_json_response(request, document, max_age=READ_MAX_AGE)
+    return None if document is None else read_response(request, document)
 
 
 def store_apps_answer(request) -> HttpResponse | None:
@@ -167,7 +175,7 @@ class StoreCategoryListView(PaginatedListMixin, PublicView):
         document = store_cache_fetch(
             kind="list", parts=("categories", raw_query(request)), build=build, scope=SCOPE_CATEGORIES
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 class StoreAppDetailView(PublicView):
@@ -199,7 +207,7 @@ class StoreAppDetailView(PublicView):
         document = store_cache_fetch(
             kind="metadata", parts=("listing", package_id, mosis_num), build=build, package_id=package_id
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 def listing_response(request, package_id: str) -> HttpResponse | None:
@@ -215,7 +223,7 @@ def listing_response(request, package_id: str) -> HttpResponse | None:
             gzipped = b""  # a 304: no body is sent, only the gzip ETag
         else:
             gzipped = gzip.compress(body, compresslevel=6, mtime=0)
-    return cached_json_response(request, CachedDocument(body, gzipped, etag), max_age=READ_MAX_AGE)
+    return read_response(request, CachedDocument(body, gzipped, etag))
 
 
 def listing_answer(request, package_id: str) -> HttpResponse | None:
@@ -248,7 +256,7 @@ class StoreAppVersionsView(PaginatedListMixin, PublicView):
             build=build,
             package_id=package_id,
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 class StoreAppVersionDetailView(PublicView):
@@ -267,7 +275,7 @@ class StoreAppVersionDetailView(PublicView):
         document = store_cache_fetch(
             kind="version", parts=("version", package_id, version_code), build=build, package_id=package_id
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 def store_versions_answer(request, package_id: str) -> HttpResponse | None:

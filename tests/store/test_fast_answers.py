@@ -139,7 +139,10 @@ def test_the_listing_document_equals_the_serializer_output(api_client, django_as
         [0, 0, 0, 1, 1],
     )
     assert [entry["version_code"] for entry in body["changelog"]] == [3, 2, 1]
-    assert response["Allow"] == "GET, HEAD, OPTIONS" and response["Cache-Control"] == "public, max-age=60"
+    assert (
+        response["Allow"] == "GET, HEAD, OPTIONS"
+        and response["Cache-Control"] == "public, max-age=60, stale-while-revalidate=30"
+    )
 
 
 @pytest.mark.usefixtures("no_ratelimits")
@@ -287,3 +290,21 @@ def test_render_listings_all_also_rebuilds_a_built_catalog(api_client, settings)
         call_command("render_listings", "--all", stdout=out)
     assert apply_async.call_count == 1
     assert out.getvalue().splitlines()[-1] == "catalog rebuild scheduled"
+
+
+@pytest.mark.parametrize("apps", [2, 8])
+def test_the_rollups_render_is_a_fixed_number_of_queries(apps, django_assert_num_queries):
+    """Finding the moved listings, updating them and rendering their documents: five queries at any count
+    (one SELECT, one UPDATE, then per batch of 500 the rows, their changelogs and one bulk UPDATE)."""
+    made = [make_published_app() for _ in range(apps)]
+    today = timezone.now().date()
+    DownloadDaily.objects.bulk_create(
+        DownloadDaily(version=app.versions.get(), app=app, day=today, count=3) for app in made
+    )
+    with django_assert_num_queries(5):
+        assert listing_downloads_recompute(today=today, app_ids={app.pk for app in made}) == {
+            app.pk for app in made
+        }
+    assert all(
+        b'"download_count":3' in AppListing.objects.get(app=app).listing_document.encode() for app in made
+    )

@@ -156,6 +156,8 @@ def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500, 
             listing.listing_document = render_listing_document(listing, changelogs.get(listing.pk, []))
         AppListing.objects.bulk_update(batch, ["listing_document", "long_description_html"])
         written += len(batch)
+        if len(batch) < batch_size:  # the last one: no query to find out there is nothing more
+            return written
 
 
 @transaction.atomic
