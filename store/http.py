@@ -14,6 +14,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 READ_MAX_AGE = 60  # browse, listing, versions: short, since ratings and downloads move
+# ... and a shared cache may serve them this much longer while it fetches a fresh copy in the background
+# (RFC 5861), as the store's own cache does with its pages (store.catalog.services.cache).
+READ_STALE_WHILE_REVALIDATE = 30
 CATALOG_MAX_AGE = 300  # the catalog document: clients poll it (seed 001: daily)
 GZIP_MIN_BYTES = 512  # below this gzip does not pay for itself
 
@@ -49,7 +52,9 @@ def render_document(data) -> CachedDocument:
     return CachedDocument(body=body, gzipped=gzipped, etag=f'"{hashlib.sha256(body).hexdigest()[:40]}"')
 
 
-def cached_json_response(request, document: CachedDocument, *, max_age: int) -> HttpResponse:
+def cached_json_response(
+    request, document: CachedDocument, *, max_age: int, stale_while_revalidate: int = 0
+) -> HttpResponse:
     """200 with the cached bytes (gzip when accepted), or 304 when ``If-None-Match`` names them."""
     wants_gzip = document.gzipped is not None and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
     etag = document.gzip_etag if wants_gzip else document.etag
@@ -61,7 +66,9 @@ def cached_json_response(request, document: CachedDocument, *, max_age: int) -> 
     else:
         response = HttpResponse(document.body, content_type="application/json")
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Cache-Control"] = f"public, max-age={max_age}" + (
+        f", stale-while-revalidate={stale_while_revalidate}" if stale_while_revalidate else ""
+    )
     response["Vary"] = "Accept-Encoding"
     return response
 

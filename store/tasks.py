@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from store.catalog.services.cache import store_cache_invalidate
+from store.catalog.services.cache import store_cache_invalidate_figures
 from store.catalog.services.document import catalog_mark_stale
 from store.catalog.services.document import catalog_rebuild as catalog_rebuild_service
 from store.downloads.services import downloads_fold
@@ -16,18 +16,18 @@ def rollup_downloads() -> int:
     """Fold new downloads (pending events, and the Redis day counts) into daily counts and listing totals
     (idempotent; safe to overlap).
 
-    Only the packages whose counts moved get their cached reads invalidated (plus every list page, since
-    popularity moves); the catalog document is marked stale and rebuilt by the debounced task, so its
-    download counts lag by up to ``CATALOG_REBUILD_DEBOUNCE`` seconds. Returns the number of downloads
-    newly counted.
+    The listings whose figures moved are rendered again by the fold itself; here their cached listing
+    variants are dropped (``store_cache_invalidate_figures``). List pages are not: their figures and the
+    popular order lag by up to a page's freshness (``STORE_CACHE_TTL``). The catalog document is marked
+    stale and rebuilt by the debounced task, so its download counts lag by up to
+    ``CATALOG_REBUILD_DEBOUNCE`` seconds. Returns the number of downloads newly counted.
     """
     from apps.models import App
 
     result = downloads_fold()
     if result.app_ids:
         packages = App.objects.filter(pk__in=result.app_ids).values_list("package_id", flat=True)
-        for package_id in sorted(packages):
-            store_cache_invalidate(package_id=package_id)
+        store_cache_invalidate_figures(package_ids=sorted(packages))
         catalog_mark_stale()
     return result.downloads
 

@@ -15,7 +15,10 @@ a Redis-only shortcut (``client()`` is None without Redis).
 - **Generations** (``generation_bump``): counters that key cached documents; a missing one restarts from a
   time-based value, never from 1, so an evicted counter cannot come back to an old number.
 - **Counters** (``counter_incr``): exact hit/miss style counters.
-- **Locks** (``single_flight``): at most one holder per name for a bounded time, for "one rebuild per key".
+- **Locks** (``single_flight``, ``lock_held``): at most one holder per name for a bounded time, for "one
+  rebuild per key"; others ask whether it is held (to wait for its result or serve a stale copy).
+- **Sets** (``set_add``, ``set_take``): small sets of names with an expiry, e.g. which cached pages hold a
+  package (``SADD``/``SMEMBERS`` on Redis; a read-modify-write under a short lock in the embedded cache).
 - **Outages**: ``UNAVAILABLE`` is what an unreachable Redis raises; the store's cached reads and download
   counting catch it and serve from the database (docs/operations.md).
 """
@@ -24,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 
 import redis
@@ -128,8 +133,9 @@ def generations(names: Sequence[str]) -> tuple:
     values = []
     for name in names:
         if name not in found:
-            cache.add(name, time.time_ns(), timeout=None)
-            found[name] = cache.get(name, 0)
+            with _embedded_lock(name):  # so concurrent first readers agree on one value
+                cache.add(name, time.time_ns(), timeout=None)
+                found[name] = cache.get(name, 0)
         values.append(found[name])
     return tuple(str(v) for v in values)
 
@@ -183,8 +189,9 @@ def single_flight(name: str, *, timeout: float) -> Iterator[bool]:
 
     Yields True when this caller holds it (released on exit), False when someone else does: the caller
     then serves what it has (a stale copy, or builds anyway) instead of queueing. With Redis it is
-    redis-py's lock (a token only the holder can release); in the embedded cache an ``add`` (a holder that
-    outlives ``timeout`` may release a later holder's lock: at worst two rebuilds, never a wrong answer).
+    redis-py's lock (a token only the holder can release); in the embedded cache a process-local lock and an
+    ``add`` (a holder that outlives ``timeout`` may release a later holder's lock, and two processes of the file
+    cache may both get it: at worst two rebuilds, never a wrong answer).
     """
     lock_name = f"lock:{name}"
     connection = client()
@@ -198,9 +205,93 @@ def single_flight(name: str, *, timeout: float) -> Iterator[bool]:
                 with contextlib.suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to free
                     lock.release()
         return
-    acquired = bool(cache.add(lock_name, 1, timeout=max(1, int(timeout))))
+    # The embedded cache's ``add`` is atomic for the local-memory cache, not for the file cache (a check then
+    # a write): a process-local lock first makes the threads of one process take turns on either.
+    local = _FLIGHT_LOCKS[zlib.crc32(lock_name.encode()) % len(_FLIGHT_LOCKS)]
+    if not local.acquire(blocking=False):
+        yield False
+        return
     try:
-        yield acquired
+        acquired = bool(cache.add(lock_name, 1, timeout=max(1, int(timeout))))
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                cache.delete(lock_name)
     finally:
-        if acquired:
+        local.release()
+
+
+# Striped, so their number is bounded: two names sharing a stripe only make one wait for the other's result.
+_FLIGHT_LOCKS = tuple(threading.Lock() for _ in range(256))
+
+
+def lock_held(name: str) -> bool:
+    """Someone holds the ``single_flight`` lock ``name`` right now (one round trip with Redis)."""
+    connection = client()
+    if connection is not None:
+        return bool(connection.exists(key(f"lock:{name}")))
+    return cache.get(f"lock:{name}") is not None
+
+
+# The embedded cache has no set type: a set is a Python set stored under its name, changed under a short lock
+# (``_embedded_lock``): a process-local lock, since the file cache's ``add`` is a check then a write, and an
+# ``add`` for other processes.
+_EMBEDDED_LOCK_SECONDS = 2
+_EMBEDDED_WAIT_SECONDS = 1.0
+_SHORT_LOCKS = tuple(threading.RLock() for _ in range(64))
+
+
+@contextlib.contextmanager
+def _embedded_lock(name: str) -> Iterator[None]:
+    lock_name = f"lock:short:{name}"
+    with _SHORT_LOCKS[zlib.crc32(lock_name.encode()) % len(_SHORT_LOCKS)]:
+        deadline = time.monotonic() + _EMBEDDED_WAIT_SECONDS
+        while not cache.add(lock_name, 1, timeout=_EMBEDDED_LOCK_SECONDS):
+            if time.monotonic() > deadline:
+                break  # a holder that died: go on (its lock expires by itself)
+            time.sleep(0.002)
+        try:
+            yield
+        finally:
             cache.delete(lock_name)
+
+
+def set_add(entries: dict[str, Sequence[str]], *, timeout: int) -> None:
+    """Add members to sets: ``{set name: members}``, each set kept ``timeout`` seconds after its last
+    addition. One pipelined round trip with Redis."""
+    entries = {name: list(members) for name, members in entries.items() if members}
+    if not entries:
+        return
+    connection = client()
+    if connection is not None:
+        pipe = connection.pipeline(transaction=False)
+        for name, members in entries.items():
+            pipe.sadd(key(name), *members)
+            pipe.expire(key(name), timeout)
+        pipe.execute()
+        return
+    for name, members in entries.items():
+        with _embedded_lock(name):
+            cache.set(name, (cache.get(name) or set()) | set(members), timeout=timeout)
+
+
+def set_take(names: Sequence[str]) -> dict[str, set[str]]:
+    """Read and delete the sets ``names`` at once: ``{name: members}`` (empty for a missing set)."""
+    names = list(names)
+    if not names:
+        return {}
+    connection = client()
+    if connection is not None:
+        pipe = connection.pipeline(transaction=True)
+        for name in names:
+            pipe.smembers(key(name))
+        pipe.delete(*(key(name) for name in names))
+        replies = pipe.execute()[:-1]
+        return {name: {as_text(m) for m in members} for name, members in zip(names, replies, strict=True)}
+    taken = {}
+    for name in names:
+        with _embedded_lock(name):
+            taken[name] = set(cache.get(name) or set())
+            cache.delete(name)
+    return taken

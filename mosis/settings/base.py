@@ -154,6 +154,13 @@ else:
         }
     }
 STORE_CACHE_TTL = env.int("STORE_CACHE_TTL", default=300)
+# A cached search page (a query with words) is fresh for less: an app that newly matches it is not tracked
+# (docs/architecture.md, Caches). Past its freshness a page is still served for STORE_CACHE_STALE seconds
+# while one request rebuilds it; a request that finds another building a missing page waits up to
+# STORE_REBUILD_WAIT seconds for its result.
+STORE_SEARCH_TTL = env.int("STORE_SEARCH_TTL", default=60)
+STORE_CACHE_STALE = env.int("STORE_CACHE_STALE", default=60)
+STORE_REBUILD_WAIT = env.float("STORE_REBUILD_WAIT", default=2.0)
 # What a download resolves to (version, key, size, hashes; ~0.5 KB per package and selector) is keyed by the
 # package's store generations, so it is never stale: its TTL only bounds memory. Longer than the served
 # documents' so an app downloaded every few minutes keeps the one-round-trip path (STORE_CACHE_TTL=0 turns

@@ -1,4 +1,5 @@
-"""The catalog's fixed vocabulary: the text-search configuration and how a staff-set Mosis cap reads."""
+"""The catalog's fixed vocabulary: the text-search configuration, how a staff-set Mosis cap reads and how a
+listing's rating figures read."""
 
 from __future__ import annotations
 
@@ -13,3 +14,10 @@ def mosis_cap_number(value: str) -> int | None:
         return mosis_version_number(value or None)
     except ValueError:
         return None
+
+
+def rating_average(*, rating_sum: int, rating_count: int) -> float | None:
+    """The ``rating`` every public answer shows: the plain average of the visible reviews, rounded to 2
+    decimals; None without reviews. The one place it is computed (the listing and list pages through
+    ``PublicAppSerializer``, the catalog entries, the store's pages)."""
+    return round(rating_sum / rating_count, 2) if rating_count else None

@@ -13,14 +13,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.constants import AppStatus
+from store.catalog.constants import rating_average
 from store.catalog.links import store_icon_url_for
 from versions.constants import mosis_version_number
 
 SORT_CHOICES = ("popular", "recent", "name", "rating", "relevance")
-
-
-def _average(listing) -> float | None:
-    return round(listing.rating_sum / listing.rating_count, 2) if listing.rating_count else None
 
 
 _markdown = threading.local()
@@ -165,7 +162,7 @@ class PublicAppSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_rating(self, obj):
-        return _average(obj)
+        return rating_average(rating_sum=obj.rating_sum, rating_count=obj.rating_count)
 
 
 class DependencyRuleSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ from store.http import (
     NOT_MODIFIED,
     PAGING_PARAMS,
     READ_MAX_AGE,
+    READ_STALE_WHILE_REVALIDATE,
     CachedDocument,
     PublicView,
     cached_json_response,
@@ -49,6 +50,10 @@ from .serializers import (
     PublicVersionSerializer,
 )
 from .services.cache import (
+    SCOPE_ALL,
+    SCOPE_CATEGORIES,
+    category_scope,
+    search_scope,
     store_cache_fetch,
     store_cache_lookup,
     store_cache_stats,
@@ -96,26 +101,57 @@ class StoreAppListView(PaginatedListMixin, PublicView):
             page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
             return paginator.envelope(PublicAppSerializer(page, many=True).data)
 
+        raw = raw_query(request, BROWSE_PARAMS)
         document = store_cache_fetch(
-            kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)), build=build
+            kind="list",
+            parts=("browse", raw),
+            build=build,
+            scope=browse_scope(raw),
+            packages_of=lambda data: [item["package_id"] for item in data[self.items_key]],
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
-def _stored_answer(request, *, kind: str, parts: tuple, package_id: str | None = None) -> HttpResponse | None:
+def browse_scope(raw: tuple) -> str:
+    """The cache scope of a browse page (``store.catalog.services.cache``), from its query as stored: a
+    search (words) is its own scope, every page of it; else its category's browse, else the all-apps one.
+    Read from the raw query (the fast answer has no validated one) the way the serializer reads it: the
+    last value wins, surrounding blanks are trimmed."""
+    last = {name: values[-1].strip() for name, values in raw if values}
+    if last.get("q"):
+        query = tuple((name, values) for name, values in raw if name not in PAGING_PARAMS)
+        return search_scope(hashlib.sha256(repr(query).encode()).hexdigest()[:32])
+    if last.get("category"):
+        return category_scope(last["category"])
+    return SCOPE_ALL
+
+
+def read_response(request, document: CachedDocument) -> HttpResponse:
+    """A public read's answer: ``READ_MAX_AGE``, then ``READ_STALE_WHILE_REVALIDATE`` more for shared caches."""
+    return cached_json_response(
+        request, document, max_age=READ_MAX_AGE, stale_while_revalidate=READ_STALE_WHILE_REVALIDATE
+    )
+
+
+def _stored_answer(
+    request, *, kind: str, parts: tuple, package_id: str | None = None, scope: str | None = None
+) -> HttpResponse | None:
     """The stored document as the DRF view would send it, or None on a miss (DRF validates and builds)."""
-    document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id)
-    return None if document is None else cached_json_response(request, document, max_age=READ_MAX_AGE)
+    document = store_cache_lookup(kind=kind, parts=parts, package_id=package_id, scope=scope)
+    return None if document is None else read_response(request, document)
 
 
 def store_apps_answer(request) -> HttpResponse | None:
     """Fast answer for ``GET /v1/store/apps`` (browse and search): a stored page for this exact query."""
-    return _stored_answer(request, kind="list", parts=("browse", raw_query(request, BROWSE_PARAMS)))
+    raw = raw_query(request, BROWSE_PARAMS)
+    return _stored_answer(request, kind="list", parts=("browse", raw), scope=browse_scope(raw))
 
 
 def store_categories_answer(request) -> HttpResponse | None:
     """Fast answer for ``GET /v1/store/categories``: a stored page for this exact query."""
-    return _stored_answer(request, kind="list", parts=("categories", raw_query(request)))
+    return _stored_answer(
+        request, kind="list", parts=("categories", raw_query(request)), scope=SCOPE_CATEGORIES
+    )
 
 
 class StoreCategoryListView(PaginatedListMixin, PublicView):
@@ -132,8 +168,10 @@ class StoreCategoryListView(PaginatedListMixin, PublicView):
             page = paginator.paginate_queryset(selectors.store_categories(), request, view=self)
             return paginator.envelope(CategorySerializer(page, many=True).data)
 
-        document = store_cache_fetch(kind="list", parts=("categories", raw_query(request)), build=build)
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        document = store_cache_fetch(
+            kind="list", parts=("categories", raw_query(request)), build=build, scope=SCOPE_CATEGORIES
+        )
+        return read_response(request, document)
 
 
 class StoreAppDetailView(PublicView):
@@ -165,7 +203,7 @@ class StoreAppDetailView(PublicView):
         document = store_cache_fetch(
             kind="metadata", parts=("listing", package_id, mosis_num), build=build, package_id=package_id
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 def listing_response(request, package_id: str) -> HttpResponse | None:
@@ -181,7 +219,7 @@ def listing_response(request, package_id: str) -> HttpResponse | None:
             gzipped = b""  # a 304: no body is sent, only the gzip ETag
         else:
             gzipped = gzip.compress(body, compresslevel=6, mtime=0)
-    return cached_json_response(request, CachedDocument(body, gzipped, etag), max_age=READ_MAX_AGE)
+    return read_response(request, CachedDocument(body, gzipped, etag))
 
 
 def listing_answer(request, package_id: str) -> HttpResponse | None:
@@ -214,7 +252,7 @@ class StoreAppVersionsView(PaginatedListMixin, PublicView):
             build=build,
             package_id=package_id,
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 class StoreAppVersionDetailView(PublicView):
@@ -233,7 +271,7 @@ class StoreAppVersionDetailView(PublicView):
         document = store_cache_fetch(
             kind="version", parts=("version", package_id, version_code), build=build, package_id=package_id
         )
-        return cached_json_response(request, document, max_age=READ_MAX_AGE)
+        return read_response(request, document)
 
 
 def store_versions_answer(request, package_id: str) -> HttpResponse | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -344,7 +344,8 @@ EVENT_RETENTION_DAYS = 2  # rolled-up events older than this are deleted (only t
 
 @dataclass(frozen=True)
 class Rollup:
-    """What a rollup did: downloads newly counted (events folded + Redis counts that grew) and their apps."""
+    """What a rollup did: downloads newly counted (events folded + Redis counts that grew) and the apps
+    whose listing figures moved (their documents rendered again)."""
 
     downloads: int = 0
     app_ids: frozenset = field(default_factory=frozenset)
@@ -369,7 +370,7 @@ def downloads_fold(*, today: dt.date | None = None) -> Rollup:
       re-run changes nothing, and a Redis restart (hashes lost or restarted from zero) never lowers a figure.
 
     Then the listings of the apps whose counts moved (plus those with recent downloads, whose window may
-    have moved) are recomputed set-based. ``today`` fixes the end of the 7-day window (default: UTC today).
+    have moved) are recomputed set-based, and the ones whose figures changed rendered again. ``today`` fixes the end of the 7-day window (default: UTC today).
     """
     today = today or _utc_today()
     folded, touched_apps = _fold_events()
@@ -380,8 +381,8 @@ def downloads_fold(*, today: dt.date | None = None) -> Rollup:
         grown, redis_apps = _fold_redis_counts(today=today)
         folded += grown
         touched_apps |= redis_apps
-    listing_downloads_recompute(today=today, app_ids=touched_apps)
-    return Rollup(downloads=folded, app_ids=frozenset(touched_apps))
+    moved = listing_downloads_recompute(today=today, app_ids=touched_apps)
+    return Rollup(downloads=folded, app_ids=frozenset(moved))
 
 
 def _fold_events() -> tuple[int, set]:
@@ -448,12 +449,17 @@ def _fold_redis_counts(*, today: dt.date) -> tuple[int, set]:
     return sum(n - stored.get((v, d), 0) for v, _, d, n in rows), {a for _, a, _, _ in rows}
 
 
-def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> None:
-    """Set downloads_total and downloads_recent (last 7 UTC days) with one set-based UPDATE.
+def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> set:
+    """Set downloads_total and downloads_recent (last 7 UTC days) of the listings whose figures moved, and
+    render their stored documents again (they show the figures); returns those listings' app ids.
 
-    With ``app_ids`` only those listings plus every listing with recent downloads (whose window may have
-    moved) are rewritten, so a rollup never touches the long tail of idle apps; None means all listings.
+    Candidates: with ``app_ids`` those listings plus every listing with recent downloads (whose window may
+    have moved), so a rollup never touches the long tail of idle apps; None means all listings. One SELECT
+    finds which candidates' figures differ from their sums, one UPDATE writes only those, and their
+    documents are rendered in batches (``listing_documents_fill``).
     """
+    from store.catalog.services.listing import listing_documents_fill
+
     start = today - dt.timedelta(days=RECENT_DAYS - 1)
     listings = AppListing.objects.all()
     if app_ids is not None:
@@ -472,10 +478,19 @@ def listing_downloads_recompute(*, today: dt.date, app_ids=None) -> None:
         .annotate(s=Sum("count"))
         .values("s")
     )
-    listings.update(
-        downloads_total=Coalesce(Subquery(total), 0),
-        downloads_recent=Coalesce(Subquery(recent), 0),
+    figures = {
+        "downloads_total": Coalesce(Subquery(total), 0),
+        "downloads_recent": Coalesce(Subquery(recent), 0),
+    }
+    moved = set(
+        listings.annotate(new_total=figures["downloads_total"], new_recent=figures["downloads_recent"])
+        .filter(~Q(downloads_total=F("new_total")) | ~Q(downloads_recent=F("new_recent")))
+        .values_list("app_id", flat=True)
     )
+    if moved:
+        AppListing.objects.filter(app_id__in=moved).update(**figures)
+        listing_documents_fill(app_ids=moved)
+    return moved
 
 
 @transaction.atomic

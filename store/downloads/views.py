@@ -3,24 +3,29 @@ day, and the local file download of embedded mode (signed, expiring token; one R
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
 from django.core import signing
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mosis.core import storage
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
 from store.catalog import selectors
-from store.http import PublicView, validated_query
-from versions.constants import mosis_version_number
+from store.http import PublicView
 
 from .serializers import DownloadQuerySerializer, StoreDownloadSerializer
 from .services import (
@@ -41,24 +46,47 @@ class _DownloadView(PublicView):
     authentication_classes = APIView.authentication_classes
 
     def respond(self, request, *, package_id: str, selector: tuple, build):
-        params = validated_query(DownloadQuerySerializer, request)
+        redirect, _mosis_version = download_query(request)
         target = download_resolve(
             package_id=package_id, selector=selector, build=build, client_hash=download_client_hash(request)
         )
-        return _download_answer(download_info_for(version=target), redirect=params.get("redirect"))
+        return download_answer(download_info_for(version=target), redirect=redirect)
 
 
-def _download_answer(info: dict, *, redirect: bool) -> HttpResponse:
+def download_query(request) -> tuple[bool, int | None]:
+    """(redirect, Mosis version number or None) of a download request, validated by
+    ``DownloadQuerySerializer`` (a ``ValidationError``, the 400, otherwise). The one reading of the query,
+    for the DRF views and the fast answer alike."""
+    return _validated_download_query(request.META.get("QUERY_STRING", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _validated_download_query(query_string: str) -> tuple[bool, int | None]:
+    # Memoised per query string: a client sends the same few (``""``, ``redirect=1``); only a valid query is
+    # remembered (an exception is not cached), and QueryDict reads the string as ``request.GET`` does.
+    serializer = DownloadQuerySerializer(data=QueryDict(query_string))
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    return bool(data.get("redirect")), data.get("mosis_version") or None
+
+
+# One instance, its fields bound once: a serializer built per answer costs ~10x its rendering (deep copies of
+# the declared fields); ``to_representation`` only reads them, so threads may share it.
+_DOWNLOAD_SERIALIZER = StoreDownloadSerializer()
+_DOWNLOAD_SERIALIZER.fields  # noqa: B018 - bind the fields now, not on the first (concurrent) answers
+
+
+def download_answer(info: dict, *, redirect: bool) -> HttpResponse:
+    """The download answer (``StoreDownloadSerializer``'s JSON, or a 302 to ``download_url``), sent by the
+    DRF views and the fast answer alike; never stored by a cache (the URL is signed and expires)."""
     if redirect:
         response = HttpResponseRedirect(info["download_url"])
-        response["Cache-Control"] = "no-store"
-        return response
-    return _json(StoreDownloadSerializer(info).data)
-
-
-def _json(data) -> HttpResponse:
-    response = Response(data)
-    response["Cache-Control"] = "no-store"  # the URL is signed and expires
+    else:
+        response = HttpResponse(
+            JSONRenderer().render(_DOWNLOAD_SERIALIZER.to_representation(info)),
+            content_type="application/json",
+        )
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -96,7 +124,7 @@ class StoreLatestDownloadView(_DownloadView):
         summary="Download the latest (or newest compatible) version",
     )
     def get(self, request, package_id: str):
-        mosis_version = validated_query(DownloadQuerySerializer, request).get("mosis_version") or None
+        _redirect, mosis_version = download_query(request)
         return self.respond(
             request,
             package_id=package_id,
@@ -121,52 +149,15 @@ class StoreVersionDownloadView(_DownloadView):
         )
 
 
-_BOOL_TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinstance(v, str))
-_BOOL_FALSE = frozenset(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
-_PLAIN_MOSIS_VERSION = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}")
-_DOWNLOAD_PARAM_NAMES = frozenset({"redirect", "mosis_version"})
-# Query strings a client sends most, read as the general parse below reads them.
-_PLAIN_DOWNLOAD_QUERIES = {
-    "": (False, None),
-    **{f"redirect={value}": (True, None) for value in _BOOL_TRUE},
-    **{f"redirect={value}": (False, None) for value in _BOOL_FALSE},
-}
-
-
-def _download_query(request) -> tuple[bool, int | None] | None:
-    """(redirect, mosis_version number) exactly as ``DownloadQuerySerializer`` validates them, or None for
-    anything it would read differently or reject (unknown or repeated names, blanks, spaces, bad values)."""
-    known = _PLAIN_DOWNLOAD_QUERIES.get(request.META.get("QUERY_STRING", ""))
-    if known is not None:
-        return known  # the usual ``?redirect=1`` without building a QueryDict
-    query = request.GET
-    if not query:
-        return False, None
-    if not _DOWNLOAD_PARAM_NAMES.issuperset(query) or any(len(query.getlist(name)) != 1 for name in query):
-        return None
-    redirect, mosis_version = False, None
-    if "redirect" in query:
-        value = query["redirect"]
-        if value in _BOOL_TRUE:
-            redirect = True
-        elif value not in _BOOL_FALSE:
-            return None
-    if "mosis_version" in query:
-        value = query["mosis_version"]
-        if not _PLAIN_MOSIS_VERSION.fullmatch(value):
-            return None
-        mosis_version = mosis_version_number(value)
-    return redirect, mosis_version
-
-
 def download_response(request, package_id: str, version_code: int | None = None) -> HttpResponse | None:
-    """The fast answer (``fast_view``) for both download URLs, anonymous GETs only: the same bytes and
-    headers as the DRF views. None (DRF answers) for query strings it does not parse exactly like
-    ``DownloadQuerySerializer`` and for anything that is not a found, listed download (404 and friends)."""
-    params = _download_query(request)
-    if params is None:
+    """The fast answer (``fast_view``) for both download URLs, anonymous GETs only: the DRF views' answer
+    (``download_query``, ``download_resolve``, ``download_answer``) without DRF's dispatch. None (DRF
+    answers, with its error body) for a query ``download_query`` refuses and for anything that is not a
+    found, listed download (404 and friends)."""
+    try:
+        redirect, mosis_version = download_query(request)
+    except ValidationError:
         return None
-    redirect, mosis_version = params
     if version_code is None:
         selector, build = ("latest", mosis_version), _latest_build(package_id, mosis_version)
     else:
@@ -177,13 +168,7 @@ def download_response(request, package_id: str, version_code: int | None = None)
         )
     except (ApplicationError, Http404, APIException):
         return None  # nothing was counted: DRF answers the error with its SPEC §3 body
-    info = download_info_for(version=target)
-    if redirect:
-        response = HttpResponseRedirect(info["download_url"])
-    else:
-        response = HttpResponse(JSONRenderer().render(info), content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    return response  # fast_view adds DRF's Allow header
+    return download_answer(download_info_for(version=target), redirect=redirect)  # fast_view adds Allow
 
 
 # --- local file download (embedded mode) ---------------------------------------------------------------

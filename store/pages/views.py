@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from mosis.core.errors import ApplicationError
 from mosis_package import PERMISSIONS
+from store.catalog.constants import rating_average
 from store.catalog.links import store_icon_url_for
 from store.catalog.selectors import (
     listed_app_for_package,
@@ -33,8 +34,8 @@ MAX_QUERY_LENGTH = 200
 
 
 def _average(listing) -> float | None:
-    """The rating the API shows (``rating``: the plain average), to one decimal."""
-    return round(listing.rating_sum / listing.rating_count, 1) if listing.rating_count else None
+    """The rating the API shows (``rating``); the templates print it to one decimal."""
+    return rating_average(rating_sum=listing.rating_sum, rating_count=listing.rating_count)
 
 
 def _card_fields(listings) -> None:

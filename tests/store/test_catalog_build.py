@@ -193,9 +193,9 @@ def test_rollup_invalidates_only_touched_packages_and_keeps_the_catalog(api_clie
     idle_first = api_client.get(f"/v1/store/apps/{idle.package_id}")
     touched_first = api_client.get(f"/v1/store/apps/{touched.package_id}")
     api_client.get(f"/v1/store/apps/{touched.package_id}/download")
-    with mock.patch("store.tasks.store_cache_invalidate") as invalidate:
+    with mock.patch("store.tasks.store_cache_invalidate_figures") as invalidate:
         assert rollup_downloads.apply().get() == 1
-    assert invalidate.call_args_list == [mock.call(package_id=touched.package_id)]
+    assert invalidate.call_args_list == [mock.call(package_ids=[touched.package_id])]
     assert enqueued.call_count == 1  # catalog marked stale, not dropped
     assert cache.get(catalog._META)["etag"] == catalog_first["ETag"]
     assert api_client.get("/v1/store/catalog", HTTP_IF_NONE_MATCH=catalog_first["ETag"]).status_code == 304

@@ -201,7 +201,7 @@ def test_public_reads_answer_304_from_cache(api_client, django_assert_num_querie
     url = path.format(pkg=app.package_id)
     first = api_client.get(url)
     assert first.status_code == 200 and first["ETag"].startswith('"')
-    assert first["Cache-Control"] == "public, max-age=60"
+    assert first["Cache-Control"] == "public, max-age=60, stale-while-revalidate=30"
     with django_assert_num_queries(0):
         assert api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 

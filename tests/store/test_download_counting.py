@@ -7,10 +7,12 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.exceptions import ValidationError
 
 from mosis.core import redis as redis_adapter
 from store.downloads import services as downloads
 from store.downloads import views as download_views
+from store.downloads.serializers import DownloadQuerySerializer
 from store.downloads.services import download_record, downloads_rollup
 from store.models import AppListing, DownloadDaily
 
@@ -101,10 +103,10 @@ def test_rollup_task_invalidates_only_apps_whose_counts_moved(api_client, on_day
 
     touched, idle = make_published_app(), make_published_app()
     api_client.get(f"/v1/store/apps/{touched.package_id}/download")
-    with mock.patch("store.tasks.store_cache_invalidate") as invalidate:
+    with mock.patch("store.tasks.store_cache_invalidate_figures") as invalidate:
         assert rollup_downloads.apply().get() == 1
         assert rollup_downloads.apply().get() == 0  # nothing moved: nothing invalidated again
-    assert invalidate.call_args_list == [mock.call(package_id=touched.package_id)]
+    assert invalidate.call_args_list == [mock.call(package_ids=[touched.package_id])]
     assert _figures(idle) == (0, 0)
 
 
@@ -334,14 +336,32 @@ def test_download_404s_say_what_is_missing(api_client, path, message):
     assert response.json()["error"]["message"] == message
 
 
-def test_plain_download_queries_read_as_the_general_parse_reads_them(rf):
-    """The table of usual query strings answers exactly what parsing them would (a trailing ``&`` means
-    the same to the parse but misses the table)."""
-    assert {"", "redirect=1", "redirect=true", "redirect=0"} <= download_views._PLAIN_DOWNLOAD_QUERIES.keys()
-    for query, expected in download_views._PLAIN_DOWNLOAD_QUERIES.items():
-        assert download_views._download_query(rf.get(f"/d?{query}")) == expected
-        assert download_views._download_query(rf.get(f"/d?{query}&")) == expected
-    assert download_views._download_query(rf.get("/d?redirect=maybe")) is None
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("", (False, None)),
+        ("redirect=1", (True, None)),
+        ("redirect=false&", (False, None)),
+        ("mosis_version=2.1&redirect=true", (True, 2_001_000)),
+    ],
+)
+def test_the_download_query_is_read_by_its_serializer_alone(rf, query, expected):
+    """One reading of the query for the DRF views and the fast answer: DownloadQuerySerializer's."""
+    request = rf.get(f"/d?{query}")
+    assert download_views.download_query(request) == expected
+    data = DownloadQuerySerializer(data=request.GET)
+    assert (
+        data.is_valid()
+        and (data.validated_data.get("redirect", False), data.validated_data.get("mosis_version") or None)
+        == expected
+    )
+
+
+@pytest.mark.parametrize("query", ["redirect=maybe", "mosis_version=x", "mosis_version=1.2.3.4"])
+def test_a_query_the_serializer_refuses_is_left_to_drf(rf, api_client, query):
+    with pytest.raises(ValidationError):
+        download_views.download_query(rf.get(f"/d?{query}"))
+    assert download_views.download_response(rf.get(f"/d?{query}"), "any.app") is None
 
 
 @requires_redis

@@ -5,6 +5,7 @@ import hashlib
 import time
 
 import pytest
+from django.core.cache import cache
 
 from apps.constants import AppStatus
 from mosis.core import storage
@@ -247,13 +248,22 @@ def test_rollup_builds_daily_counts_and_seven_day_window():
     assert (listing.downloads_total, listing.downloads_recent) == (11, 4)
 
 
-def test_rollup_task_updates_browse_counts(api_client):
+def test_the_rollup_moves_the_listing_and_leaves_browse_pages_cached(api_client):
+    """A rollup renders the moved listings again and drops their listing variants, but never a list page:
+    browse figures (and the popular order) lag by up to a page's freshness (docs/architecture.md, Caches)."""
     from store.tasks import rollup_downloads
 
     app = make_published_app()
-    assert api_client.get("/v1/store/apps").json()["apps"][0]["download_count"] == 0
+    first = api_client.get("/v1/store/apps")
+    assert first.json()["apps"][0]["download_count"] == 0
+    variant = api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.0").json()
+    assert variant["download_count"] == 0
     api_client.get(f"/v1/store/apps/{app.package_id}/download")
     assert rollup_downloads.delay().get() == 1
+    assert api_client.get("/v1/store/apps")["ETag"] == first["ETag"]  # the stored page, untouched
+    assert api_client.get(f"/v1/store/apps/{app.package_id}").json()["download_count"] == 1
+    assert api_client.get(f"/v1/store/apps/{app.package_id}?mosis_version=1.0").json()["download_count"] == 1
+    cache.clear()  # the page's freshness has passed
     item = api_client.get("/v1/store/apps").json()["apps"][0]
     assert (item["download_count"], item["downloads_recent"]) == (1, 1)
 

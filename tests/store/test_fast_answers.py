@@ -9,18 +9,20 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from apps.constants import AppStatus
 from apps.models import Category
 from store.catalog import views as catalog_views
 from store.catalog.serializers import ListingSerializer
 from store.catalog.services.listing import (
-    LISTING_LIVE_FIELDS,
     listing_documents_fill,
     listing_refresh,
     listing_refresh_ratings,
 )
-from store.models import AppListing, Review
+from store.downloads.services import listing_downloads_recompute
+from store.models import AppListing, DownloadDaily, Review
 from tests.factories import UserFactory
 
 from .conftest import make_published_app, make_version
@@ -137,7 +139,10 @@ def test_the_listing_document_equals_the_serializer_output(api_client, django_as
         [0, 0, 0, 1, 1],
     )
     assert [entry["version_code"] for entry in body["changelog"]] == [3, 2, 1]
-    assert response["Allow"] == "GET, HEAD, OPTIONS" and response["Cache-Control"] == "public, max-age=60"
+    assert (
+        response["Allow"] == "GET, HEAD, OPTIONS"
+        and response["Cache-Control"] == "public, max-age=60, stale-while-revalidate=30"
+    )
 
 
 @pytest.mark.usefixtures("no_ratelimits")
@@ -153,20 +158,29 @@ def test_the_listing_is_the_same_through_drf_and_the_fast_answer(api_client):
 
 
 @pytest.mark.usefixtures("no_ratelimits")
-def test_live_figures_move_without_a_refresh(api_client):
-    """Downloads (the rollup's UPDATE) and ratings are read from the row, never from the stored JSON."""
+def test_figures_that_move_render_the_stored_document_again(api_client):
+    """The stored listing is ListingSerializer's output, figures included (no splice at read time): the
+    download rollup's recompute and a rating change render it again, the same bytes the serializer gives."""
     app = make_published_app()
+    other = make_published_app()
     url = f"/v1/store/apps/{app.package_id}"
     before = api_client.get(url).json()
-    AppListing.objects.filter(app=app).update(
-        downloads_total=7, downloads_recent=2, rating_count=1, rating_sum=3, ratings_3=1
-    )
+    other_document = AppListing.objects.get(app=other).listing_document
+    today = timezone.now().date()
+    DownloadDaily.objects.create(version=app.versions.get(), app=app, day=today, count=7)
+    assert listing_downloads_recompute(today=today, app_ids={app.pk}) == {app.pk}
+    Review.objects.create(app=app, user=UserFactory(), rating=3)
+    listing_refresh_ratings(app_id=app.pk)
     after = api_client.get(url).json()
-    assert (after["download_count"], after["downloads_total"], after["downloads_recent"]) == (7, 7, 2)
+    assert (after["download_count"], after["downloads_total"], after["downloads_recent"]) == (7, 7, 7)
     assert (after["rating"], after["rating_count"], after["ratings"]) == (3.0, 1, [0, 0, 1, 0, 0])
-    assert {k: v for k, v in after.items() if k not in LISTING_LIVE_FIELDS} == {
-        k: v for k, v in before.items() if k not in LISTING_LIVE_FIELDS
-    }
+    assert after == {**before, **{k: after[k] for k in FIGURES}}
+    assert api_client.get(url).content == JSONRenderer().render(_serializer_listing(app))
+    assert AppListing.objects.get(app=other).listing_document == other_document  # not rendered again
+    assert listing_downloads_recompute(today=today, app_ids={app.pk}) == set()  # nothing moved: no render
+
+
+FIGURES = ("download_count", "downloads_recent", "rating", "rating_count", "downloads_total", "ratings")
 
 
 @pytest.mark.usefixtures("no_ratelimits")
@@ -276,3 +290,21 @@ def test_render_listings_all_also_rebuilds_a_built_catalog(api_client, settings)
         call_command("render_listings", "--all", stdout=out)
     assert apply_async.call_count == 1
     assert out.getvalue().splitlines()[-1] == "catalog rebuild scheduled"
+
+
+@pytest.mark.parametrize("apps", [2, 8])
+def test_the_rollups_render_is_a_fixed_number_of_queries(apps, django_assert_num_queries):
+    """Finding the moved listings, updating them and rendering their documents: five queries at any count
+    (one SELECT, one UPDATE, then per batch of 500 the rows, their changelogs and one bulk UPDATE)."""
+    made = [make_published_app() for _ in range(apps)]
+    today = timezone.now().date()
+    DownloadDaily.objects.bulk_create(
+        DownloadDaily(version=app.versions.get(), app=app, day=today, count=3) for app in made
+    )
+    with django_assert_num_queries(5):
+        assert listing_downloads_recompute(today=today, app_ids={app.pk for app in made}) == {
+            app.pk for app in made
+        }
+    assert all(
+        b'"download_count":3' in AppListing.objects.get(app=app).listing_document.encode() for app in made
+    )

@@ -48,10 +48,11 @@ def latest_published_version(app_id) -> AppVersion | None:
     )
 
 
-def _set_search_vector(listing: AppListing, app: App) -> None:
-    """PostgreSQL full-text: name (A) > tags (B) > description (C). A no-op column on SQLite."""
+def _search_vector(app: App) -> dict:
+    """``{"search_vector": ...}`` for PostgreSQL full-text: name (A) > tags (B) > description (C); nothing
+    on SQLite (a no-op column there)."""
     if not settings.IS_POSTGRES:
-        return
+        return {}
     from django.contrib.postgres.search import SearchVector
 
     tags = " ".join(str(t) for t in (app.tags or []))
@@ -60,33 +61,14 @@ def _set_search_vector(listing: AppListing, app: App) -> None:
         + SearchVector(Value(tags), weight="B", config=SEARCH_CONFIG)
         + SearchVector(Value(f"{app.description} {app.long_description}"), weight="C", config=SEARCH_CONFIG)
     )
-    AppListing.objects.filter(pk=listing.pk).update(search_vector=vector)
+    return {"search_vector": vector}
 
 
 # --- the stored listing document ----------------------------------------------------------------------
-# Listing fields that move without listing_refresh (the download rollup's set-based UPDATE,
-# listing_refresh_ratings): left out of the stored document and spliced in from the same row at read time.
-LISTING_LIVE_FIELDS = (
-    "download_count",
-    "downloads_recent",
-    "rating",
-    "rating_count",
-    "downloads_total",
-    "ratings",
-)
-# The columns a read needs: the stored document, then the live figures in listing_document_body's order.
-LISTING_DOCUMENT_COLUMNS = (
-    "listing_document",
-    "downloads_total",
-    "downloads_recent",
-    "rating_count",
-    "rating_sum",
-    "ratings_1",
-    "ratings_2",
-    "ratings_3",
-    "ratings_4",
-    "ratings_5",
-)
+# ``listing_document`` holds the default listing (no ``mosis_version``) exactly as ``ListingSerializer``
+# renders it, figures included: the read sends these bytes. Whatever changes a figure renders it again —
+# ``listing_refresh`` (metadata, versions), ``listing_refresh_ratings`` (reviews) and the download rollup
+# (``listing_documents_fill(app_ids=...)`` for the listings whose figures moved, in the worker).
 _CHANGELOG_COLUMNS = ("app_id", "version_name", "version_code", "published_at", "release_notes", "yanked_at")
 
 
@@ -100,10 +82,10 @@ def listing_changelog(app_id) -> list[AppVersion]:
 
 
 def render_listing_document(listing: AppListing, changelog: list[AppVersion]) -> str | None:
-    """The default listing (``ListingSerializer``, latest version shown) as compact JSON without
-    ``LISTING_LIVE_FIELDS``; None for an app not reachable by package id (it is never served).
+    """The default listing (``ListingSerializer``, latest version shown) as compact JSON; None for an app
+    not reachable by package id (it is never served).
 
-    ``listing`` needs ``app`` and ``category`` loaded and ``latest_version`` set.
+    ``listing`` needs ``app`` and ``category`` loaded, ``latest_version`` set and its figures current.
     """
     from store.catalog.serializers import ListingSerializer
 
@@ -111,43 +93,19 @@ def render_listing_document(listing: AppListing, changelog: list[AppVersion]) ->
         return None
     listing.shown_version = listing.latest_version
     data = ListingSerializer(listing, context={"changelog": changelog}).data
-    for name in LISTING_LIVE_FIELDS:
-        del data[name]
     return JSONRenderer().render(data).decode()
-
-
-def listing_document_body(
-    document: str,
-    downloads_total: int,
-    downloads_recent: int,
-    rating_count: int,
-    rating_sum: int,
-    *ratings: int,
-) -> bytes:
-    """The listing's JSON bytes: the stored document with the row's live figures spliced in.
-
-    Arguments are a row of ``LISTING_DOCUMENT_COLUMNS``. The values are what ``ListingSerializer`` gives
-    (``rating`` = the average rounded to 2 decimals, null without ratings); only the key order differs.
-    """
-    rating = repr(round(rating_sum / rating_count, 2)) if rating_count else "null"
-    r1, r2, r3, r4, r5 = ratings
-    return (
-        f'{document[:-1]},"download_count":{downloads_total},"downloads_recent":{downloads_recent},'
-        f'"rating":{rating},"rating_count":{rating_count},"downloads_total":{downloads_total},'
-        f'"ratings":[{r1},{r2},{r3},{r4},{r5}]}}'
-    ).encode()
 
 
 _LISTING_LOOKUP = CompiledQuery(
     lambda package_id: AppListing.objects.filter(
         app__package_id=package_id, app__status__in=REACHABLE_STATUSES
-    ).values_list(*LISTING_DOCUMENT_COLUMNS)[:1],
+    ).values_list("listing_document")[:1],
     package_id="\x00probe:package_id",
 )
 
 
 def listing_document_for(package_id: str) -> bytes | None:
-    """The default listing of the app reachable by ``package_id``: one prepared SELECT, no serializer.
+    """The default listing of the app reachable by ``package_id``: one prepared SELECT of the stored bytes.
 
     None when there is nothing to serve from the row: unknown or hidden app (same rule as
     ``selectors.listed_app_for_package``), no listing row, or a document not rendered yet.
@@ -157,12 +115,13 @@ def listing_document_for(package_id: str) -> bytes | None:
     row = _LISTING_LOOKUP.fetch_one(package_id=package_id)
     if row is None or row[0] is None:
         return None
-    return listing_document_body(*row)
+    return row[0].encode()
 
 
-def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500) -> int:
-    """Render ``listing_document`` for reachable apps' rows in batches (a deploy or dataset backfill;
-    ``listing_refresh`` keeps it current afterwards). Returns the number of rows written.
+def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500, app_ids=None) -> int:
+    """Render ``listing_document`` for reachable apps' rows in batches: a deploy or dataset backfill
+    (``only_missing``), or the listings whose figures the download rollup moved (``app_ids``, every one of
+    them rendered again). Returns the number of rows written.
 
     Each batch is one SELECT of rows (joined), one of their changelogs and one bulk UPDATE. Rows missing
     their rendered HTML get it too.
@@ -173,7 +132,9 @@ def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500) 
         .defer("search_vector")
         .order_by("pk")
     )
-    if only_missing:
+    if app_ids is not None:
+        pending = pending.filter(app_id__in=list(app_ids))
+    elif only_missing:
         pending = pending.filter(listing_document__isnull=True)
     written, last_pk = 0, None
     while True:
@@ -195,6 +156,8 @@ def listing_documents_fill(*, only_missing: bool = True, batch_size: int = 500) 
             listing.listing_document = render_listing_document(listing, changelogs.get(listing.pk, []))
         AppListing.objects.bulk_update(batch, ["listing_document", "long_description_html"])
         written += len(batch)
+        if len(batch) < batch_size:  # the last one: no query to find out there is nothing more
+            return written
 
 
 @transaction.atomic
@@ -229,12 +192,13 @@ def listing_refresh(*, app_id) -> AppListing | None:
         "last_published_at": last_published_at,
         "long_description_html": render_long_description(app.long_description),
     }
-    fields["listing_document"] = render_listing_document(
-        AppListing(app=app, category=app.category, **{k: v for k, v in fields.items() if k != "category_id"}),
-        changelog,
-    )
     listing, _ = AppListing.objects.update_or_create(app=app, defaults=fields)
-    _set_search_vector(listing, app)
+    # Rendered from the saved row (locked by update_or_create), so the figures in it are the row's own.
+    listing.app, listing.category = app, app.category
+    listing.listing_document = render_listing_document(listing, changelog)
+    AppListing.objects.filter(pk=listing.pk).update(
+        listing_document=listing.listing_document, **_search_vector(app)
+    )
     return listing
 
 
@@ -251,6 +215,7 @@ def listing_refresh_ratings(*, app_id) -> AppListing | None:
         total=Sum("rating"),
         **{f"r{i}": Count("id", filter=Q(rating=i)) for i in range(1, 6)},
     )
+    before = _rating_figures(listing)
     listing.rating_count = agg["n"] or 0
     listing.rating_sum = agg["total"] or 0
     for i in range(1, 6):
@@ -270,7 +235,17 @@ def listing_refresh_ratings(*, app_id) -> AppListing | None:
             "updated_at",
         ]
     )
+    if _rating_figures(listing) != before:
+        listing_documents_fill(app_ids=[app_id])  # the document shows the figures: rendered again
     return listing
+
+
+def _rating_figures(listing: AppListing) -> tuple:
+    return (
+        listing.rating_count,
+        listing.rating_sum,
+        *(getattr(listing, f"ratings_{i}") for i in range(1, 6)),
+    )
 
 
 def listing_for_app(*, app: App) -> AppListing:
