@@ -1,10 +1,7 @@
-"""GET /v1/store/catalog (gzip, ETag, 304), cached store reads and their invalidation, /v1/cache/stats."""
+"""Cached store reads and their invalidation, the catalog following changes, /v1/cache/stats."""
 
-import gzip
-import json
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from apps.constants import AppStatus
@@ -95,7 +92,9 @@ def test_cached_reads_follow_a_status_change(api_client, changed, catalog_built)
     changed(app, "status")
     assert [a["package_id"] for a in api_client.get("/v1/store/apps").json()["apps"]] == [other.package_id]
     assert api_client.get(f"/v1/store/apps/{app.package_id}").status_code == 404
-    assert [a["package_id"] for a in read_catalog(api_client.get("/v1/store/catalog"))["apps"]] == [other.package_id]
+    assert [a["package_id"] for a in read_catalog(api_client.get("/v1/store/catalog"))["apps"]] == [
+        other.package_id
+    ]
     counts = {c["slug"]: c["app_count"] for c in api_client.get("/v1/store/categories").json()["categories"]}
     assert (counts[app.category.slug], counts[other.category.slug]) == (0, 1)
 

@@ -13,7 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--base", help="the scheme://host the document's URLs name (default: every known one, else SITE_URL)"
+            "--base",
+            help="the scheme://host the document's URLs name (default: every known one, else SITE_URL)",
         )
 
     def handle(self, *args, base=None, **options):
