@@ -1,6 +1,5 @@
 """Cached store reads and their invalidation, the catalog following changes, /v1/cache/stats."""
 
-
 import pytest
 from django.utils import timezone
 
