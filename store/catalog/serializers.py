@@ -449,6 +449,7 @@ class CatalogQuerySerializer(serializers.Serializer):
 
     since = serializers.CharField(
         required=False,
+        allow_blank=True,  # so that an empty value reaches validate_since (a 400), not "absent"
         max_length=100,
         help_text=(
             "A previous catalog's ETag or an ISO 8601 timestamp: answer only the apps changed and removed since "
@@ -459,6 +460,8 @@ class CatalogQuerySerializer(serializers.Serializer):
 
     def validate_since(self, value: str):
         """``("etag", '"<hex>"')`` or ``("time", aware datetime)``."""
+        if not value.strip():
+            raise serializers.ValidationError("Give a previous catalog's ETag or an ISO 8601 timestamp.")
         match = _ETAG.match(value.strip())
         if match:
             return ("etag", f'"{match.group(1)}"')

@@ -468,7 +468,8 @@ def catalog_delta_horizon() -> datetime | None:
 def catalog_delta(
     document: CatalogDocument, *, since_etag: str | None, since_time: datetime | None
 ) -> dict | None:
-    """The apps changed and removed since a previous document (its ETag) or a moment, or None when the full
+    """The apps changed (listing rows, for ``CatalogDeltaSerializer`` to render) and removed since a previous
+    document (its ETag) or a moment, for the request's base (``document``'s), or None when the full
     document is the answer: an ETag no longer recorded, a moment before the horizon, or more changed apps
     than ``CATALOG_DELTA_MAX_APPS``."""
     if since_etag is not None:
@@ -488,15 +489,13 @@ def catalog_delta(
     if changed.count() > settings.CATALOG_DELTA_MAX_APPS:
         return None
     removed = list(states.filter(removed=True).order_by("package_id").values_list("package_id", flat=True))
-    with request_base(document.base_url):
-        entries = catalog_entries(list(_catalog_rows().filter(package_id__in=changed)))
-        templates = catalog_url_templates()
+    listings = selectors.attach_shown_versions(list(_catalog_rows().filter(package_id__in=changed)))
     return {
         "generated_at": document.generated_at,
         "etag": document.etag,
         "since": since_time,
-        **templates,
-        "changed": entries,
+        **catalog_url_templates(),
+        "changed": listings,  # rendered by CatalogDeltaSerializer's CatalogEntrySerializer
         "removed": removed,
     }
 
