@@ -185,6 +185,7 @@ class CatalogDocument(models.Model):
     storage_etags = models.JSONField(default=list, blank=True)
     count = models.IntegerField(default=0)
     generated_at = models.DateTimeField(null=True, blank=True)
+    content = models.CharField(max_length=64, blank=True)  # SHA-256 of the document minus generated_at
     previous_keys = models.JSONField(default=list, blank=True)  # the replaced document's files (deleted next)
     build_requested_at = models.DateTimeField(null=True, blank=True)
 

@@ -96,6 +96,18 @@ def test_replaced_files_are_kept_one_build_then_deleted(catalog_built):
     assert storage.object_exists(second.key)
 
 
+def test_a_rebuild_that_changes_nothing_keeps_the_served_document(catalog_built):
+    """Only generated_at would differ: polling clients keep their ETag (and their 304s)."""
+    app = make_published_app()
+    first = catalog_built()
+    assert catalog_built().etag == first.etag
+    assert CatalogBuild.objects.filter(base_url=BASE).count() == 2  # the empty one, then this one
+    app.name = "Renamed"
+    app.save()
+    listing_refresh(app_id=app.pk)
+    assert catalog_built().etag != first.etag
+
+
 def test_build_queries_do_not_grow_with_apps(monkeypatch):
     """Rows with app, category and latest version in one query; installable versions one query per chunk."""
     monkeypatch.setattr(service, "CHUNK", 10)
@@ -385,10 +397,13 @@ def test_a_delta_costs_the_same_queries_for_one_or_many_changes(
 
 
 def test_old_builds_and_tombstones_are_pruned(four_changes, settings, catalog_built):
-    before, after, _ = four_changes
+    _, _, steady = four_changes
     past = timezone.now() - timedelta(days=settings.CATALOG_DELTA_RETENTION_DAYS + 1)
     CatalogBuild.objects.update(generated_at=past)
     CatalogEntryState.objects.filter(removed=True).update(changed_at=past)
+    steady.name = "Steady no more"
+    steady.save()
+    listing_refresh(app_id=steady.pk)
     current = catalog_built()
     assert list(CatalogBuild.objects.values_list("etag", flat=True)) == [current.etag]
     assert not CatalogEntryState.objects.filter(removed=True).exists()

@@ -142,6 +142,7 @@ class BuiltFiles:
     gzip_size: int
     count: int
     generated_at: datetime
+    content: str  # SHA-256 of everything but generated_at: equal means nothing a client reads changed
 
     @property
     def etag(self) -> str:
@@ -163,15 +164,20 @@ def catalog_render(*, track_changes: bool = False) -> BuiltFiles:
     try:
         entries_path = os.path.join(directory, "entries")
         count = 0
+        content = hashlib.sha256(JSONRenderer().render(catalog_url_templates()))
         with open(entries_path, "wb") as entries:
             for chunk in _rendered_chunks(_catalog_rows()):
-                entries.write((b"," if count else b"") + b",".join(body for _, body in chunk))
+                data = (b"," if count else b"") + b",".join(body for _, body in chunk)
+                entries.write(data)
+                content.update(data)
                 count += len(chunk)
                 if track_changes:
                     _record_changes(chunk, base=base, at=generated_at)
         if track_changes:
             _record_removals(at=generated_at)
-        return _assemble(directory, entries_path, _head(generated_at, count), count, generated_at)
+        built = _assemble(directory, entries_path, _head(generated_at, count), count, generated_at)
+        built.content = content.hexdigest()
+        return built
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -206,7 +212,7 @@ def _assemble(directory: str, entries_path: str, head: bytes, count: int, genera
     if size < GZIP_MIN_BYTES:
         os.unlink(zipped)
         zipped, gzip_size = None, 0
-    return BuiltFiles(directory, identity, zipped, sha.hexdigest(), size, gzip_size, count, generated_at)
+    return BuiltFiles(directory, identity, zipped, sha.hexdigest(), size, gzip_size, count, generated_at, "")
 
 
 def _record_changes(chunk: list[tuple[str, bytes]], *, base: bytes, at: datetime) -> None:
@@ -243,7 +249,15 @@ def _keys(sha256: str) -> tuple[str, str]:
 
 
 def catalog_store(built: BuiltFiles, *, base: str) -> CatalogDocument:
-    """Put the rendered files in package storage and make them the served document of ``base``."""
+    """Put the rendered files in package storage and make them the served document of ``base``. When their
+    content (everything but ``generated_at``) is the served document's, that one stays, with its ETag: a
+    rebuild that changed nothing costs a polling client nothing."""
+    served = CatalogDocument.objects.filter(
+        base_url=base, format=CATALOG_FORMAT, content=built.content
+    ).first()
+    if served is not None and served.etag:
+        built.cleanup()
+        return served
     key, gzip_key = _keys(built.sha256)
     storage_etags = []
     try:
@@ -269,6 +283,7 @@ def catalog_store(built: BuiltFiles, *, base: str) -> CatalogDocument:
         document.gzip_size = built.gzip_size
         document.storage_etags = [tag for tag in storage_etags if tag]
         document.count = built.count
+        document.content = built.content
         document.generated_at = built.generated_at
         document.previous_keys = replaced  # kept one more build: a redirect or a stream may still read them
         document.save()
