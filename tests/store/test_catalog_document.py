@@ -127,6 +127,36 @@ def test_build_queries_do_not_grow_with_apps(monkeypatch):
     assert queries() == 1 + 3  # 25 apps: three chunks
 
 
+def test_build_memory_holds_one_chunk_not_the_document(monkeypatch):
+    """The build's peak allocation is the same for 2 chunks as for 8: one chunk of rows and one block of
+    bytes (``COPY_CHUNK``, 1 MiB in production, small here) in memory, the rest on disk."""
+    import tracemalloc
+
+    monkeypatch.setattr(service, "CHUNK", 10)
+    monkeypatch.setattr(service, "COPY_CHUNK", 8192)
+
+    def peak() -> tuple[int, int]:
+        tracemalloc.start()
+        try:
+            built = service.catalog_render(track_changes=True)
+            size = built.size
+            built.cleanup()
+            return tracemalloc.get_traced_memory()[1], size
+        finally:
+            tracemalloc.stop()
+
+    for _ in range(20):
+        make_published_app(versions=2)
+    peak()  # first build: every entry is new (inserts), imports warmed
+    small, small_size = peak()
+    for _ in range(60):
+        make_published_app(versions=2)
+    peak()
+    large, large_size = peak()
+    assert large_size > 3.5 * small_size
+    assert large < small * 1.2, (small, large, small_size, large_size)
+
+
 def test_change_tracking_costs_two_queries_per_chunk_and_one_for_removals(monkeypatch):
     monkeypatch.setattr(service, "CHUNK", 10)
     for _ in range(12):
