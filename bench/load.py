@@ -315,23 +315,27 @@ def target_list(args) -> list[Target]:
 
 
 def build_targets(args, base: str) -> list[Target]:
-    """``target_list``; the catalog's first request builds the whole document (its time is reported) and
+    """``target_list``; the catalog's first answer (after the document is built: its time is reported)
     gives the ETag its 304 run sends."""
     targets = target_list(args)
     catalog = next((t for t in targets if t.name == "catalog 304"), None)
     if catalog is not None:
-        # The first request builds the whole document; its time is reported, and a 304 run needs its ETag.
+        # With a worker, a store without a document answers 503 (Retry-After) while the worker builds it.
         started = time.monotonic()
-        try:
-            status, headers, body = fetch(
-                f"{base}/v1/store/catalog", {"Accept-Encoding": "gzip"}, timeout=args.catalog_timeout
-            )
-        except TimeoutError:
-            status, headers, body = 0, {}, b""
-            log(f"catalog: no answer within {args.catalog_timeout} s")
+        status, headers, body = 503, {}, b""
+        while status == 503 and time.monotonic() - started < args.catalog_timeout:
+            if headers:
+                time.sleep(min(float(headers.get("Retry-After", 1)), 5.0))
+            try:
+                status, headers, body = fetch(
+                    f"{base}/v1/store/catalog", {"Accept-Encoding": "gzip"}, timeout=args.catalog_timeout
+                )
+            except TimeoutError:
+                status, headers, body = 0, {}, b""
+                log(f"catalog: no answer within {args.catalog_timeout} s")
         etag = headers.get("ETag") or headers.get("Etag")
         log(f"catalog: first answer {status} after {time.monotonic() - started:.1f} s, {len(body):,} bytes")
-        if status == 200 and etag:
+        if status in (200, 302) and etag:  # 302: S3 storage redirects to the file
             catalog.headers["If-None-Match"] = etag
     return targets
 

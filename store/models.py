@@ -163,3 +163,54 @@ class DeviceApp(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "package_id"], name="uniq_device_package")]
+
+
+class CatalogDocument(models.Model):
+    """The served catalog file of one base URL (``SITE_URL``, else each host the store is read from): where it
+    lives in package storage and what a 304 needs, so a conditional request never touches the file or Redis.
+
+    ``etag`` is empty until the worker built a first document; ``build_requested_at`` is set while a build is
+    enqueued (at most one at a time, see ``store.catalog.services.document``).
+    """
+
+    base_url = models.CharField(max_length=300, unique=True)
+    format = models.PositiveSmallIntegerField(default=0)
+    etag = models.CharField(max_length=64, blank=True)  # quoted strong ETag of the identity form
+    key = models.CharField(max_length=200, blank=True)
+    size = models.BigIntegerField(default=0)
+    gzip_key = models.CharField(max_length=200, blank=True)
+    gzip_size = models.BigIntegerField(default=0)
+    # S3's own ETags of the two objects: what a client redirected to them sees, so If-None-Match carrying one
+    # also answers 304.
+    storage_etags = models.JSONField(default=list, blank=True)
+    count = models.IntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    content = models.CharField(max_length=64, blank=True)  # SHA-256 of the document minus generated_at
+    previous_keys = models.JSONField(default=list, blank=True)  # the replaced document's files (deleted next)
+    build_requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.base_url} {self.etag}"
+
+
+class CatalogBuild(models.Model):
+    """A catalog document that was served: its ETag and when it was generated, so ``?since=<etag>`` knows from
+    when to answer changes. Kept ``CATALOG_DELTA_RETENTION_DAYS``."""
+
+    etag = models.CharField(max_length=64, db_index=True)
+    base_url = models.CharField(max_length=300)
+    generated_at = models.DateTimeField(db_index=True)
+
+
+class CatalogEntryState(models.Model):
+    """When one app's catalog entry last changed or left the catalog (``removed``), as the worker found
+    comparing each build's rendered entry with the previous one (``digest``, host-independent).
+    Removed entries (tombstones) are kept ``CATALOG_DELTA_RETENTION_DAYS``."""
+
+    package_id = models.CharField(max_length=150, primary_key=True)
+    digest = models.CharField(max_length=40, blank=True)
+    changed_at = models.DateTimeField()
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["changed_at"], name="catalog_entry_changed")]

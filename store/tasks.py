@@ -1,5 +1,5 @@
-"""Store background work: the download rollup (beat, every 5 minutes; see migration 0003) and the
-debounced catalog rebuild."""
+"""Store background work: the download rollup (beat, every 5 minutes; see migration 0003) and the catalog
+document's builds (debounced after changes, or one for a base that has none yet)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def rollup_downloads() -> int:
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
-def catalog_rebuild() -> str:
-    """Build the catalog document off the request path and make it the served one; returns its ETag."""
-    return catalog_rebuild_service()["etag"]
+def catalog_rebuild(base: str | None = None) -> list[str]:
+    """Build the catalog file of ``base`` (a host with no document yet), or of every base, in package storage
+    and make it the served one; returns the new ETags."""
+    return catalog_rebuild_service(base)

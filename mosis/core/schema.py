@@ -90,7 +90,7 @@ class MosisAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         public = not self.get_auth() or getattr(self.view, "schema_public", False)
-        statuses = [400, 404, 405, 415, 429, 500]
+        statuses = [400, 404, 405, 415, 429, 500, *getattr(self.view, "extra_error_statuses", ())]
         if not public:
             statuses += [401, 403]
         if self.method in ("POST", "PUT", "PATCH"):

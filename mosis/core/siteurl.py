@@ -8,6 +8,7 @@ command) the fallback is ``DEFAULT_SITE_URL``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -45,3 +46,14 @@ def set_request_base(request):
 
 def reset_request_base(token) -> None:
     _request_base.reset(token)
+
+
+@contextmanager
+def request_base(base: str):
+    """Build absolute URLs under ``base`` (``scheme://host``) inside this block, as a request from that host
+    would (without ``SITE_URL``): a worker building a document for one of the hosts the store is read from."""
+    token = _request_base.set(base)
+    try:
+        yield
+    finally:
+        _request_base.reset(token)

@@ -336,6 +336,54 @@ def open_stream(key: str):
     return package_storage().open(key, "rb")
 
 
+def store_file(key: str, path: str, *, content_type: str, content_encoding: str | None = None) -> str | None:
+    """Move the finished local file ``path`` to ``key`` (a generated document; ``path`` is gone afterwards).
+
+    S3: a managed (multipart for large files) upload read from disk in chunks, with the object's
+    ``Content-Type``/``Content-Encoding`` set so a presigned GET answers them; returns S3's ETag of the object
+    (what a client that followed a redirect to it sees). Local: a rename into place (a copy across file
+    systems); returns None.
+    """
+    if is_s3():
+        client, bucket, _ = _s3_client()
+        extra = {"ContentType": content_type}
+        if content_encoding:
+            extra["ContentEncoding"] = content_encoding
+        try:
+            client.upload_file(path, bucket, _s3_key(key), ExtraArgs=extra)
+            return client.head_object(Bucket=bucket, Key=_s3_key(key))["ETag"]
+        finally:
+            os.unlink(path)
+    target = local_path(key)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.move(path, target)
+    return None
+
+
+def presigned_read(key: str, *, expires: int) -> str:
+    """S3 only: a presigned GET URL of ``key`` answering the object's own content type and encoding."""
+    client, bucket, _ = _s3_client()
+    return client.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": _s3_key(key)}, ExpiresIn=expires
+    )
+
+
+def iter_object(key: str, chunk_size: int = CHUNK):
+    """The object's bytes in chunks of ``chunk_size`` (S3: the GET's body read as it arrives; local: the
+    file); never the whole object in memory. Raises ``FileNotFoundError`` locally when it is gone."""
+    if is_s3():
+        client, bucket, _ = _s3_client()
+        body = client.get_object(Bucket=bucket, Key=_s3_key(key))["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+        return
+    with open(local_path(key), "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            yield chunk
+
+
 def check_health() -> dict:
     """For /v1/health: can we reach the bucket or write to the directory?"""
     try:

@@ -166,10 +166,22 @@ STORE_REBUILD_WAIT = env.float("STORE_REBUILD_WAIT", default=2.0)
 # documents' so an app downloaded every few minutes keeps the one-round-trip path (STORE_CACHE_TTL=0 turns
 # it off with the rest).
 DOWNLOAD_TARGET_TTL = env.int("DOWNLOAD_TARGET_TTL", default=3600)
-# The catalog document is rebuilt by a Celery task at most once per debounce period after a change; each
-# web process re-reads its small ETag key at most once per memo period (docs/api/store.md, Catalog).
+# The catalog document is a file in package storage, rebuilt by a Celery task at most once per debounce
+# period after a change; each web process re-reads its small meta row at most once per memo period
+# (docs/api/store.md, Catalog; docs/operations.md, The catalog).
 CATALOG_REBUILD_DEBOUNCE = env.int("CATALOG_REBUILD_DEBOUNCE", default=30)
 CATALOG_META_MEMO_SECONDS = env.float("CATALOG_META_MEMO_SECONDS", default=1.0)
+# S3 only: "redirect" (302 to a presigned GET URL living CATALOG_URL_EXPIRES seconds) or "stream" (the
+# object's bytes through this server, chunk by chunk). Local storage always streams the file.
+CATALOG_DELIVERY = env.str("CATALOG_DELIVERY", default="redirect")
+if CATALOG_DELIVERY not in ("redirect", "stream"):
+    raise ValueError("CATALOG_DELIVERY must be 'redirect' or 'stream'")
+CATALOG_URL_EXPIRES = env.int("CATALOG_URL_EXPIRES", default=300)
+# ?since= answers changes for this long (older: the full document), and at most this many changed apps.
+CATALOG_DELTA_RETENTION_DAYS = env.int("CATALOG_DELTA_RETENTION_DAYS", default=30)
+CATALOG_DELTA_MAX_APPS = env.int("CATALOG_DELTA_MAX_APPS", default=2000)
+# Retry-After of the 503 a request gets while the first document is being built.
+CATALOG_RETRY_AFTER = env.int("CATALOG_RETRY_AFTER", default=10)
 
 # --- Auth ------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

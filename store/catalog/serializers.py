@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from datetime import UTC
 
 import markdown
 import nh3
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -431,6 +435,58 @@ class CatalogSerializer(serializers.Serializer):
         help_text="Absolute URL of a version's packaged icon, with {package_id} and {version_code} to fill in."
     )
     apps = CatalogEntrySerializer(many=True)
+
+
+_ETAG = re.compile(r'^(?:W/)?"?([0-9a-f]{40})(?:-gzip)?"?$')
+
+
+class CatalogQuerySerializer(serializers.Serializer):
+    """``?since=``: a previous document's ``ETag`` (as received, quoted or not, either encoding's) or an ISO 8601
+    timestamp (UTC when it names no offset)."""
+
+    since = serializers.CharField(
+        required=False,
+        allow_blank=True,  # so that an empty value reaches validate_since (a 400), not "absent"
+        max_length=100,
+        help_text=(
+            "A previous catalog's ETag or an ISO 8601 timestamp: answer only the apps changed and removed since "
+            "then. An ETag no longer known, a moment older than the retention, or too many changes: the full "
+            "document."
+        ),
+    )
+
+    def validate_since(self, value: str):
+        """``("etag", '"<hex>"')`` or ``("time", aware datetime)``."""
+        if not value.strip():
+            raise serializers.ValidationError("Give a previous catalog's ETag or an ISO 8601 timestamp.")
+        match = _ETAG.match(value.strip())
+        if match:
+            return ("etag", f'"{match.group(1)}"')
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise serializers.ValidationError("Give a previous catalog's ETag or an ISO 8601 timestamp.")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        return ("time", moment)
+
+
+class CatalogDeltaSerializer(serializers.Serializer):
+    """What changed since a previous catalog (``?since=``): apply ``changed`` (whole entries) and ``removed``
+    (package ids) to it, then keep ``etag`` for the next poll."""
+
+    generated_at = serializers.DateTimeField(help_text="When the current document was generated.")
+    etag = serializers.CharField(help_text="The current document's ETag: the next poll's `since`.")
+    since = serializers.DateTimeField(help_text="The moment the changes are counted from.")
+    download_url_template = serializers.CharField()
+    detail_url_template = serializers.CharField()
+    icon_url_template = serializers.CharField()
+    changed = CatalogEntrySerializer(many=True, help_text="Apps added or changed since then, whole.")
+    removed = serializers.ListField(
+        child=serializers.CharField(), help_text="Package ids of the apps that left the catalog since then."
+    )
 
 
 class CacheStatsSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ urlpatterns = [
         fast_view(views.StoreCategoryListView, views.store_categories_answer),
         name="store-categories",
     ),
-    path("store/catalog", fast_view(views.CatalogView, views.catalog_response), name="store-catalog"),
+    path("store/catalog", fast_view(views.CatalogView, views.catalog_answer), name="store-catalog"),
     path(
         "store/apps/<str:package_id>",
         fast_view(views.StoreAppDetailView, views.listing_answer),

@@ -10,17 +10,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication, MetricsTokenAuthentication
 from accounts.permissions import IsStaffOrMetricsToken
-from mosis.core import redis as redis_adapter
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
+from mosis.core.siteurl import site_url
 from store.http import (
     CATALOG_MAX_AGE,
     GZIP_MIN_BYTES,
@@ -33,6 +34,7 @@ from store.http import (
     cached_json_response,
     etag_matches,
     raw_query,
+    render_document,
     validated_query,
 )
 
@@ -41,6 +43,8 @@ from .links import ICON_MAX_AGE
 from .serializers import (
     BrowseQuerySerializer,
     CacheStatsSerializer,
+    CatalogDeltaSerializer,
+    CatalogQuerySerializer,
     CatalogSerializer,
     CategorySerializer,
     ListingSerializer,
@@ -59,12 +63,12 @@ from .services.cache import (
     store_cache_stats,
 )
 from .services.document import (
-    catalog_etags,
-    catalog_fetch,
-    catalog_for_this_host,
+    catalog_body,
+    catalog_delta,
+    catalog_etag,
     catalog_meta,
-    catalog_names_another_host,
-    catalog_without_cache,
+    catalog_not_modified,
+    catalog_request_build,
 )
 from .services.icons import read_icon, store_icon_version
 from .services.listing import listing_changelog, listing_document_for, listing_for_app, listing_refresh
@@ -304,32 +308,100 @@ class StoreVersionIconView(PublicView):
         return response
 
 
+CATALOG_RESPONSE = PolymorphicProxySerializer(
+    component_name="CatalogOrDelta",
+    serializers=[CatalogSerializer, CatalogDeltaSerializer],
+    resource_type_field_name=None,
+)
+
+
 class CatalogView(PublicView):
+    extra_error_statuses = (503,)  # the first document is being built (Retry-After)
+
     @extend_schema(
         operation_id="store_catalog",
-        responses={200: CatalogSerializer, 304: NOT_MODIFIED},
+        parameters=[CatalogQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                CATALOG_RESPONSE,
+                description="The whole document (`apps`), or with `since` the changes (`changed`, `removed`).",
+            ),
+            302: OpenApiResponse(
+                description="S3 storage: redirect to the document's short-lived presigned URL"
+            ),
+            304: NOT_MODIFIED,
+        },
         summary="The catalog document: every listed app (and disabled ones, flagged) for extension managers",
     )
     def get(self, request):
-        return catalog_response(request)
+        since = validated_query(CatalogQuerySerializer, request).get("since")
+        response = catalog_response(request, since=since)
+        if response is None:
+            raise ApplicationError(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The catalog is being built; retry shortly.",
+                headers={"Retry-After": str(settings.CATALOG_RETRY_AFTER)},
+            )
+        return response
 
 
-def catalog_response(request) -> HttpResponse:
-    """The catalog answer for DRF and for the fast path alike (it takes no parameters).
+def catalog_answer(request) -> HttpResponse | None:
+    """Fast answer for ``GET /v1/store/catalog`` without parameters; DRF validates ``since`` and answers 503."""
+    if request.GET:
+        return None
+    return catalog_response(request)
 
-    A 304 reads only the small meta key (memoised per process); the body is fetched for a 200 alone.
+
+def catalog_response(request, since: tuple | None = None) -> HttpResponse | None:
+    """The catalog answer, or None when there is no document yet (its build is enqueued).
+
+    A 304 is decided from the document's row alone; a 200 redirects to or streams the stored file (gzip
+    when accepted), or, with ``since``, renders the changes since then.
     """
-    try:
-        meta = catalog_meta()
-        if catalog_names_another_host(meta):  # no SITE_URL and another address: this host's URLs, uncached
-            return cached_json_response(request, catalog_for_this_host(), max_age=CATALOG_MAX_AGE)
-        etags = catalog_etags(meta)
-        if etags.matches(request.META.get("HTTP_IF_NONE_MATCH")):
-            return cached_json_response(request, etags, max_age=CATALOG_MAX_AGE)
-        document = catalog_fetch(meta)
-    except redis_adapter.UNAVAILABLE:
-        document = catalog_without_cache()
-    return cached_json_response(request, document, max_age=CATALOG_MAX_AGE)
+    base = site_url()
+    document = catalog_meta(base) or catalog_request_build(base)
+    if document is None:
+        return None
+    accepts_gzip = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    if catalog_not_modified(document, request.META.get("HTTP_IF_NONE_MATCH")):
+        response = HttpResponse(status=304)
+        return _catalog_headers(
+            response, catalog_etag(document, gzipped=accepts_gzip and bool(document.gzip_key))
+        )
+    if since is not None:
+        kind, value = since
+        delta = catalog_delta(
+            document,
+            since_etag=value if kind == "etag" else None,
+            since_time=value if kind == "time" else None,
+        )
+        if delta is not None:
+            rendered = render_document(CatalogDeltaSerializer(delta).data)
+            return cached_json_response(request, rendered, max_age=CATALOG_MAX_AGE)
+    body = catalog_body(document, accepts_gzip=accepts_gzip)
+    if body is None:
+        return None
+    if body.redirect_url is not None:
+        response = HttpResponseRedirect(body.redirect_url)
+        _catalog_headers(response, catalog_etag(document, gzipped=body.gzipped))
+        response["Cache-Control"] = "no-cache"  # the presigned URL expires; ask again, a 304 costs nothing
+        return response
+    if body.path is not None:
+        response = FileResponse(open(body.path, "rb"), content_type="application/json")  # noqa: SIM115
+        del response["Content-Disposition"]
+    else:
+        response = StreamingHttpResponse(body.chunks, content_type="application/json")
+        response["Content-Length"] = str(body.size)
+    if body.gzipped:
+        response["Content-Encoding"] = "gzip"
+    return _catalog_headers(response, catalog_etag(document, gzipped=body.gzipped))
+
+
+def _catalog_headers(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={CATALOG_MAX_AGE}"
+    response["Vary"] = "Accept-Encoding"
+    return response
 
 
 class CacheStatsView(APIView):

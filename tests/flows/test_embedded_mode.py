@@ -134,6 +134,26 @@ def test_a_status_change_made_with_manage_py_reaches_the_running_server(embedded
     assert "com.mosis.chat" in _browse(embedded)
 
 
+def test_the_catalog_is_there_at_once_and_follows_a_manage_py_change(embedded):
+    """No worker in the embedded mode: the first request's enqueued build runs in the server (eager Celery),
+    and a change made by another process rebuilds the file there, for the address the server is read at."""
+    first = embedded.get("/v1/store/catalog")
+    assert first.status_code == 200, first.text
+    document = first.json()
+    assert "com.mosis.chat" in {a["package_id"] for a in document["apps"]}
+    assert document["detail_url_template"] == f"{embedded.url}/v1/store/apps/{{package_id}}"
+    embedded.manage("set_app_status", "com.mosis.chat", "suspended", "--reason", "embedded-mode test")
+    try:
+        after = embedded.get("/v1/store/catalog", headers={"If-None-Match": first.headers["ETag"]})
+        assert after.status_code == 200
+        assert "com.mosis.chat" not in {a["package_id"] for a in after.json()["apps"]}
+        assert after.json()["detail_url_template"] == document["detail_url_template"]
+        delta = embedded.get("/v1/store/catalog", params={"since": first.headers["ETag"]}).json()
+        assert delta["removed"] == ["com.mosis.chat"]
+    finally:
+        embedded.manage("set_app_status", "com.mosis.chat", "published", "--reason", "embedded-mode test")
+
+
 def test_download_counts_roll_up_without_a_beat_process(embedded):
     listing = "/v1/store/apps/com.mosis.sudoku"
     before = embedded.get(listing).json()["downloads_total"]

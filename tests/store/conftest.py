@@ -124,3 +124,31 @@ def _command_names(packet: bytes) -> list[str]:
                 names.append(packet[length_end + 2 : length_end + 2 + length].decode().upper())
             position = length_end + 2 + length + 2
     return names
+
+
+def read_catalog(response) -> dict:
+    """The JSON of a catalog answer: streamed (a file) or rendered (a delta, an error), gzip undone."""
+    import gzip
+    import json
+
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return json.loads(body)
+
+
+@pytest.fixture
+def catalog_built(db, settings):
+    """Build the served catalog of the test client's host through the worker's service (never a request);
+    call it again after changes: ``catalog_built()`` returns the new document's row."""
+    from store.catalog.services.document import catalog_rebuild
+    from store.models import CatalogDocument
+
+    settings.CATALOG_META_MEMO_SECONDS = 0
+
+    def build(base: str = "http://testserver"):
+        catalog_rebuild(base)
+        return CatalogDocument.objects.get(base_url=base)
+
+    build()
+    return build

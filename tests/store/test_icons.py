@@ -14,7 +14,7 @@ from store.catalog.services.listing import listing_refresh
 from tests.factories import community_device
 from versions.constants import VersionStatus
 
-from .conftest import make_published_app, make_version
+from .conftest import make_published_app, make_version, read_catalog
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 
@@ -81,7 +81,7 @@ def test_a_developer_icon_url_wins_and_no_icon_at_all_stays_empty(api_client):
     body = {a["package_id"]: a for a in api_client.get("/v1/store/apps").json()["apps"]}
     assert body[own.package_id]["icon_url"] == "https://cdn.test/own.png"
     assert body[bare.package_id]["icon_url"] == ""
-    catalog = {a["package_id"]: a for a in api_client.get("/v1/store/catalog").json()["apps"]}
+    catalog = {a["package_id"]: a for a in read_catalog(api_client.get("/v1/store/catalog"))["apps"]}
     assert catalog[own.package_id]["icon_url"] == "https://cdn.test/own.png"
     assert catalog[bare.package_id]["icon_url"] == ""
 
@@ -89,7 +89,7 @@ def test_a_developer_icon_url_wins_and_no_icon_at_all_stays_empty(api_client):
 def test_catalog_and_device_plans_carry_the_packaged_icon(api_client):
     app = _app_with_icons()
     url = packaged_icon_url(package_id=app.package_id, version_code=2)
-    catalog = api_client.get("/v1/store/catalog").json()["apps"]
+    catalog = read_catalog(api_client.get("/v1/store/catalog"))["apps"]
     assert [a["icon_url"] for a in catalog] == [url]
 
     _, token = community_device(mosis_version="2.1")

@@ -9,7 +9,7 @@ from store.catalog.services.listing import listing_refresh
 from store.models import AppListing
 from tests.factories import community_published_app, community_version
 
-from .conftest import make_published_app
+from .conftest import make_published_app, read_catalog
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 
@@ -170,7 +170,7 @@ def test_browse_listing_catalog_and_versions_agree_on_the_latest_versions_facts(
     item = api_client.get("/v1/store/apps").json()["apps"][0]
     listing = api_client.get(f"/v1/store/apps/{app.package_id}").json()
     compatible = api_client.get(f"/v1/store/apps/{app.package_id}", {"mosis_version": "1.5"}).json()
-    catalog = api_client.get("/v1/store/catalog").json()["apps"][0]
+    catalog = read_catalog(api_client.get("/v1/store/catalog"))["apps"][0]
     version = api_client.get(f"/v1/store/apps/{app.package_id}/versions").json()["versions"][0]
     for shown in (item, listing, compatible, catalog):
         assert {k: shown[k] for k in expected} == expected
@@ -189,7 +189,7 @@ def test_an_app_without_a_shown_version_has_null_facts(api_client):
 def test_the_catalog_carries_url_templates_from_the_request_host(api_client, settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "store.test"]
     app = make_published_app()
-    catalog = api_client.get("/v1/store/catalog", HTTP_HOST="store.test").json()
+    catalog = read_catalog(api_client.get("/v1/store/catalog", HTTP_HOST="store.test"))
     assert catalog["download_url_template"] == (
         "http://store.test/v1/store/apps/{package_id}/versions/{version_code}/download"
     )
@@ -212,24 +212,37 @@ def test_the_catalog_carries_url_templates_from_the_request_host(api_client, set
 
 
 def test_the_catalog_names_the_host_it_is_read_from_when_no_site_url_is_set(api_client, settings):
-    """The embedded store served on another port with the same data: the stored catalog was built for the
-    first address; the second gets its own URLs (built for it), and the first keeps its stored document."""
+    """The embedded store served on another port with the same data: the document was built for the first
+    address; a request from the second gets one built for it (by the worker, for that base: 503 until
+    then), and the first keeps its stored document."""
+    from unittest import mock
+
+    from store.catalog.services.document import catalog_rebuild
+    from store.tasks import catalog_rebuild as task
+
     settings.SITE_URL = ""
+    settings.CATALOG_META_MEMO_SECONDS = 0
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1:8000", "127.0.0.1:8124"]
     app = make_published_app()
+    catalog_rebuild("http://127.0.0.1:8000")
     first = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8000")
-    second = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8124").json()
+    with mock.patch.object(task, "apply_async") as enqueued:
+        waiting = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8124")
+    assert waiting.status_code == 503 and waiting["Retry-After"]
+    assert enqueued.call_args.kwargs["kwargs"] == {"base": "http://127.0.0.1:8124"}
+    task.apply(kwargs=enqueued.call_args.kwargs["kwargs"])  # the worker runs it
+    second = read_catalog(api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8124"))
     assert second["detail_url_template"] == "http://127.0.0.1:8124/v1/store/apps/{package_id}"
     assert second["apps"][0]["package_id"] == app.package_id
     again = api_client.get("/v1/store/catalog", HTTP_HOST="127.0.0.1:8000")
-    assert again.json()["detail_url_template"] == "http://127.0.0.1:8000/v1/store/apps/{package_id}"
+    assert read_catalog(again)["detail_url_template"] == "http://127.0.0.1:8000/v1/store/apps/{package_id}"
     assert again["ETag"] == first["ETag"]  # still the stored document
 
 
 def test_site_url_wins_for_the_catalog_templates(api_client, settings):
     settings.SITE_URL = "https://cdn.example.org/"
     make_published_app()
-    catalog = api_client.get("/v1/store/catalog").json()
+    catalog = read_catalog(api_client.get("/v1/store/catalog"))
     assert catalog["detail_url_template"] == "https://cdn.example.org/v1/store/apps/{package_id}"
 
 

@@ -6,8 +6,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from store.catalog.services.document import catalog_rebuild
 from store.catalog.services.listing import listing_refresh
 from tests.factories import community_device, community_published_app, community_version
+from tests.store.conftest import read_catalog
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimits")]
 
@@ -115,4 +117,10 @@ def test_browse_listing_and_catalog_items_match_the_schema(api_client, validate)
     community_published_app(NOTES, versions=(("1.0.0", {SYNC: "^1"}),))
     validate("/v1/store/apps", "get", api_client.get("/v1/store/apps").json())
     validate("/v1/store/apps/{package_id}", "get", api_client.get(f"/v1/store/apps/{NOTES}").json())
-    validate("/v1/store/catalog", "get", api_client.get("/v1/store/catalog").json())
+    first = api_client.get("/v1/store/catalog")
+    validate("/v1/store/catalog", "get", read_catalog(first))
+    community_published_app(SYNC, versions=(("1.0.0", {}),))
+    catalog_rebuild()
+    delta = api_client.get("/v1/store/catalog", {"since": first["ETag"]}).json()
+    assert [a["package_id"] for a in delta["changed"]] == [SYNC]
+    validate("/v1/store/catalog", "get", delta)  # the other branch of the response's oneOf

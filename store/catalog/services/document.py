@@ -1,72 +1,78 @@
-"""The catalog document (seed 001's daily list): built off the request path, served by ETag.
+"""The catalog document (seed 001's daily list): a file the worker builds in package storage, served by ETag.
 
-``catalog_document()`` is the reference shape (``CatalogSerializer`` over model instances) used by
-``export_catalog``; the API serves bytes built by ``catalog_build()``, which writes the same JSON from lean
-``.values()`` rows in chunks (no model instances, no serializer per app) straight into the body, its gzip
-form and its SHA-256, so memory holds the output and one chunk of rows.
+Build (``catalog_rebuild``, run by the Celery task ``store.tasks.catalog_rebuild``): every catalog app is
+rendered by ``CatalogEntrySerializer`` in chunks of ``CHUNK`` listings (one query for the rows with their
+app, category and latest version, one per chunk for the installable versions), written to a temporary file,
+then streamed once more behind the document's head (rendered by ``CatalogSerializer``) into the identity
+file, its gzip form and their SHA-256, so memory holds one chunk, never the document. The two files are
+stored content-addressed (``catalog/f<CATALOG_FORMAT>/<sha>.json`` and ``.json.gz``) through
+``mosis.core.storage`` (local files or S3), and their meta (ETag, keys, sizes, ``generated_at``, S3's own
+ETags) goes to the ``CatalogDocument`` row of the base URL the document names. The database, not Redis,
+says what is served: a Redis outage changes nothing here.
 
-Storage, apart from the generation-keyed store cache (``store.catalog.services.cache``):
+One document per base URL: ``SITE_URL``, else each host the store is read from (the absolute URLs in the
+document name the host a device reached), each built by the worker for that base.
 
-- ``catalog:f<CATALOG_FORMAT>:meta`` — a small dict (ETag, whether a gzip form exists, the document's
-  key): a 304 costs one round trip for this key and never touches the body;
-- ``catalog:f<CATALOG_FORMAT>:doc:<etag>`` — ``(body, gzipped, etag)``, fetched only for a 200. The
-  previous document stays reachable for ``PREVIOUS_DOC_GRACE`` seconds after a rebuild replaces it.
+Serving (``store.catalog.views``): ``If-None-Match`` is decided from the row alone (memoised per process for
+``CATALOG_META_MEMO_SECONDS``); a 200 streams the local file or, on S3, redirects to a short-lived presigned
+URL (``CATALOG_DELIVERY=redirect``, the default) or streams the object (``stream``). No document yet: the
+request enqueues one build (at most one pending per base, claimed in the row) and answers 503 with
+``Retry-After``; with eager Celery (embedded mode, tests) the enqueued build runs in the calling process, so
+the document is there at once.
 
-Changes only mark the document stale (``catalog_mark_stale``): at most one rebuild is pending at a time
-(a cache lock taken with ``add()``), enqueued ``CATALOG_REBUILD_DEBOUNCE`` seconds ahead, so a burst of
-changes (or a download rollup) costs one rebuild; the previous document is served meanwhile. Only a request
-that finds no document at all builds one synchronously (empty cache, tests, embedded mode).
+Changes only mark the documents stale (``catalog_mark_stale``): one rebuild of every base is enqueued
+``CATALOG_REBUILD_DEBOUNCE`` seconds ahead unless one is pending, and the current files are served meanwhile.
+
+Deltas (``?since=``): each build compares every app's rendered entry (host-independent digest) with the
+previous build's in ``CatalogEntryState`` and records when it changed or left the catalog (tombstones);
+``CatalogBuild`` maps served ETags to when they were generated. Both are kept
+``CATALOG_DELTA_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
-import io
-import json
 import logging
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
-from apps.constants import AppStatus
-from mosis.core import redis as redis_adapter
-from mosis.core.siteurl import absolute_url, site_url
+from mosis.core import storage
+from mosis.core.siteurl import absolute_url, request_base, site_url
 from store.catalog import selectors
-from store.catalog.links import store_icon_url
-from store.catalog.serializers import CatalogSerializer
-from store.http import GZIP_MIN_BYTES, CachedDocument
-from store.models import AppListing
-from versions.constants import VersionStatus
-from versions.models import AppVersion
-
-from .cache import PREFIX
+from store.catalog.serializers import CatalogEntrySerializer, CatalogSerializer
+from store.http import GZIP_MIN_BYTES, etag_matches
+from store.models import AppListing, CatalogBuild, CatalogDocument, CatalogEntryState
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 2000  # listing rows per chunk (and per installable-versions query)
-PREVIOUS_DOC_GRACE = 120  # seconds a replaced document stays fetchable for requests that read the old meta
-SYNC_BUILD_WAIT = 60  # seconds a request waits for another request's first build before building itself
-# The document's format, in every catalog key: a release that changes the catalog's fields bumps it, so
-# its servers find no document of the old format and build one (once, under the first-build lock)
-# instead of serving the old one until the next change. 2: icon_url falls back to the packaged icon.
-# 3: URL templates, and source, repository, published_at, checksum and size on every app.
-CATALOG_FORMAT = 3
-_CATALOG = f"{PREFIX}:catalog:f{CATALOG_FORMAT}"
-_META = f"{_CATALOG}:meta"
-_REBUILD_LOCK = f"{_CATALOG}:rebuild-pending"
-_FIRST_BUILD_LOCK = f"{_CATALOG}:first-build"
-
-
-def _doc_key(etag: str) -> str:
-    return f"{_CATALOG}:doc:{etag.strip(chr(34))}"
-
+CHUNK = 500  # listings rendered per chunk (and per installable-versions query)
+COPY_CHUNK = 1024 * 1024  # bytes per read when assembling and serving the files
+# The document's format, in every key and row: a release that changes the catalog's fields bumps it, so the
+# served document of the old format is rebuilt (served meanwhile). 4: files in package storage.
+CATALOG_FORMAT = 4
+# Fields the catalog never shows, left in the database (the listing document alone is kilobytes per app).
+_DEFERRED = (
+    "listing_document",
+    "long_description_html",
+    "search_vector",
+    "app__long_description",
+    "app__screenshots",
+)
 
 _TEMPLATE_PACKAGE = "p.placeholder"
 _TEMPLATE_CODE = 987654321
@@ -74,8 +80,8 @@ _TEMPLATE_CODE = 987654321
 
 def catalog_url_templates() -> dict[str, str]:
     """Seed 001's URL templates: where to download a version, read an app's details and fetch a version's
-    packaged icon, as absolute URLs (``mosis.core.siteurl``: ``SITE_URL``, else the host of the request that
-    built the document) with ``{package_id}`` and ``{version_code}`` to fill in (RFC 6570 level 1)."""
+    packaged icon, as absolute URLs (``mosis.core.siteurl``: ``SITE_URL``, else the base the document is
+    built for) with ``{package_id}`` and ``{version_code}`` to fill in (RFC 6570 level 1)."""
 
     def template(name: str, *args) -> str:
         url = absolute_url(reverse(name, args=args))
@@ -88,373 +94,446 @@ def catalog_url_templates() -> dict[str, str]:
     }
 
 
-def catalog_document() -> dict:
-    """Every listed app (and disabled ones, flagged) with what an extension manager needs; JSON-ready."""
-    listings = selectors.attach_shown_versions(list(selectors.catalog_listings()))
-    return CatalogSerializer(
-        {
-            "generated_at": timezone.now(),
-            "count": len(listings),
-            **catalog_url_templates(),
-            "apps": listings,
-        }
-    ).data
-
-
-# --- the fast builder ----------------------------------------------------------------------------------
-_LISTING_FIELDS = (
-    "app_id",
-    "package_id",
-    "name",
-    "app__description",
-    "category_id",
-    "category__slug",
-    "app__tags",
-    "app__icon_url",
-    "author_name",
-    "latest_version_id",
-    "latest_version__version_name",
-    "latest_version__version_code",
-    "latest_version__requires_restart",
-    "latest_version__languages",
-    "latest_version__permissions",
-    "latest_version__dependencies",
-    "latest_version__dependency_rules",
-    "latest_version__min_mosis_version",
-    "latest_version__max_mosis_version",
-    "latest_version__icon_key",
-    "latest_version__published_at",
-    "latest_version__sha256",
-    "latest_version__package_size",
-    "type",
-    "source",
-    "app__repository",
-    "downloads_total",
-    "downloads_recent",
-    "rating_sum",
-    "rating_count",
-    "app__created_at",
-    "app__updated_at",
-    "app__homepage_url",
-    "app__support_url",
-    "ratings_1",
-    "ratings_2",
-    "ratings_3",
-    "ratings_4",
-    "ratings_5",
-    "last_published_at",
-    "app__requires_restart",
-    "app__max_mosis_version_override",
-    "listed",
-    "app__status",
-)
-_VERSION_FIELDS = (
-    "app_id",
-    "version_name",
-    "version_code",
-    "published_at",
-    "min_mosis_version",
-    "max_mosis_version",
-    "dependencies",
-    "dependency_rules",
-)
-
-
+# --- rendering (one path: the serializers) -------------------------------------------------------------
 def _catalog_rows():
-    """The catalog's listing rows (same filter and order as ``selectors.catalog_listings``), as dicts."""
-    return (
-        AppListing.objects.filter(
-            Q(listed=True) | Q(app__status=AppStatus.DISABLED, latest_version__isnull=False)
-        )
-        .order_by("package_id")
-        .values(*_LISTING_FIELDS)
-    )
+    return selectors.catalog_listings().defer(*_DEFERRED)
 
 
-def _installable_by_app(app_ids: list) -> dict:
-    rows = (
-        AppVersion.objects.filter(app_id__in=app_ids, status=VersionStatus.PUBLISHED, yanked_at__isnull=True)
-        .order_by("app_id", "-version_code")
-        .values_list(*_VERSION_FIELDS)
-    )
-    found: dict = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(row)
-    return found
+def catalog_entries(listings: list[AppListing]) -> list[dict]:
+    """The catalog entries of ``listings`` (rows of ``selectors.catalog_listings``), as the API shows them."""
+    return CatalogEntrySerializer(selectors.attach_shown_versions(listings), many=True).data
 
 
-def _str_or_none(value):
-    return None if value is None else str(value)
+def _rendered_chunks(rows) -> Iterator[list[tuple[str, bytes]]]:
+    """``(package_id, entry JSON)`` of every row, ``CHUNK`` rows at a time (versions prefetched per chunk).
 
-
-def _str_dict(value):
-    if value is None:
-        return None
-    return {str(k): (None if v is None else str(v)) for k, v in value.items()}
-
-
-def _entry(row: dict, versions: list, dt) -> dict:
-    """One app exactly as ``CatalogEntrySerializer`` renders it (same keys, order and conversions)."""
-    has_version = row["latest_version_id"] is not None
-    tags = row["app__tags"]
-    return {
-        "package_id": _str_or_none(row["package_id"]),
-        "name": _str_or_none(row["name"]),
-        "description": _str_or_none(row["app__description"]),
-        "category": row["category__slug"] if row["category_id"] else None,
-        "tags": None if tags is None else [_str_or_none(t) for t in tags],
-        "icon_url": store_icon_url(
-            icon_url=row["app__icon_url"],
-            package_id=row["package_id"],
-            version_code=row["latest_version__version_code"] if has_version else None,
-            icon_key=row["latest_version__icon_key"] if has_version else None,
-        ),
-        "author_name": _str_or_none(row["author_name"]),
-        "latest_version": row["latest_version__version_name"] if has_version else None,
-        "version_code": row["latest_version__version_code"] if has_version else None,
-        "type": _str_or_none(row["type"]),
-        "download_count": row["downloads_total"],
-        "downloads_recent": row["downloads_recent"],
-        "rating": round(row["rating_sum"] / row["rating_count"], 2) if row["rating_count"] else None,
-        "rating_count": row["rating_count"],
-        "created_at": dt(row["app__created_at"]),
-        "updated_at": dt(row["app__updated_at"]),
-        "source": _str_or_none(row["source"]),
-        "repository": _str_or_none(row["app__repository"]),
-        "published_at": dt(row["latest_version__published_at"]) if has_version else None,
-        "checksum": f"sha256:{row['latest_version__sha256']}" if has_version else None,
-        "size": (row["latest_version__package_size"] or 0) if has_version else None,
-        "homepage_url": _str_or_none(row["app__homepage_url"]),
-        "support_url": _str_or_none(row["app__support_url"]),
-        "ratings": [row["ratings_1"], row["ratings_2"], row["ratings_3"], row["ratings_4"], row["ratings_5"]],
-        "downloads_total": row["downloads_total"],
-        "last_published_at": dt(row["last_published_at"]),
-        "requires_restart": bool(
-            row["app__requires_restart"] or (has_version and row["latest_version__requires_restart"])
-        ),
-        "languages": list(row["latest_version__languages"] or []) if has_version else [],
-        "permissions": list(row["latest_version__permissions"] or []) if has_version else [],
-        "dependencies": dict(row["latest_version__dependencies"] or {}) if has_version else {},
-        "dependency_rules": dict(row["latest_version__dependency_rules"] or {}) if has_version else {},
-        "min_mosis_version": (row["latest_version__min_mosis_version"] or None) if has_version else None,
-        "max_mosis_version": (
-            (row["app__max_mosis_version_override"] or row["latest_version__max_mosis_version"] or None)
-            if has_version
-            else None
-        ),
-        "listed": row["listed"],
-        "disabled": row["app__status"] == AppStatus.DISABLED,
-        "title": _str_or_none(row["name"]),
-        "versions": [
-            {
-                "version": _str_or_none(name),
-                "version_code": code,
-                "published_at": dt(published_at),
-                "min_mosis_version": min_v or None,
-                "max_mosis_version": max_v or None,
-                "dependencies": _str_dict(deps),
-                "dependency_rules": dict(rules or {}),
-            }
-            for _, name, code, published_at, min_v, max_v, deps, rules in versions
-        ],
-        "last_updated": dt(row["last_published_at"]),
-    }
-
-
-class _Sink:
-    """Writes JSON text into the identity body, its gzip stream and its SHA-256 at once."""
-
-    def __init__(self):
-        self.body = io.BytesIO()
-        self.zipped = io.BytesIO()
-        self.gzip = gzip.GzipFile(fileobj=self.zipped, mode="wb", compresslevel=6, mtime=0)
-        self.sha = hashlib.sha256()
-
-    def write(self, text: str) -> None:
-        # Same escaping as DRF's JSONRenderer (U+2028/2029 are not valid in JavaScript strings).
-        data = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
-        self.body.write(data)
-        self.gzip.write(data)
-        self.sha.update(data)
-
-    def document(self) -> CachedDocument:
-        self.gzip.close()
-        body = self.body.getvalue()
-        gzipped = self.zipped.getvalue() if len(body) >= GZIP_MIN_BYTES else None
-        return CachedDocument(body=body, gzipped=gzipped, etag=f'"{self.sha.hexdigest()[:40]}"')
-
-
-def _encoder() -> json.JSONEncoder:
-    from rest_framework.utils.encoders import JSONEncoder
-
-    return JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-def catalog_build() -> CachedDocument:
-    """Render the catalog document from ``.values()`` rows in chunks of ``CHUNK``; same JSON as the serializer.
-
-    Reads one snapshot (REPEATABLE READ on PostgreSQL) so ``count`` matches the apps written after it.
+    A chunk's model instances reference each other (listing ↔ app through the one-to-one's cache, app ↔
+    versions through the prefetch), so they outlive the chunk as cyclic garbage in the oldest generation
+    until a full collection (megabytes per chunk of 500 apps, piling up with the catalog's size). Each chunk is therefore collected as soon as it is written, with everything that existed before the
+    build frozen (``gc.freeze``) so a collection scans only the chunk's objects.
     """
-    dt = serializers.DateTimeField().to_representation
-    encode = _encoder().encode
-    sink = _Sink()
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic():
-        if snapshot:  # first statement of the transaction (an enclosing one already fixes what we see)
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        rows = _catalog_rows()
-        count = rows.count()
-        templates = "".join(f'"{k}":{encode(v)},' for k, v in catalog_url_templates().items())
-        sink.write(f'{{"generated_at":{encode(dt(timezone.now()))},"count":{count},{templates}"apps":[')
-        first = True
-        chunk: list = []
-
-        def flush():
-            nonlocal first
-            versions = _installable_by_app([row["app_id"] for row in chunk])
-            parts = [encode(_entry(row, versions.get(row["app_id"], []), dt)) for row in chunk]
-            sink.write(("" if first else ",") + ",".join(parts))
-            first = False
-            chunk.clear()
-
-        for row in rows.iterator(chunk_size=CHUNK):
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                flush()
-        if chunk:
-            flush()
-        sink.write("]}")
-    return sink.document()
+    renderer = JSONRenderer()
+    listings = rows.iterator(chunk_size=CHUNK)
+    gc.freeze()
+    try:
+        while chunk := list(islice(listings, CHUNK)):
+            entries = catalog_entries(chunk)
+            rendered = [(row.package_id, renderer.render(e)) for row, e in zip(chunk, entries, strict=True)]
+            del chunk, entries
+            gc.collect()
+            yield rendered
+    finally:
+        gc.unfreeze()
 
 
-# --- storage and serving --------------------------------------------------------------------------------
-def _store(document: CachedDocument) -> dict:
-    meta = {
-        "etag": document.etag,
-        "gzip": document.gzipped is not None,
-        "key": _doc_key(document.etag),
-        "base": site_url(),  # the host its absolute URLs name (SITE_URL, else the building request's host)
+def _head(generated_at: datetime, count: int) -> bytes:
+    """The document up to its first app: ``CatalogSerializer`` with no apps, minus the closing ``]}``."""
+    data = CatalogSerializer(
+        {"generated_at": generated_at, "count": count, **catalog_url_templates(), "apps": []}
+    ).data
+    rendered = JSONRenderer().render(data)
+    assert rendered.endswith(b"[]}")
+    return rendered[:-2]
+
+
+@dataclass
+class BuiltFiles:
+    """A document rendered to temporary files (removed with ``directory``)."""
+
+    directory: str
+    identity: str
+    gzipped: str | None
+    sha256: str
+    size: int
+    gzip_size: int
+    count: int
+    generated_at: datetime
+    content: str  # SHA-256 of everything but generated_at: equal means nothing a client reads changed
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256[:40]}"'
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def catalog_render(*, track_changes: bool = False) -> BuiltFiles:
+    """Render the catalog for the current base URL into temporary files, one chunk in memory at a time.
+
+    With ``track_changes`` each entry's digest is compared with ``CatalogEntryState`` and the apps that
+    changed, appeared or left are recorded with this document's ``generated_at``.
+    """
+    generated_at = timezone.now()
+    base = site_url().encode()
+    directory = tempfile.mkdtemp(prefix="mosis-catalog-")
+    try:
+        entries_path = os.path.join(directory, "entries")
+        count = 0
+        content = hashlib.sha256(JSONRenderer().render(catalog_url_templates()))
+        with open(entries_path, "wb") as entries:
+            for chunk in _rendered_chunks(_catalog_rows()):
+                data = (b"," if count else b"") + b",".join(body for _, body in chunk)
+                entries.write(data)
+                content.update(data)
+                count += len(chunk)
+                if track_changes:
+                    _record_changes(chunk, base=base, at=generated_at)
+        if track_changes:
+            _record_removals(at=generated_at)
+        built = _assemble(directory, entries_path, _head(generated_at, count), count, generated_at)
+        built.content = content.hexdigest()
+        return built
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _assemble(directory: str, entries_path: str, head: bytes, count: int, generated_at) -> BuiltFiles:
+    """Head + entries + ``]}`` into the identity file, its gzip form and their SHA-256, chunk by chunk."""
+    identity = os.path.join(directory, "catalog.json")
+    zipped = os.path.join(directory, "catalog.json.gz")
+    sha = hashlib.sha256()
+    size = 0
+    with (
+        open(identity, "wb") as out,
+        open(zipped, "wb") as raw,
+        open(entries_path, "rb") as entries,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz,
+    ):
+
+        def write(data: bytes) -> None:
+            nonlocal size
+            out.write(data)
+            gz.write(data)
+            sha.update(data)
+            size += len(data)
+
+        write(head)
+        while data := entries.read(COPY_CHUNK):
+            write(data)
+        write(b"]}")
+    os.unlink(entries_path)
+    gzip_size = os.path.getsize(zipped)
+    if size < GZIP_MIN_BYTES:
+        os.unlink(zipped)
+        zipped, gzip_size = None, 0
+    return BuiltFiles(directory, identity, zipped, sha.hexdigest(), size, gzip_size, count, generated_at, "")
+
+
+def _record_changes(chunk: list[tuple[str, bytes]], *, base: bytes, at: datetime) -> None:
+    """Record the apps of ``chunk`` whose entry differs from the last build's (two queries, plus writes)."""
+    digests = {package_id: hashlib.sha1(body.replace(base, b"")).hexdigest() for package_id, body in chunk}
+    known = {
+        state.package_id: state for state in CatalogEntryState.objects.filter(package_id__in=list(digests))
     }
-    previous = cache.get(_META)
-    cache.set(meta["key"], (document.body, document.gzipped, document.etag), timeout=None)
-    cache.set(_META, meta, timeout=None)
-    _meta_memo[:] = [0.0, None]
-    if previous and previous.get("key") != meta["key"]:
-        cache.touch(previous["key"], PREVIOUS_DOC_GRACE)  # requests holding the old meta can still fetch it
-    return meta
+    created, updated = [], []
+    for package_id, digest in digests.items():
+        state = known.get(package_id)
+        if state is None:
+            created.append(CatalogEntryState(package_id=package_id, digest=digest, changed_at=at))
+        elif state.digest != digest or state.removed:
+            state.digest, state.changed_at, state.removed = digest, at, False
+            updated.append(state)
+    CatalogEntryState.objects.bulk_create(created, ignore_conflicts=True)
+    if updated:
+        CatalogEntryState.objects.bulk_update(updated, ["digest", "changed_at", "removed"])
 
 
-def catalog_rebuild() -> dict:
-    """Build the document and make it the served one; returns its meta. The pending-rebuild lock is released
-    first, so a change committed while this runs schedules the next rebuild."""
-    cache.delete(_REBUILD_LOCK)
+def _record_removals(*, at: datetime) -> None:
+    """Tombstones for the apps that left the catalog since the last build (unlisted, hidden, deleted)."""
+    present = selectors.catalog_listings().order_by().values("package_id")
+    CatalogEntryState.objects.filter(removed=False).exclude(package_id__in=present).update(
+        removed=True, digest="", changed_at=at
+    )
+
+
+# --- storing -------------------------------------------------------------------------------------------
+def _keys(sha256: str) -> tuple[str, str]:
+    stem = f"catalog/f{CATALOG_FORMAT}/{sha256[:40]}"
+    return f"{stem}.json", f"{stem}.json.gz"
+
+
+def catalog_store(built: BuiltFiles, *, base: str) -> CatalogDocument:
+    """Put the rendered files in package storage and make them the served document of ``base``. When their
+    content (everything but ``generated_at``) is the served document's, that one stays, with its ETag: a
+    rebuild that changed nothing costs a polling client nothing."""
+    served = CatalogDocument.objects.filter(
+        base_url=base, format=CATALOG_FORMAT, content=built.content
+    ).first()
+    if served is not None and served.etag:
+        built.cleanup()
+        return served
+    key, gzip_key = _keys(built.sha256)
+    storage_etags = []
+    try:
+        tag = storage.store_file(key, built.identity, content_type="application/json")
+        storage_etags.append(tag)
+        if built.gzipped:
+            tag = storage.store_file(
+                gzip_key, built.gzipped, content_type="application/json", content_encoding="gzip"
+            )
+            storage_etags.append(tag)
+    finally:
+        built.cleanup()
+    current = {key, gzip_key if built.gzipped else ""}
+    with transaction.atomic():
+        document, _ = CatalogDocument.objects.select_for_update().get_or_create(base_url=base)
+        stale_files = [k for k in document.previous_keys if k and k not in current]
+        replaced = [k for k in (document.key, document.gzip_key) if k and k not in current]
+        document.format = CATALOG_FORMAT
+        document.etag = built.etag
+        document.key = key
+        document.size = built.size
+        document.gzip_key = gzip_key if built.gzipped else ""
+        document.gzip_size = built.gzip_size
+        document.storage_etags = [tag for tag in storage_etags if tag]
+        document.count = built.count
+        document.content = built.content
+        document.generated_at = built.generated_at
+        document.previous_keys = replaced  # kept one more build: a redirect or a stream may still read them
+        document.save()
+        CatalogBuild.objects.create(etag=built.etag, base_url=base, generated_at=built.generated_at)
+    for stale in stale_files:  # replaced two builds ago: no presigned URL or stream still reads them
+        if stale not in (document.previous_keys + [key, gzip_key]):
+            _delete_quietly(stale)
+    _meta_memo.pop(base, None)
+    return document
+
+
+def _delete_quietly(key: str) -> None:
+    try:
+        storage.delete_object(key)
+    except storage.STORAGE_ERRORS:
+        logger.warning("could not delete the old catalog file %s", key)
+
+
+def _prune(now: datetime) -> None:
+    """Forget builds and tombstones older than the retention (the latest build of each base is kept)."""
+    cutoff = now - timedelta(days=settings.CATALOG_DELTA_RETENTION_DAYS)
+    current = CatalogDocument.objects.exclude(etag="").values("etag")
+    CatalogBuild.objects.filter(generated_at__lt=cutoff).exclude(etag__in=current).delete()
+    horizon = catalog_delta_horizon()
+    if horizon is not None:
+        CatalogEntryState.objects.filter(removed=True, changed_at__lt=horizon).delete()
+
+
+def catalog_build(base: str) -> CatalogDocument:
+    """Render and store the document of ``base`` (the worker's job; also ``manage.py rebuild_catalog``)."""
     started = time.monotonic()
-    document = catalog_build()
-    meta = _store(document)
+    with request_base(base):
+        built = catalog_render(track_changes=True)
+    document = catalog_store(built, base=base)
     logger.info(
-        "catalog rebuilt: %d bytes (%s gzip) in %.1f s",
-        len(document.body),
-        len(document.gzipped) if document.gzipped else "no",
+        "catalog built for %s: %d apps, %d bytes (%d gzip) in %.1f s",
+        base,
+        document.count,
+        document.size,
+        document.gzip_size,
         time.monotonic() - started,
     )
-    return meta
+    return document
 
 
-def catalog_mark_stale() -> bool:
-    """A listed app changed: schedule one rebuild unless one is already pending. True when one was scheduled.
+def catalog_rebuild(base: str | None = None) -> list[str]:
+    """Build the document of ``base``, or of every base that has one (a change, a new format); returns their
+    ETags. A base's pending-build claim is released first, so a change committed meanwhile schedules the
+    next build. With ``SITE_URL`` set there is one base, and rows for other hosts are dropped."""
+    if settings.SITE_URL:
+        CatalogDocument.objects.exclude(base_url=site_url()).delete()
+        bases = [site_url()]
+    elif base is not None:
+        bases = [base]
+    else:
+        known = CatalogDocument.objects.order_by("base_url").values_list("base_url", flat=True)
+        bases = list(known) or [site_url()]  # none yet (an operator's first build): the default base
+    etags = []
+    for name in bases:
+        CatalogDocument.objects.filter(base_url=name).update(build_requested_at=None)
+        etags.append(catalog_build(name).etag)
+    _prune(timezone.now())
+    return etags
 
-    The current document keeps being served until the rebuild stores its successor, so catalog contents
-    (download counts included) may lag changes by ``CATALOG_REBUILD_DEBOUNCE`` seconds plus the build time.
-    """
-    try:
-        if cache.get(_META) is None and cache.get(_FIRST_BUILD_LOCK) is None:
-            return False  # nothing built yet: the first request builds from current rows
-        debounce = settings.CATALOG_REBUILD_DEBOUNCE
-        timeout = debounce + settings.CELERY_TASK_TIME_LIMIT  # a lost task only delays the next rebuild
-        if not cache.add(_REBUILD_LOCK, time.time(), timeout=timeout):
-            return False
-    except redis_adapter.UNAVAILABLE:  # the change is committed; the catalog is rebuilt on the next one
-        logger.warning("cache unavailable: catalog rebuild not scheduled")
-        return False
+
+# --- scheduling ----------------------------------------------------------------------------------------
+def _claimable(now: datetime) -> Q:
+    """No build pending, or the pending one is older than a task may run (lost): claim it again."""
+    lost = now - timedelta(seconds=settings.CATALOG_REBUILD_DEBOUNCE + settings.CELERY_TASK_TIME_LIMIT)
+    return Q(build_requested_at__isnull=True) | Q(build_requested_at__lt=lost)
+
+
+def _enqueue(*, base: str | None, countdown: int) -> bool:
     from store.tasks import catalog_rebuild as task
 
     try:
-        task.apply_async(countdown=debounce)
-    except Exception:  # broker down: release so the next change tries again; never fail the writer
-        cache.delete(_REBUILD_LOCK)
-        logger.exception("could not enqueue the catalog rebuild")
+        task.apply_async(kwargs={"base": base}, countdown=countdown)
+    except Exception:  # broker down: release the claim so the next change or request tries again
+        rows = (
+            CatalogDocument.objects.all() if base is None else CatalogDocument.objects.filter(base_url=base)
+        )
+        rows.update(build_requested_at=None)
+        logger.exception("could not enqueue the catalog build")
         return False
     return True
 
 
-_meta_memo: list = [0.0, None]  # [monotonic expiry, meta]: this process's last read of the meta key
-
-
-def _memo_seconds() -> float:
-    return settings.CATALOG_META_MEMO_SECONDS
-
-
-def catalog_meta() -> dict:
-    """The served document's meta (one small cache read, memoised in-process for ``CATALOG_META_MEMO_SECONDS``,
-    default 1 s, so another process's rebuild shows here within that); builds synchronously only when there
-    is none."""
-    seconds = _memo_seconds()
-    now = time.monotonic()
-    expires, memo = _meta_memo
-    if seconds > 0 and memo is not None and expires > now:
-        return memo
-    meta = cache.get(_META)
-    if meta is not None:
-        if seconds > 0:
-            _meta_memo[:] = [now + seconds, meta]
-        return meta
-    deadline = time.monotonic() + SYNC_BUILD_WAIT
-    while not cache.add(_FIRST_BUILD_LOCK, 1, timeout=SYNC_BUILD_WAIT * 5):
-        time.sleep(0.2)  # another request is building the first document: wait for it (bounded)
-        meta = cache.get(_META)
-        if meta is not None:
-            return meta
-        if time.monotonic() > deadline:
-            break
+def catalog_mark_stale() -> bool:
+    """Something in the catalog changed: schedule one debounced rebuild of every built document, unless one
+    is pending. True when one was scheduled. The current documents are served until their successors are
+    stored, so the catalog (download counts included) lags changes by the debounce plus the build time."""
+    now = timezone.now()
     try:
-        return _store(catalog_build())
+        claimed = (
+            CatalogDocument.objects.exclude(etag="").filter(_claimable(now)).update(build_requested_at=now)
+        )
+    except DatabaseError:  # the change is committed; the next one schedules the rebuild
+        logger.warning("catalog rebuild not scheduled (database unavailable)")
+        return False
+    if not claimed:
+        return False
+    return _enqueue(base=None, countdown=settings.CATALOG_REBUILD_DEBOUNCE)
+
+
+def catalog_request_build(base: str) -> CatalogDocument | None:
+    """No document for ``base`` yet: enqueue its build unless one is pending. Returns the document when it
+    exists once that returns (eager Celery builds in this process), else None: the caller answers 503."""
+    now = timezone.now()
+    CatalogDocument.objects.get_or_create(base_url=base)
+    claimed = (
+        CatalogDocument.objects.filter(base_url=base).filter(_claimable(now)).update(build_requested_at=now)
+    )
+    if claimed:
+        _enqueue(base=base, countdown=0)
+    return catalog_meta(base)
+
+
+# --- serving -------------------------------------------------------------------------------------------
+_meta_memo: dict[str, tuple[float, CatalogDocument]] = {}  # base → (monotonic expiry, row)
+
+
+def catalog_meta(base: str) -> CatalogDocument | None:
+    """The served document of ``base`` (one small query, memoised in-process for ``CATALOG_META_MEMO_SECONDS``
+    so another process's rebuild shows here within that), or None when none was built yet. A document of an
+    older format is served while its rebuild is enqueued."""
+    seconds = settings.CATALOG_META_MEMO_SECONDS
+    now = time.monotonic()
+    memo = _meta_memo.get(base)
+    if seconds > 0 and memo is not None and memo[0] > now:
+        return memo[1]
+    document = CatalogDocument.objects.filter(base_url=base).exclude(etag="").first()
+    if document is None:
+        return None
+    if document.format != CATALOG_FORMAT and document.build_requested_at is None:
+        CatalogDocument.objects.filter(pk=document.pk, build_requested_at=None).update(
+            build_requested_at=timezone.now()
+        )
+        _enqueue(base=base, countdown=0)
+    if seconds > 0:
+        _meta_memo[base] = (now + seconds, document)
+    return document
+
+
+def catalog_etag(document: CatalogDocument, *, gzipped: bool) -> str:
+    return f'{document.etag[:-1]}-gzip"' if gzipped else document.etag
+
+
+def catalog_not_modified(document: CatalogDocument, if_none_match: str | None) -> bool:
+    """``If-None-Match`` names this document: our ETag of either form, or S3's ETag of either object."""
+    return etag_matches(
+        if_none_match,
+        document.etag,
+        catalog_etag(document, gzipped=True),
+        *document.storage_etags,
+    )
+
+
+@dataclass(frozen=True)
+class CatalogBody:
+    """Where a 200's bytes come from: a presigned URL to redirect to (S3), a local file path, or chunks read
+    from S3 as they arrive; never the document in memory."""
+
+    size: int
+    gzipped: bool
+    redirect_url: str | None = None
+    path: str | None = None
+    chunks: Iterator[bytes] | None = None
+
+
+def catalog_body(document: CatalogDocument, *, accepts_gzip: bool) -> CatalogBody | None:
+    """The body of a full answer (gzip when accepted and built); None when the local file is gone (the
+    document is rebuilt, the caller answers 503)."""
+    gzipped = accepts_gzip and bool(document.gzip_key)
+    key = document.gzip_key if gzipped else document.key
+    size = document.gzip_size if gzipped else document.size
+    if storage.is_s3():
+        if settings.CATALOG_DELIVERY == "redirect":
+            url = storage.presigned_read(key, expires=settings.CATALOG_URL_EXPIRES)
+            return CatalogBody(size=size, gzipped=gzipped, redirect_url=url)
+        return CatalogBody(size=size, gzipped=gzipped, chunks=storage.iter_object(key, COPY_CHUNK))
+    path = storage.local_path(key)
+    if not os.path.exists(path):
+        logger.warning("catalog file %s is missing: rebuilding", key)
+        CatalogDocument.objects.filter(pk=document.pk).update(etag="")
+        _meta_memo.pop(document.base_url, None)
+        catalog_request_build(document.base_url)
+        return None
+    return CatalogBody(size=size, gzipped=gzipped, path=path)
+
+
+# --- deltas --------------------------------------------------------------------------------------------
+def catalog_delta_horizon() -> datetime | None:
+    """The oldest moment a delta can start from: the oldest build still recorded."""
+    return CatalogBuild.objects.aggregate(oldest=Min("generated_at"))["oldest"]
+
+
+def catalog_delta(
+    document: CatalogDocument, *, since_etag: str | None, since_time: datetime | None
+) -> dict | None:
+    """The apps changed (listing rows, for ``CatalogDeltaSerializer`` to render) and removed since a previous
+    document (its ETag) or a moment, for the request's base (``document``'s), or None when the full
+    document is the answer: an ETag no longer recorded, a moment before the horizon, or more changed apps
+    than ``CATALOG_DELTA_MAX_APPS``."""
+    if since_etag is not None:
+        since_time = (
+            CatalogBuild.objects.filter(etag=since_etag)
+            .order_by("generated_at")
+            .values_list("generated_at", flat=True)
+            .first()
+        )
+        if since_time is None:
+            return None
+    horizon = catalog_delta_horizon()
+    if horizon is None or since_time < horizon:
+        return None
+    states = CatalogEntryState.objects.filter(changed_at__gt=since_time)
+    changed = states.filter(removed=False).values("package_id")
+    if changed.count() > settings.CATALOG_DELTA_MAX_APPS:
+        return None
+    removed = list(states.filter(removed=True).order_by("package_id").values_list("package_id", flat=True))
+    listings = selectors.attach_shown_versions(list(_catalog_rows().filter(package_id__in=changed)))
+    return {
+        "generated_at": document.generated_at,
+        "etag": document.etag,
+        "since": since_time,
+        **catalog_url_templates(),
+        "changed": listings,  # rendered by CatalogDeltaSerializer's CatalogEntrySerializer
+        "removed": removed,
+    }
+
+
+# --- export --------------------------------------------------------------------------------------------
+def catalog_export(out, *, compress: bool) -> int:
+    """Write the catalog (the API's JSON for ``SITE_URL``, else ``DEFAULT_SITE_URL``) to the binary file
+    ``out``, gzipped if ``compress``, streaming; returns the number of apps."""
+    built = catalog_render()
+    try:
+        path = built.gzipped if compress and built.gzipped else built.identity
+        if compress and not built.gzipped:
+            with open(built.identity, "rb") as src, gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+                shutil.copyfileobj(src, gz, COPY_CHUNK)
+        else:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
+        return built.count
     finally:
-        cache.delete(_FIRST_BUILD_LOCK)
-
-
-def catalog_names_another_host(meta: dict) -> bool:
-    """True when the stored document's absolute URLs name another host than this request's: only without
-    ``SITE_URL``, when one store is reached under several addresses (the embedded server on another port)."""
-    return meta.get("base", site_url()) != site_url()
-
-
-def catalog_for_this_host() -> CachedDocument:
-    """The document built for this request's host, not stored (the stored one names another host)."""
-    return catalog_build()
-
-
-def catalog_without_cache() -> CachedDocument:
-    """The document built from the database for this request alone: the cache (Redis) is unreachable, so
-    nothing can be stored or shared. Slower, but a device gets its catalog during the outage."""
-    logger.warning("cache unavailable: catalog built from the database for one request")
-    return catalog_build()
-
-
-def catalog_etags(meta: dict) -> CachedDocument:
-    """A body-less stand-in carrying the ETags, enough to decide a 304."""
-    return CachedDocument(body=b"", gzipped=b"" if meta["gzip"] else None, etag=meta["etag"])
-
-
-def catalog_fetch(meta: dict) -> CachedDocument:
-    """The full document named by ``meta`` (a 200); rebuilt synchronously if it was evicted."""
-    stored = cache.get(meta["key"])
-    if stored is None:
-        current = cache.get(_META)
-        if current and current["key"] != meta["key"]:
-            stored = cache.get(current["key"])
-    if stored is None:
-        document = catalog_build()
-        _store(document)
-        return document
-    return CachedDocument(*stored)
+        built.cleanup()
