@@ -116,12 +116,21 @@ def pagination_component_hook(result, generator, request, public):
         "Pagination",
         {
             "type": "object",
-            "required": ["page", "limit", "total", "total_pages"],
+            "required": ["page", "limit", "total", "total_pages", "total_exact"],
             "properties": {
                 "page": {"type": "integer"},
                 "limit": {"type": "integer"},
-                "total": {"type": "integer"},
-                "total_pages": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "description": "Number of items; when total_exact is false, a lower bound (the items "
+                    "that can be paged through).",
+                },
+                "total_pages": {"type": "integer", "description": "Pages of `limit` items in `total`."},
+                "total_exact": {
+                    "type": "boolean",
+                    "description": "False when there are more items than `total` (browse and search count "
+                    "their first 1000 matches, docs/api/conventions.md).",
+                },
             },
         },
     )

@@ -74,6 +74,7 @@ BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseQuerySerializer().fields)
 
 class StoreAppListView(PaginatedListMixin, PublicView):
     items_key = "apps"
+    max_depth = selectors.BROWSE_MAX_DEPTH  # the schema's offset bound (BrowseResults enforces it)
 
     @extend_schema(
         operation_id="store_apps_list",

@@ -33,7 +33,7 @@ def test_only_published_apps_with_live_version_are_listed(api_client):
     body = api_client.get("/v1/store/apps").json()
     assert [a["package_id"] for a in body["apps"]] == [listed.package_id]
     assert body["total"] == 1
-    assert body["pagination"] == {"page": 1, "limit": 20, "total": 1, "total_pages": 1}
+    assert body["pagination"] == {"page": 1, "limit": 20, "total": 1, "total_pages": 1, "total_exact": True}
 
 
 def test_public_app_has_seed_000_fields(api_client):
@@ -206,7 +206,7 @@ def test_sort_rating_is_bayesian_so_one_five_star_does_not_beat_many_high_rating
     [{}, {"q": "App"}, {"mosis_version": "1.5"}, {"sort": "rating", "type": "app"}],
     ids=["default", "search", "mosis", "sorted"],
 )
-def test_browse_query_count_does_not_grow_with_apps(api_client, django_assert_num_queries, params):
+def test_browse_query_count_does_not_grow_with_apps(api_client, django_assert_max_num_queries, params):
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -217,7 +217,8 @@ def test_browse_query_count_does_not_grow_with_apps(api_client, django_assert_nu
     for _ in range(29):
         make_published_app()
     cache.clear()
-    with django_assert_num_queries(len(one.captured_queries)):
+    # At most as many: a search with less than a page of matches also looks its words up in the vocabulary.
+    with django_assert_max_num_queries(len(one.captured_queries)):
         body = api_client.get("/v1/store/apps", {**params, "limit": 50}).json()
     assert body["total"] == 30
     assert len(one.captured_queries) <= 4

@@ -18,6 +18,7 @@ from apps.models import App
 from mosis.core.db import CompiledQuery
 from store.catalog.constants import SEARCH_CONFIG
 from store.catalog.selectors import listing_row_for_app
+from store.catalog.services.search_words import search_words_add
 from store.models import AppListing, Review
 from versions.constants import VersionStatus
 from versions.models import AppVersion
@@ -235,6 +236,8 @@ def listing_refresh(*, app_id) -> AppListing | None:
     )
     listing, _ = AppListing.objects.update_or_create(app=app, defaults=fields)
     _set_search_vector(listing, app)
+    if listing.listed:
+        search_words_add(name=app.name, tags=app.tags)  # typo correction knows the app's words
     return listing
 
 
