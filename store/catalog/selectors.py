@@ -263,7 +263,7 @@ class BrowseResults:
         self.total_exact = True
 
     def count(self) -> int:
-        found = self.queryset.order_by()[: self.max_depth + 1].count()
+        found = self.queryset.order_by().values("pk")[: self.max_depth + 1].count()
         self.total_exact = found <= self.max_depth
         return min(found, self.max_depth)
 
