@@ -13,11 +13,13 @@ import hashlib
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import authentication, permissions
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,11 +40,12 @@ from store.http import (
     raw_query,
     validated_query,
 )
+from store.models import AppListing
 
 from . import selectors
+from .filters import BrowseFilter
 from .links import ICON_MAX_AGE
 from .serializers import (
-    BrowseQuerySerializer,
     CacheStatsSerializer,
     CatalogSerializer,
     CategorySerializer,
@@ -69,33 +72,26 @@ from .services.icons import read_icon, store_icon_version
 from .services.listing import listing_changelog, listing_document_for, listing_for_app, listing_refresh
 from .services.requirements import version_requirements
 
-BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseQuerySerializer().fields)
+BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseFilter.base_filters)
 
 
-class StoreAppListView(PaginatedListMixin, PublicView):
+class StoreAppListView(PaginatedListMixin, PublicView, GenericAPIView):
     items_key = "apps"
     max_depth = selectors.BROWSE_MAX_DEPTH  # the schema's offset bound (BrowseResults enforces it)
+    queryset = AppListing.objects.none()  # the filterset's model, for the schema; BrowseFilter reads the rows
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BrowseFilter
 
     @extend_schema(
         operation_id="store_apps_list",
-        parameters=[BrowseQuerySerializer],
         responses={200: PublicAppSerializer(many=True), 304: NOT_MODIFIED},
         summary="Browse and search listed apps",
     )
     def get(self, request):
-        params = validated_query(
-            BrowseQuerySerializer, request
-        )  # only a valid query is ever built and stored
+        # Validated before the cache is asked, so only a valid query is ever built and stored.
+        queryset = self.filter_queryset(self.get_queryset())
 
         def build():
-            queryset = selectors.store_browse(
-                q=params.get("q", ""),
-                category=params.get("category", ""),
-                type=params.get("type", ""),
-                source=params.get("source", ""),
-                sort=params.get("sort", ""),
-                mosis_num=params.get("mosis_version") or None,
-            )
             results = selectors.store_browse_results(queryset=queryset)
             paginator = StandardPagination()
             page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))
