@@ -181,7 +181,8 @@ def test_the_cache_key_reads_the_filterset_parameters():
     from store.catalog.filters import BrowseFilter
     from store.catalog.views import BROWSE_PARAMS
 
-    assert BROWSE_PARAMS == {"page", "limit", "offset", *BrowseFilter.base_filters}
+    expected = {"page", "limit", "offset", *BrowseFilter.base_filters}
+    assert expected == BROWSE_PARAMS
     assert {"q", "category", "type", "source", "sort", "mosis_version"} <= BROWSE_PARAMS
 
 
