@@ -55,6 +55,7 @@ from store.catalog.services.listing import (  # noqa: E402
     RATING_PRIOR_WEIGHT,
     listing_documents_fill,
 )
+from store.catalog.services.search_words import search_words_rebuild  # noqa: E402
 from store.models import AppListing, DownloadDaily, Review  # noqa: E402
 from versions.models import AppVersion  # noqa: E402
 
@@ -644,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     step_started = time.perf_counter()
     count = listing_documents_fill(batch_size=1000)
     log(f"  {'listing documents':<44} {time.perf_counter() - step_started:7.1f} s  {count:>10,} rows")
+    # The search vocabulary typo correction reads (what `manage.py rebuild_search_words` does).
+    step_started = time.perf_counter()
+    count = search_words_rebuild()
+    log(f"  {'search words':<44} {time.perf_counter() - step_started:7.1f} s  {count:>10,} rows")
     run_sql("VACUUM ANALYZE", "VACUUM ANALYZE")
     log(f"done in {time.perf_counter() - started:.0f} s")
     return 0

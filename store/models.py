@@ -63,6 +63,24 @@ class AppListing(models.Model):
         return self.package_id
 
 
+class SearchWord(models.Model):
+    """The search vocabulary: each distinct word of listed apps' names and tags, lower-cased, with the number
+    of listed apps that use it.
+
+    Small (one row per word, not per app) and trigram-indexed on PostgreSQL (GiST, ``<->`` nearest first), so
+    a query word that is not in it is corrected to its nearest word without touching the listing rows
+    (``store.catalog.services.search_words``; docs/api/store.md "Typo tolerance"). ``listing_refresh`` adds
+    a listed app's words; ``manage.py rebuild_search_words`` recounts them and drops the words no listed app
+    uses any more.
+    """
+
+    word = models.CharField(max_length=40, primary_key=True)
+    apps = models.IntegerField(default=1)
+
+    def __str__(self):
+        return self.word
+
+
 class DownloadDaily(models.Model):
     """Distinct-client downloads of one version on one UTC day."""
 

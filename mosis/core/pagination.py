@@ -1,7 +1,11 @@
 """One pagination for every list (SPEC §3): ``page``+``limit`` or ``offset``+``limit`` (seed 004).
 
-Body: ``{"<items>": [...], "total": N, "pagination": {"page", "limit", "total", "total_pages"}}`` where
-``<items>`` is the view's ``items_key`` (``apps``, ``versions``, ``keys``, ...).
+Body: ``{"<items>": [...], "total": N, "pagination": {"page", "limit", "total", "total_pages", "total_exact"}}``
+where ``<items>`` is the view's ``items_key`` (``apps``, ``versions``, ``keys``, ...).
+
+A list may be bounded (browse and search: ``store.catalog.selectors.BrowseResults``): it has ``max_depth``
+(the rows past it cannot be paged to: a page starting there is a 400) and ``total_exact`` after ``count()``
+(False: ``total`` is the bound, there are more matches). Every other list counts exactly.
 """
 
 import math
@@ -41,11 +45,18 @@ class StandardPagination(BasePagination):
         # Both given: offset wins (seed 004 clients send offset; OpenAPI cannot express "one of").
         self.offset = offset if offset is not None else ((page or 1) - 1) * self.limit
         self.page = self.offset // self.limit + 1
+        max_depth = getattr(queryset, "max_depth", None)
+        if max_depth is not None and self.offset >= max_depth:
+            name = "offset" if offset is not None else "page"
+            raise ValidationError(
+                {name: [f"Only the first {max_depth} results can be paged through: narrow the query."]}
+            )
         self.total = (
             queryset.count()
             if hasattr(queryset, "count") and not isinstance(queryset, list)
             else len(queryset)
         )
+        self.total_exact = getattr(queryset, "total_exact", True)
         return list(queryset[self.offset : self.offset + self.limit])
 
     def get_paginated_response(self, data):
@@ -60,6 +71,7 @@ class StandardPagination(BasePagination):
                 "limit": self.limit,
                 "total": self.total,
                 "total_pages": math.ceil(self.total / self.limit) if self.total else 0,
+                "total_exact": self.total_exact,
             },
         }
 
@@ -75,6 +87,8 @@ class StandardPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
+        max_depth = getattr(view, "max_depth", None)  # a bounded list (see the module's docstring)
+
         def param(name, description, minimum, maximum=None):
             schema = {"type": "integer", "minimum": minimum}
             if maximum:
@@ -92,9 +106,14 @@ class StandardPagination(BasePagination):
             param("limit", f"Items per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT}).", 1, MAX_LIMIT),
             param(
                 "offset",
-                "Number of items to skip (seed 004 style; takes precedence over page).",
+                "Number of items to skip (seed 004 style; takes precedence over page)."
+                + (
+                    f" Below {max_depth}: only the first {max_depth} items can be paged through."
+                    if max_depth
+                    else ""
+                ),
                 0,
-                MAX_OFFSET,
+                max_depth - 1 if max_depth else MAX_OFFSET,
             ),
         ]
 

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.drainage import get_override
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_choice_description_list, build_parameter_type, get_doc
 from drf_spectacular.settings import spectacular_settings
@@ -146,12 +147,21 @@ def pagination_component_hook(result, generator, request, public):
         "Pagination",
         {
             "type": "object",
-            "required": ["page", "limit", "total", "total_pages"],
+            "required": ["page", "limit", "total", "total_pages", "total_exact"],
             "properties": {
                 "page": {"type": "integer"},
                 "limit": {"type": "integer"},
-                "total": {"type": "integer"},
-                "total_pages": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "description": "Number of items; when total_exact is false, a lower bound (the items "
+                    "that can be paged through).",
+                },
+                "total_pages": {"type": "integer", "description": "Pages of `limit` items in `total`."},
+                "total_exact": {
+                    "type": "boolean",
+                    "description": "False when there are more items than `total` (browse and search count "
+                    "their first 1000 matches, docs/api/conventions.md).",
+                },
             },
         },
     )
@@ -210,14 +220,20 @@ def filterset_parameters(filterset_class: type) -> list[dict]:
     for name, declared in filterset_class.base_filters.items():
         field = declared.field
         description = str(field.help_text or "")
-        if isinstance(field, forms.ChoiceField):
+        override = get_override(declared, "field")  # a schema stated with extend_schema_field, as a dict
+        if isinstance(override, dict):
+            schema = {key: value for key, value in override.items() if key != "description"}
+            description = override.get("description", description)
+        else:
+            schema = _field_schema(field)
+        if isinstance(field, forms.ChoiceField) and not (isinstance(override, dict) and "enum" in override):
             choices = build_choice_description_list(list(field.choices))
             description = f"{description}\n\n{choices}" if description else choices
         parameters.append(
             build_parameter_type(
                 name=name,
                 location=OpenApiParameter.QUERY,
-                schema=_field_schema(field),
+                schema=schema,
                 description=description or None,
                 required=bool(declared.extra.get("required")),
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db.models import (
     Case,
@@ -17,13 +19,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest
 
 from apps.constants import REACHABLE_STATUSES, AppStatus
 from apps.models import App, Category
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.pagination import DEFAULT_LIMIT
-from store.models import AppListing
+from store.models import AppListing, SearchWord
 from versions.constants import VersionStatus
 from versions.models import AppVersion
 
@@ -87,7 +88,16 @@ _ORDER = {
     "name": ("name", "package_id"),
     "rating": ("-rating_score", "-rating_count", "package_id"),
 }
-TRIGRAM_MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator the GIN index serves
+# Browse and search reach their first BROWSE_MAX_DEPTH rows: the total is counted up to there (a LIMIT'ed
+# subquery, never every match) and a page that starts beyond is a 400 (docs/api/store.md "Totals and depth").
+BROWSE_MAX_DEPTH = 1_000
+TRIGRAM_MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator the GiST index serves
+
+# The vocabulary's words: runs of letters and digits, lower-cased, 3 to 40 characters, not only digits.
+_WORD = re.compile(r"[^\W_]+")
+WORD_MIN_LENGTH, WORD_MAX_LENGTH = 3, 40
+MAX_CORRECTED_WORDS = 5  # one nearest-word lookup each; longer queries keep their other words as typed
+_NEAREST_CANDIDATES = 5
 
 
 def listed_listings() -> QuerySet[AppListing]:
@@ -98,6 +108,44 @@ def listed_listings() -> QuerySet[AppListing]:
 def _has_a_page(qs: QuerySet[AppListing]) -> bool:
     """At least a default page of rows: one LIMIT query that stops at the page's last row."""
     return len(qs.order_by().values_list("pk", flat=True)[:DEFAULT_LIMIT]) >= DEFAULT_LIMIT
+
+
+def _is_vocabulary_word(word: str) -> bool:
+    return WORD_MIN_LENGTH <= len(word) <= WORD_MAX_LENGTH and not word.isdigit()
+
+
+def vocabulary_words(*texts: str) -> set[str]:
+    """The vocabulary words in ``texts`` (see ``SearchWord``)."""
+    return {w for text in texts for w in _WORD.findall(text.lower()) if _is_vocabulary_word(w)}
+
+
+def corrected_search_text(q: str) -> str | None:
+    """``q`` with each word the vocabulary does not know replaced by its nearest known word (pg_trgm
+    similarity ≥ 0.3, then the word more apps use), or None when no word changed. PostgreSQL only.
+
+    Reads the small ``SearchWord`` table alone: one lookup of the query's words, then per unknown word the
+    nearest few through the GiST trigram index (``word % q ORDER BY word <-> q LIMIT 5``), never the listings.
+    """
+    from django.contrib.postgres.search import TrigramDistance
+
+    words = vocabulary_words(q)
+    if not words:
+        return None
+    known = set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+    replacements = {}
+    for word in sorted(words - known)[:MAX_CORRECTED_WORDS]:
+        nearest = (
+            SearchWord.objects.filter(word__trigram_similar=word)
+            .annotate(distance=TrigramDistance("word", word))
+            .order_by("distance")
+            .values_list("word", "distance", "apps")[:_NEAREST_CANDIDATES]
+        )
+        best = min(nearest, key=lambda row: (round(row[1], 3), -row[2], row[0]), default=None)
+        if best is not None:
+            replacements[word] = best[0]
+    if not replacements:
+        return None
+    return _WORD.sub(lambda m: replacements.get(m.group(0).lower(), m.group(0)), q)
 
 
 def _search(qs: QuerySet[AppListing], q: str) -> QuerySet[AppListing]:
@@ -111,31 +159,22 @@ def _search(qs: QuerySet[AppListing], q: str) -> QuerySet[AppListing]:
         output_field=IntegerField(),
     )
     if settings.IS_POSTGRES:
-        from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(needle, search_type="websearch", config=SEARCH_CONFIG)
-        rank = SearchRank(F("search_vector"), query)
-        # Full text first (GIN on search_vector; the exact package id through its unique index). An OR with
-        # the trigram operators makes the planner scan every row (docs/performance.md, cause 6), so the
-        # trigram predicates (GIN trigram indexes) only join in when full text finds less than a page.
-        # The vector (~0.7 kB a row) is only read by ts_rank: not selecting it keeps the rows sorted for the
-        # page narrow enough to sort in memory (11 766 matches for a common word).
+        # Full text (GIN on search_vector) or the exact package id (its unique index). The vector (~0.7 kB
+        # a row) is only read by ts_rank: not selecting it keeps the rows sorted for the page narrow enough
+        # to sort in memory (11 766 matches for a common word).
         qs = qs.defer("search_vector")
         full_text = qs.filter(Q(search_vector=query) | Q(package_id=lowered))
-        if _has_a_page(full_text):
-            # ts_rank alone: adding trigram similarity on every match doubled the cost (25 -> 58 ms for 11 766).
-            return full_text.annotate(exact=exact, score=rank)
-        return qs.filter(
-            Q(search_vector=query)
-            | Q(package_id=lowered)
-            | Q(name__trigram_similar=needle)
-            | Q(name__trigram_word_similar=needle)
-            | Q(package_id__trigram_similar=lowered)
-        ).annotate(
-            exact=exact,
-            score=rank
-            + Greatest(TrigramSimilarity("name", needle), TrigramSimilarity("package_id", lowered)),
-        )
+        if not _has_a_page(full_text):
+            # Less than a page: perhaps a typo. Unknown words are corrected from the vocabulary (never a
+            # trigram scan of the listings) and the corrected text joins the query: still one GIN lookup.
+            corrected = corrected_search_text(needle)
+            if corrected is not None:
+                query = query | SearchQuery(corrected, search_type="websearch", config=SEARCH_CONFIG)
+                full_text = qs.filter(Q(search_vector=query) | Q(package_id=lowered))
+        return full_text.annotate(exact=exact, score=SearchRank(F("search_vector"), query))
     # SQLite fallback (documented in docs/api/store.md): substring match, exact and prefix matches first.
     return qs.filter(
         Q(name__icontains=needle)
@@ -206,28 +245,46 @@ def store_browse(
 
 
 class BrowseResults:
-    """A browse queryset as ``StandardPagination`` reads it (``count()`` and slices), with narrow pages.
+    """A browse queryset as ``StandardPagination`` and Django's ``Paginator`` read it (``count()`` and slices),
+    with a bounded total and narrow pages.
 
-    A slice selects the page's primary keys in a subquery (only the sort keys are sorted or skipped, not
-    whole rows with their joins) and fetches those rows in the same query: for a common search word the page
-    went from 57 to 27 ms, for browse page 50 from 67 to 12 ms (docs/performance.md, causes 6 and 7).
+    ``count()`` counts at most ``BROWSE_MAX_DEPTH`` rows (``SELECT COUNT(*) FROM (... LIMIT 1001)``: stops at
+    the 1 001st match instead of counting every one); ``total_exact`` tells whether that was all of them.
+    Slices end at ``BROWSE_MAX_DEPTH``. A slice selects the page's primary keys in a subquery (only the sort
+    keys are sorted or skipped, not whole rows with their joins) and fetches those rows in the same query:
+    for a common search word the page went from 57 to 27 ms, for browse page 50 from 67 to 12 ms
+    (docs/performance.md).
     """
+
+    max_depth = BROWSE_MAX_DEPTH
 
     def __init__(self, queryset: QuerySet[AppListing]):
         self.queryset = queryset
+        self.total_exact = True
 
     def count(self) -> int:
-        return self.queryset.count()
+        found = self.queryset.order_by().values("pk")[: self.max_depth + 1].count()
+        self.total_exact = found <= self.max_depth
+        return min(found, self.max_depth)
+
+    def __len__(self) -> int:
+        return self.count()
 
     def __getitem__(self, item: slice) -> list[AppListing]:
         if not isinstance(item, slice):
             raise TypeError("BrowseResults supports slices only")
-        page_ids = self.queryset.values("pk")[item]
+        start, stop = (
+            item.start or 0,
+            min(item.stop if item.stop is not None else self.max_depth, self.max_depth),
+        )
+        if start >= stop:
+            return []
+        page_ids = self.queryset.values("pk")[start:stop]
         return list(self.queryset.filter(pk__in=Subquery(page_ids)))
 
 
 def store_browse_results(*, queryset: QuerySet[AppListing]) -> BrowseResults:
-    """``queryset`` (from ``store_browse``) paginated with narrow pages (see ``BrowseResults``)."""
+    """``queryset`` (from ``store_browse``) paginated with a bounded total and narrow pages (``BrowseResults``)."""
     return BrowseResults(queryset)
 
 

@@ -8,7 +8,6 @@ from datetime import UTC
 
 import markdown
 import nh3
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -65,28 +64,6 @@ class MosisVersionField(serializers.RegexField):
     def run_validators(self, value):
         # RegexField's validator would see the number; mosis_version_number() already enforces the shape.
         return None
-
-
-class BrowseQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
-    category = serializers.SlugField(required=False, allow_blank=True, max_length=50)
-    type = serializers.ChoiceField(
-        choices=settings.APP_TYPES, required=False, allow_blank=True, help_text="Only apps of this type."
-    )
-    source = serializers.ChoiceField(
-        choices=settings.APP_SOURCES,
-        required=False,
-        allow_blank=True,
-        help_text="Only apps from this source (seed 004; `mosis`: published here).",
-    )
-    sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False, allow_blank=True)
-    mosis_version = MosisVersionField(required=False, allow_blank=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Read when the query is checked, not at import, so the schema and a changed setting agree.
-        self.fields["type"].choices = settings.APP_TYPES
-        self.fields["source"].choices = settings.APP_SOURCES
 
 
 class MosisVersionQuerySerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.authentication import JWTAuthentication, MetricsTokenAuthentication
 from accounts.permissions import IsStaffOrMetricsToken
 from mosis.core.errors import ApplicationError, ErrorCode
+from mosis.core.filters import QueryFiltersMixin
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
 from mosis.core.siteurl import site_url
 from store.http import (
@@ -39,9 +40,9 @@ from store.http import (
 )
 
 from . import selectors
+from .filters import BrowseFilter
 from .links import ICON_MAX_AGE
 from .serializers import (
-    BrowseQuerySerializer,
     CacheStatsSerializer,
     CatalogDeltaSerializer,
     CatalogQuerySerializer,
@@ -74,32 +75,24 @@ from .services.icons import read_icon, store_icon_version
 from .services.listing import listing_changelog, listing_document_for, listing_for_app, listing_refresh
 from .services.requirements import version_requirements
 
-BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseQuerySerializer().fields)
+BROWSE_PARAMS = PAGING_PARAMS | frozenset(BrowseFilter.base_filters)
 
 
-class StoreAppListView(PaginatedListMixin, PublicView):
+class StoreAppListView(QueryFiltersMixin, PaginatedListMixin, PublicView):
     items_key = "apps"
+    max_depth = selectors.BROWSE_MAX_DEPTH  # the schema's offset bound (BrowseResults enforces it)
+    filterset_class = BrowseFilter
 
     @extend_schema(
         operation_id="store_apps_list",
-        parameters=[BrowseQuerySerializer],
         responses={200: PublicAppSerializer(many=True), 304: NOT_MODIFIED},
         summary="Browse and search listed apps",
     )
     def get(self, request):
-        params = validated_query(
-            BrowseQuerySerializer, request
-        )  # only a valid query is ever built and stored
+        # Validated before the cache is asked, so only a valid query is ever built and stored.
+        queryset = selectors.store_browse(**self.query_filters())
 
         def build():
-            queryset = selectors.store_browse(
-                q=params.get("q", ""),
-                category=params.get("category", ""),
-                type=params.get("type", ""),
-                source=params.get("source", ""),
-                sort=params.get("sort", ""),
-                mosis_num=params.get("mosis_version") or None,
-            )
             results = selectors.store_browse_results(queryset=queryset)
             paginator = StandardPagination()
             page = selectors.attach_shown_versions(paginator.paginate_queryset(results, request, view=self))

@@ -23,6 +23,7 @@ from store.catalog.selectors import (
     listed_app_for_package,
     listed_listings,
     store_browse,
+    store_browse_results,
     store_categories,
 )
 from store.catalog.services.listing import listing_changelog, listing_for_app
@@ -58,7 +59,7 @@ def _grid_page(request, listings):
 def store_home(request):
     q = request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
     category = request.GET.get("category", "")[:50]
-    page = _grid_page(request, store_browse(q=q, category=category))
+    page = _grid_page(request, store_browse_results(queryset=store_browse(q=q, category=category)))
     categories = list(store_categories())
     return render(
         request,
@@ -80,7 +81,7 @@ def store_category(request, slug: str):
     current = next((c for c in categories if c.slug == slug), None)
     if current is None:
         raise Http404("Category not found.")
-    page = _grid_page(request, store_browse(category=slug))
+    page = _grid_page(request, store_browse_results(queryset=store_browse(category=slug)))
     return render(
         request, "store/category.html", {"page": page, "category": current, "categories": categories}
     )

@@ -169,7 +169,7 @@ def test_list_is_paginated(auth_client, user):
         api_key_create(user=user, name=f"k{n}", scopes=["apps:read"])
     body = auth_client.get("/v1/keys", {"limit": 2, "page": 2}).json()
     assert len(body["keys"]) == 1
-    assert body["pagination"] == {"page": 2, "limit": 2, "total": 3, "total_pages": 2}
+    assert body["pagination"] == {"page": 2, "limit": 2, "total": 3, "total_pages": 2, "total_exact": True}
 
 
 @pytest.mark.parametrize("count", [1, 50])

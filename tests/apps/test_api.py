@@ -142,7 +142,7 @@ def test_list_shows_only_own_apps_with_status_filter_and_pagination(auth_client,
     assert response.status_code == 200
     assert data["total"] == 4
     assert len(data["apps"]) == 2
-    assert data["pagination"] == {"page": 1, "limit": 2, "total": 4, "total_pages": 2}
+    assert data["pagination"] == {"page": 1, "limit": 2, "total": 4, "total_pages": 2, "total_exact": True}
     published = auth_client.get("/v1/apps?status=published").json()
     assert [a["status"] for a in published["apps"]] == ["published"]
     assert auth_client.get("/v1/apps?status=bogus").status_code == 400

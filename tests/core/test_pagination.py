@@ -10,13 +10,13 @@ def test_default_page_is_the_first_twenty(api_client):
     body = api_client.get("/v1/_probe/numbers").json()
     assert body["numbers"] == list(range(20))
     assert body["total"] == 45
-    assert body["pagination"] == {"page": 1, "limit": 20, "total": 45, "total_pages": 3}
+    assert body["pagination"] == {"page": 1, "limit": 20, "total": 45, "total_pages": 3, "total_exact": True}
 
 
 def test_page_and_limit(api_client):
     body = api_client.get("/v1/_probe/numbers?page=3&limit=20").json()
     assert body["numbers"] == list(range(40, 45))
-    assert body["pagination"] == {"page": 3, "limit": 20, "total": 45, "total_pages": 3}
+    assert body["pagination"] == {"page": 3, "limit": 20, "total": 45, "total_pages": 3, "total_exact": True}
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(api_client):
@@ -68,7 +68,7 @@ def test_empty_list_has_zero_pages(api_client):
     assert body == {
         "groups": [],
         "total": 0,
-        "pagination": {"page": 1, "limit": 20, "total": 0, "total_pages": 0},
+        "pagination": {"page": 1, "limit": 20, "total": 0, "total_pages": 0, "total_exact": True},
     }
 
 

@@ -332,7 +332,7 @@ def test_list_filters_by_status_and_paginates(auth_client, app):
     body = auth_client.get(f"/v1/apps/{app.id}/versions?limit=2&page=2").json()
     assert [v["version_code"] for v in body["versions"]] == [3, 2]
     assert body["total"] == 5
-    assert body["pagination"] == {"page": 2, "limit": 2, "total": 5, "total_pages": 3}
+    assert body["pagination"] == {"page": 2, "limit": 2, "total": 5, "total_pages": 3, "total_exact": True}
     drafts = auth_client.get(f"/v1/apps/{app.id}/versions?status=draft").json()
     assert [v["version_code"] for v in drafts["versions"]] == [5, 3, 1]
     assert auth_client.get(f"/v1/apps/{app.id}/versions?status=bogus").status_code == 400

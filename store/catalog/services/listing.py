@@ -18,6 +18,7 @@ from apps.models import App
 from mosis.core.db import CompiledQuery
 from store.catalog.constants import SEARCH_CONFIG
 from store.catalog.selectors import listing_row_for_app
+from store.catalog.services.search_words import search_words_add
 from store.models import AppListing, Review
 from versions.constants import VersionStatus
 from versions.models import AppVersion
@@ -199,6 +200,8 @@ def listing_refresh(*, app_id) -> AppListing | None:
     AppListing.objects.filter(pk=listing.pk).update(
         listing_document=listing.listing_document, **_search_vector(app)
     )
+    if listing.listed:
+        search_words_add(name=app.name, tags=app.tags)  # typo correction knows the app's words
     return listing
 
 
