@@ -89,7 +89,7 @@ def test_combine_takes_medians_and_judges_the_median_ratio():
     assert download.requests_per_s == 900 and download.p99_ms == 60
     assert download.ratio_runs == [0.45, 0.6, 0.625]
     assert download.floor_ratio == pytest.approx(0.6)
-    assert download.goals == [">=50% floor met"]
+    assert download.goals == [">=60% floor met"]
     assert download.requests == 300
 
 
