@@ -157,24 +157,24 @@ function done(summary, latency, requests)
 end
 """.replace("QUANTILES", str(QUANTILES))
 
-# Run by the measured checkout's Python while the catalog poller runs (argument: seconds; environment: the
-# server's): edits one listed app's description a second through the project's own service
-# (apps.services.app_update, which sends catalog_changed after commit, as an edit in the portal does), then
-# puts every description it changed back the same way. Prints one line per change and a summary.
+# Run by the measured checkout's Python while the catalog poller runs (arguments: at most how many seconds,
+# and a file whose existence stops it sooner; environment: the server's): edits one listed app's description
+# a second through the project's own service (apps.services.app_update, which sends catalog_changed after
+# commit, as an edit in the portal does), then puts every description it changed back the same way.
 CHANGER_PY = r"""
-import sys, time
+import os, sys, time
 import django
 django.setup()
 from apps import services
 from apps.models import App
 from store.models import AppListing
 
-seconds = float(sys.argv[1])
+seconds, stop_file = float(sys.argv[1]), sys.argv[2]
 ids = list(AppListing.objects.filter(listed=True).order_by("?").values_list("app_id", flat=True)[:100])
 original = {}
 changes = failures = 0
 deadline = time.monotonic() + seconds
-while time.monotonic() < deadline:
+while time.monotonic() < deadline and not os.path.exists(stop_file):
     started = time.monotonic()
     app = App.objects.select_related("owner").get(pk=ids[changes % len(ids)])
     original.setdefault(app.pk, app.description)
@@ -448,6 +448,9 @@ class CatalogChanges:
         self.env = server_env(args)
         self.env["CELERY_BROKER_URL"] = args.broker_url
         self.env["CELERY_TASK_ALWAYS_EAGER"] = "False"
+        if args.catalog_debounce is not None:
+            self.env["CATALOG_REBUILD_DEBOUNCE"] = str(args.catalog_debounce)
+        self.stop_file = os.path.join(args.tmp, f"stop-changes-{time.time_ns()}")
         self.worker: subprocess.Popen | None = None
         self.changer: subprocess.Popen | None = None
         self.summary = ""
@@ -469,7 +472,7 @@ class CatalogChanges:
         finally:
             output.close()
         self.changer = subprocess.Popen(
-            [checkout_python(self.args), "-c", CHANGER_PY, str(self.seconds)],
+            [checkout_python(self.args), "-c", CHANGER_PY, str(self.seconds), self.stop_file],
             cwd=self.args.checkout,
             env=self.env,
             start_new_session=True,
@@ -480,6 +483,7 @@ class CatalogChanges:
         return self
 
     def __exit__(self, *exc) -> None:
+        Path(self.stop_file).touch()
         if self.changer is not None:
             try:
                 output, _ = self.changer.communicate(timeout=self.seconds + 120)
@@ -924,15 +928,17 @@ def measure(args, base: str, target: Target, ids_file: str, lua_file: str, secon
 
 def measure_target(args, base, target, floor_target, ids_file, lua_file, floor_warm: bool) -> Result:
     """``target`` measured: with ``--paired`` alternating with the floor in ``--slices`` runs, pooled per
-    side (``floor_runs`` holds the floor's rate); a ``cold`` target gets no warm-up of its own."""
+    side (``floor_runs`` holds the floor's rate); a ``cold`` target gets no warm-up of its own; the catalog
+    poller runs ``--poller-duration`` seconds a side."""
+    duration = args.poller_duration if target.kind == "poller" else args.duration
     if args.paired and target is not floor_target:
         if not floor_warm and args.warmup:
             run_wrk(args, base, floor_target, ids_file, lua_file, args.warmup)
         if args.warmup and not target.cold:
             run_wrk(args, base, target, ids_file, lua_file, args.warmup)
         # Floor and target alternate in short slices, so the host's drift falls on both alike.
-        slices = max(1, min(args.slices, args.duration))
-        seconds = args.duration // slices
+        slices = max(1, min(args.slices, duration))
+        seconds = duration // slices
         log(f"measuring floor and {target.name}, {slices} alternating slice(s) of {seconds} s each")
         floors, parts = [], []
         for _ in range(slices):
@@ -945,8 +951,8 @@ def measure_target(args, base, target, floor_target, ids_file, lua_file, floor_w
     result = Result(name=target.name, path=target.path)
     if args.warmup and not target.cold and not (target is floor_target and floor_warm):
         run_wrk(args, base, target, ids_file, lua_file, args.warmup)
-    log(f"measuring {target.name} ({args.duration} s)")
-    return parse_wrk(run_wrk(args, base, target, ids_file, lua_file, args.duration), result)
+    log(f"measuring {target.name} ({duration} s)")
+    return parse_wrk(run_wrk(args, base, target, ids_file, lua_file, duration), result)
 
 
 def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> tuple[list[Result], dict]:
@@ -974,7 +980,7 @@ def run_round(args, base: str, ids: list[str], ids_file: str, lua_file: str) -> 
                 answered, seconds = prime_ids(base, target, ids)
                 log(f"primed {target.name}: {answered} of {len(ids)} ids in {seconds:.1f} s")
             if target.kind == "poller":
-                seconds = args.warmup * 2 + args.duration * (2 if args.paired else 1) + 15
+                seconds = args.warmup * 2 + args.poller_duration * (2 if args.paired else 1) + 60
                 with CatalogChanges(args, seconds) as changes:
                     result = measure_target(args, base, target, floor_target, ids_file, lua_file, floor_warm)
                 result.poller["changes"] = changes.summary
@@ -1205,6 +1211,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--searches", type=int, default=200_000, help="long-tail search words drawn (with their typos)"
     )
+    parser.add_argument(
+        "--poller-duration",
+        type=int,
+        default=60,
+        help="seconds the catalog poller is measured (a side): long enough for a rebuild to land in it",
+    )
+    parser.add_argument(
+        "--catalog-debounce",
+        type=int,
+        default=5,
+        help="CATALOG_REBUILD_DEBOUNCE of the poller's worker (production: 30 s); the poller sees a new "
+        "catalog this long after a change plus the build time",
+    )
     parser.add_argument("--typo-share", type=float, default=0.2, help="share of long-tail searches misspelt")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--word", default="markdown", help="the one-word search")
@@ -1232,6 +1251,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
+    args.cache_prefix = f"mosis-bench-{time.time_ns()}"  # run_round sets a fresh one per round
     checkouts = [str(Path(c).resolve()) for c in args.checkout] or [str(ROOT)]
     urls = args.database_url or [os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)]
     if len(urls) != len(checkouts):

@@ -33,6 +33,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -190,14 +191,21 @@ def tarball(manifest: dict) -> bytes:
     return buffer.getvalue()
 
 
+def zipf_index(n: int, rng) -> int:
+    """0-based index with probability ~ 1/(index + 1), log-uniform (as bench/load.py's wrk script draws)."""
+    return min(n, int(math.exp(rng.random() * math.log(n + 1)))) - 1
+
+
 def package_documents(count: int, words: list[str], seed: int = 18) -> list[dict]:
     """``count`` publish documents (what ``npm publish`` PUTs), named and described with ``words``."""
     rng = random.Random(seed)
+    common = words[: max(20, min(len(words), 300))]
     documents = []
     for i in range(count):
-        picked = rng.sample(words[: max(20, min(len(words), 300))], 4)
+        picked = rng.sample(common, 4)
         name = f"{picked[0]}-{picked[1]}-{i}"
-        description = " ".join(rng.choice(words) for _ in range(12)).capitalize() + "."
+        # Words drawn as the searches draw them (the i-th with probability ~ 1/i), so frequent ones hit.
+        description = " ".join(common[zipf_index(len(common), rng)] for _ in range(12)).capitalize() + "."
         manifest = {
             "name": name,
             "version": "1.0.0",
