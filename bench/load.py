@@ -389,11 +389,15 @@ def ensure_database(url: str, template: str) -> bool:
     with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             return False
-        busy = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [template]).fetchone()
-        if busy[0]:
-            raise SystemExit(f"{template} has {busy[0]} connection(s): it cannot be copied now")
         started = time.monotonic()
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        for attempt in range(10):  # a connection that is closing (or autovacuum) holds the template a moment
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 9:
+                    raise SystemExit(f"{template} stays in use by other connections: it cannot be copied now")
+                time.sleep(3)
         log(f"created {name} as a copy of {template} in {time.monotonic() - started:.0f} s")
     return True
 
