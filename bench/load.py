@@ -4,18 +4,28 @@ Usage (from the repository root, after bench/dataset.py; see docs/performance.md
 
     .venv/bin/python bench/load.py                      # every target, 15 s each, 32 connections
     .venv/bin/python bench/load.py --only floor,listing --duration 5
+    .venv/bin/python bench/load.py --verdaccio          # and Verdaccio 6 measured in each round
+    .venv/bin/python bench/load.py --checkout ../before --database-url .../mosis_bench_before \
+        --checkout . --database-url .../mosis_bench     # two checkouts alternating in each round
 
 Each round starts gunicorn (``mosis.wsgi`` with ``mosis.settings.production`` and the image's defaults:
 rate limits counted on every request with limits too high to refuse, the JSON request log and gunicorn's
 access log written to a file — ``--no-rate-limits`` / ``--no-logs`` turn them off —, ``BENCH_ENDPOINTS=1``
-so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database, Redis under a fresh key namespace, so every round starts with a cold store cache), waits for ``/v1/health``,
-checks that each target answers its expected status, then per target runs a short warm-up and measures it
-against the floor (``--paired``, the default): the two alternate in ``--slices`` short ``wrk --latency`` runs
-(floor, target, floor, ...), pooled per side, so the shared host's drift over seconds falls on both alike;
-then it stops gunicorn. After ``--rounds`` rounds it prints the
-medians of req/s, p50, p99 and of the ratio to the floor, each round's ratio, and the issue 4 goals. Only
-127.0.0.1 is contacted; every step has a time bound.
-Needs ``wrk`` (Debian package ``wrk``).
+so ``/v1/_bench/floor`` exists, local package storage, the ``mosis_bench`` database, Redis under a fresh
+key namespace, so every round starts with a cold store cache), waits for ``/v1/health``, measures the
+catalog's full answers (the first builds it) with the workers' peak RSS, checks that each target answers its
+expected status, then per target runs a short warm-up (none for the long-tail targets: cold at start) and
+measures it against the floor (``--paired``, the default): the two alternate in ``--slices`` short
+``wrk --latency`` runs (floor, target, floor, ...), pooled per side, so the shared host's drift over seconds
+falls on both alike; then it stops gunicorn. Traffic shapes (issue 18): search words drawn zipf-like from
+the catalog's own vocabulary with a fifth misspelt, browse pages 1-50 in four sorts, listings and downloads
+zipf over package ids, and a catalog poller sending the last ETag it got while a Celery worker of the
+measured checkout rebuilds the catalog and a changer edits one app a second through ``apps.services``.
+After ``--rounds`` rounds it prints the medians of req/s, p50, p99 and of the ratio to the floor, each
+round's ratio, and the goals of issues 4 and 18 met or missed. ``--checkout`` serves another checkout from
+its own database copy (created from ``--template-database``, migrated by its own ``manage.py``); several
+alternate within each round. ``--verdaccio`` runs bench/verdaccio.py beside it. Only 127.0.0.1 is
+contacted; every step has a time bound. Needs ``wrk`` (Debian package ``wrk``).
 """
 
 from __future__ import annotations
