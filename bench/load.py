@@ -159,6 +159,10 @@ function done(summary, latency, requests)
     d = d + thread:get("body_bytes")
   end
   io.write(string.format("poller: %d %d %d %d\n", a, b, c, d))
+  local last = threads[1]:get("etag")
+  if last then
+    io.write("poller-etag: " .. last .. "\n")
+  end
   local values = {}
   for i = 1, QUANTILES do
     values[i] = string.format("%d", latency:percentile((i - 0.5) * 100 / QUANTILES))
@@ -240,6 +244,7 @@ class Result:
     ratio_runs: list = field(default_factory=list)
     skipped: str = ""
     poller: dict = field(default_factory=dict)  # catalog poller: statuses, bytes, catalog changes
+    poller_etag: str = ""  # the last ETag the poller's first thread got (the next slice starts from it)
     quantiles_ms: list = field(default_factory=list, repr=False)  # the run's latency distribution
 
 
@@ -291,6 +296,11 @@ def server_env(args) -> dict:
             "CACHE_KEY_PREFIX": args.cache_prefix,
             "BENCH_ENDPOINTS": "1",
             "STORAGE": "local",
+            # Production runs the periodic tasks (download rollups, sweepers) in one beat + worker, not in the
+            # web processes; without a broker each gunicorn worker would run the whole schedule in a thread
+            # (the embedded mode, mosis.core.periodic): 4 x the rollup's UPDATEs of the listings (they
+            # deadlocked each other at 100 000 apps) inside the measured server.
+            "PERIODIC_IN_PROCESS": "False",
             # TLS ends at the load balancer in a deployment; wrk speaks plain HTTP to gunicorn, which the
             # production settings would otherwise answer with a redirect to https.
             "SECURE_SSL_REDIRECT": "False",
@@ -436,7 +446,7 @@ def migrate(args) -> None:
 
 # Celery's keys in the broker database (kombu's Redis transport): deleted after each poller run, so a task
 # scheduled with a countdown does not wait there for the next round's worker.
-BROKER_KEYS = ("celery", "unacked", "unacked_index", "unacked_mutex", "_kombu.binding.*")
+BROKER_KEYS = ("celery", "unacked", "unacked_index", "unacked_mutex", "_kombu.binding*")
 
 
 def clear_broker(broker_url: str) -> int:
@@ -820,6 +830,8 @@ def parse_wrk(output: str, result: Result) -> Result:
     poller = re.search(r"^poller: (\d+) (\d+) (\d+) (\d+)$", output, re.MULTILINE)
     if poller:
         result.poller = dict(zip(POLLER_COUNTS, map(int, poller.groups()), strict=True))
+        last = re.search(r"^poller-etag: (.+)$", output, re.MULTILINE)
+        result.poller_etag = last.group(1).strip() if last else ""
     quantiles = re.search(r"^quantiles: ([\d ]+)$", output, re.MULTILINE)
     result.quantiles_ms = [int(x) / 1000 for x in quantiles.group(1).split()] if quantiles else []
     return result
@@ -958,6 +970,8 @@ def measure_target(args, base, target, floor_target, ids_file, lua_file, floor_w
         for _ in range(slices):
             floors.append(measure(args, base, floor_target, ids_file, lua_file, seconds))
             parts.append(measure(args, base, target, ids_file, lua_file, seconds))
+            if parts[-1].poller_etag:  # the poller's clients keep the last ETag they got
+                target.etag = parts[-1].poller_etag
         paired = pool_slices(floors, "floor", floor_target.path)
         pooled = pool_slices(parts, target.name, target.path)
         pooled.floor_runs = [paired.requests_per_s]
@@ -1228,7 +1242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--poller-duration",
         type=int,
-        default=60,
+        default=90,
         help="seconds the catalog poller is measured (a side): long enough for a rebuild to land in it",
     )
     parser.add_argument(

@@ -365,6 +365,7 @@ def test_the_poller_script_sends_the_last_etag_it_got_and_counts_answers_and_byt
     assert 1 <= changed.poller["full"] <= 2  # one per connection at most, then the thread has the new tag
     assert changed.poller["body_bytes"] == 1000 * changed.poller["full"]
     assert changed.poller["not_modified"] > 100
+    assert changed.poller_etag == '"v1"'  # the next slice starts from it
     # The server may see a request or two more: the ones in flight when wrk's time was up.
     assert 0 <= seen.count('"v1"') - changed.poller["not_modified"] <= 2
     assert len(fresh.quantiles_ms) == load.QUANTILES
