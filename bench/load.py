@@ -463,7 +463,8 @@ def clear_broker(broker_url: str) -> int:
 
 class CatalogChanges:
     """While the catalog poller runs: a Celery worker of the measured checkout (the production path of the
-    debounced catalog rebuild, broker ``--broker-url``) and the changer script editing one listed app a
+    debounced catalog rebuild, broker ``--broker-url``; its INFO log, with each task's time, goes to the
+    server log) and the changer script editing one listed app a
     second through ``apps.services.app_update``. Both in their own process groups, stopped by their ids."""
 
     def __init__(self, args, seconds: float):
@@ -485,7 +486,7 @@ class CatalogChanges:
         output = open(self.args.server_log, "ab")  # noqa: SIM115 - the children keep their own copies
         try:
             self.worker = subprocess.Popen(
-                [celery, "-A", "mosis", "worker", "--pool", "solo", "--loglevel", "WARNING"]
+                [celery, "-A", "mosis", "worker", "--pool", "solo", "--loglevel", "INFO"]
                 + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
                 cwd=self.args.checkout,
                 env=self.env,
