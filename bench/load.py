@@ -892,7 +892,10 @@ def run_wrk(args, base: str, target: Target, ids_file: str, lua_file: str, secon
 
 
 def judge(result: Result, target: Target, verdaccio: dict | None = None) -> None:
-    if target.goal_p99_ms is not None:
+    if target.goal_p99_ms is not None and not result.requests:
+        # No request finished within a run: every latency was longer than the run, none was measured.
+        result.goals.append(f"p99<={target.goal_p99_ms:.0f}ms MISSED (no request completed within a run)")
+    elif target.goal_p99_ms is not None:
         met = result.p99_ms <= target.goal_p99_ms
         result.goals.append(f"p99<={target.goal_p99_ms:.0f}ms {'met' if met else 'MISSED'}")
     if target.goal_floor_ratio is not None and result.floor_ratio is not None:

@@ -297,10 +297,10 @@ def test_browse_paths_cover_pages_1_to_50_four_sorts_and_some_categories():
 
 def test_judge_compares_with_verdaccio_when_measured_beside():
     target = load.Target("search longtail", "/s", 200, goal_p99_ms=100, goal_vs_verdaccio=("search", 10.0))
-    result = load.Result(name="search longtail", path="/s", requests_per_s=900, p99_ms=80)
+    result = load.Result(name="search longtail", path="/s", requests_per_s=900, p99_ms=80, requests=9000)
     load.judge(result, target, {"metadata": 1000, "search": 100})
     assert result.goals == ["p99<=100ms met", ">=10x Verdaccio search MISSED (9.0x)"]
-    alone = load.Result(name="search longtail", path="/s", requests_per_s=900, p99_ms=80)
+    alone = load.Result(name="search longtail", path="/s", requests_per_s=900, p99_ms=80, requests=9000)
     load.judge(alone, target, None)
     assert alone.goals == ["p99<=100ms met"]  # no Verdaccio in the run: no such goal printed
 
@@ -378,3 +378,11 @@ def test_pool_slices_adds_up_the_pollers_counts():
     two.poller = {"full": 0, "not_modified": 150, "other": 0, "body_bytes": 0}
     pooled = load.pool_slices([one, two], "p", "/")
     assert pooled.poller == {"full": 1, "not_modified": 449, "other": 0, "body_bytes": 10, "seconds": 6.0}
+
+
+def test_a_target_with_no_completed_request_misses_its_latency_goal():
+    """wrk reports no latency when no request finished within the run: that is not a p99 of 0 ms."""
+    target = load.Target("browse pages", "{id}", 200, goal_p99_ms=100)
+    result = load.Result(name="browse pages", path="{id}", requests_per_s=0.0, p99_ms=0.0, requests=0)
+    load.judge(result, target)
+    assert result.goals == ["p99<=100ms MISSED (no request completed within a run)"]
