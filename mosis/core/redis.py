@@ -13,7 +13,9 @@ a Redis-only shortcut (``client()`` is None without Redis).
 - **Scripts**: ``Script(text)`` is a Lua script registered once per process (``EVALSHA``; loaded again by
   redis-py after a Redis restart). Each script's text exists in exactly one module.
 - **Generations** (``generation_bump``): counters that key cached documents; a missing one restarts from a
-  time-based value, never from 1, so an evicted counter cannot come back to an old number.
+  time-based value, never from 1, so an evicted counter cannot come back to an old number. Each expires
+  ``GENERATION_TTL`` seconds after it was created: a store keys pages by counters named after what clients
+  ask (one per search), so counters must not pile up; an expired one only costs its documents a miss.
 - **Counters** (``counter_incr``): exact hit/miss style counters.
 - **Locks** (``single_flight``, ``lock_held``): at most one holder per name for a bounded time, for "one
   rebuild per key"; others ask whether it is held (to wait for its result or serve a stale copy).
@@ -93,11 +95,15 @@ class Script:
         return self._registered(keys=list(keys), args=list(args), client=connection)
 
 
-# INCR, or a fresh time-based value when the counter was missing (evicted or never created).
+# How long a generation counter lives after it is created (INCR keeps the expiry). Longer than any document
+# keyed by it is kept fresh or stale, so an expiry only ever turns a few lookups into misses.
+GENERATION_TTL = 3600
+
+# INCR, or a fresh time-based value when the counter was missing (evicted, expired or never created).
 _GENERATION_BUMP = Script(
     """
 if redis.call('INCR', KEYS[1]) == 1 then
-  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 """
 )
@@ -106,12 +112,12 @@ end
 def generation_bump(name: str) -> None:
     """Move the generation counter ``name`` on: one round trip with Redis. Safe to repeat."""
     if enabled():
-        _GENERATION_BUMP(keys=[key(name)], args=[time.time_ns()])
+        _GENERATION_BUMP(keys=[key(name)], args=[time.time_ns(), GENERATION_TTL])
         return
     try:
         cache.incr(name)
     except ValueError:  # missing: start from a fresh time-based value, never an old number
-        cache.set(name, time.time_ns(), timeout=None)
+        cache.set(name, time.time_ns(), timeout=GENERATION_TTL)
 
 
 def generations(names: Sequence[str]) -> tuple:
@@ -125,7 +131,7 @@ def generations(names: Sequence[str]) -> tuple:
             fresh = str(time.time_ns())
             pipe = connection.pipeline(transaction=False)
             for k in missing:
-                pipe.set(k, fresh, nx=True)
+                pipe.set(k, fresh, nx=True, ex=GENERATION_TTL)
             pipe.execute()
             values = connection.mget(full)
         return tuple(as_text(v) for v in values)
@@ -134,7 +140,7 @@ def generations(names: Sequence[str]) -> tuple:
     for name in names:
         if name not in found:
             with _embedded_lock(name):  # so concurrent first readers agree on one value
-                cache.add(name, time.time_ns(), timeout=None)
+                cache.add(name, time.time_ns(), timeout=GENERATION_TTL)
                 found[name] = cache.get(name, 0)
         values.append(found[name])
     return tuple(str(v) for v in values)

@@ -281,3 +281,20 @@ def test_category_changes_may_still_drop_everything(api_client, backend, django_
     with django_capture_on_commit_callbacks(execute=True):
         Category.objects.filter(pk=app.category_id).get().save()
     assert not _from_cache(api_client, url)
+
+
+@pytest.mark.skipif(not redis_adapter.enabled(), reason="needs Redis as the cache (REDIS_URL)")
+def test_counters_named_after_what_clients_ask_expire(api_client):
+    """Every distinct search keys its pages by a counter of its own: without an expiry a long tail of
+    searches (or a client inventing categories) would pile up counters in Redis for ever."""
+    make_published_app()
+    client = redis_adapter.client()
+    for word in (f"zq{uuid.uuid4().hex[:8]}" for _ in range(3)):
+        assert api_client.get(f"/v1/store/apps?q={word}").status_code == 200
+    assert api_client.get("/v1/store/apps?category=no-such-category").status_code == 200
+    counters = list(client.scan_iter(match=redis_adapter.key("store:v1:gen:*")))
+    assert len(counters) >= 5  # all, three searches, the category (and more from the fixtures)
+    ttls = [client.ttl(name) for name in counters]
+    assert all(0 < ttl <= redis_adapter.GENERATION_TTL for ttl in ttls), ttls
+    redis_adapter.generation_bump("store:v1:gen:test-bumped")
+    assert 0 < client.ttl(redis_adapter.key("store:v1:gen:test-bumped")) <= redis_adapter.GENERATION_TTL

@@ -198,19 +198,20 @@ def _entry_registry():
 
 # Lua shared by every script that reads an entry keyed by its generations (this module's lookup, the
 # download resolver): generation_lookup(n, fresh, base) reads the counters KEYS[1..n], creates a missing one
-# at ``fresh`` (a time-based value), and GETs ``base:<gen>:<gen>...``. Returns the generations and the value.
+# at ``fresh`` (a time-based value, expiring after ``GENERATION_TTL``), and GETs ``base:<gen>:<gen>...``.
+# Returns the generations and the value.
 GENERATION_LOOKUP_LUA = """
 local function generation_lookup(n, fresh, base)
   local gens = redis.call('MGET', unpack(KEYS, 1, n))
   for i = 1, n do
     if not gens[i] then
-      redis.call('SET', KEYS[i], fresh)
+      redis.call('SET', KEYS[i], fresh, 'EX', {ttl})
       gens[i] = fresh
     end
   end
   return gens, redis.call('GET', base .. ':' .. table.concat(gens, ':'))
 end
-"""
+""".replace("{ttl}", str(redis_adapter.GENERATION_TTL))
 
 # One round trip: read the generations, build the entry key from them, GET it, count the hit or the miss.
 # KEYS = generation keys..., hits, misses; ARGV = [raw key base, what to count ('1' hits and misses, 'h' hits
