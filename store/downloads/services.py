@@ -28,10 +28,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Device
 from mosis.core import redis as redis_adapter
 from mosis.core import storage
-from mosis.core.clientip import client_ip
 from mosis.core.db import CompiledQuery
 from store.downloads import counter as downloads_redis
 from store.models import AppListing, DownloadDaily, DownloadEvent
@@ -232,24 +230,14 @@ def download_target(*, package_id: str, selector: tuple, build) -> DownloadTarge
     )
 
 
-def download_client_hash(request) -> str:
-    """Who is downloading, as a stable opaque hash: device, else user, else the salted client IP."""
-    device = getattr(request, "auth", None)
-    device_id = device.pk if isinstance(device, Device) else None
-    user = getattr(request, "user", None)
+def download_client_hash(*, device_id=None, user_id=None, ip: str = "") -> str:
+    """Who is downloading, as a stable opaque hash: the device, else the signed-in user, else the salted client
+    IP (never the User-Agent, which a client may change on every request to be counted again)."""
     if device_id is not None:
-        ident = f"device:{device_id}"
-    elif user is not None and user.is_authenticated:
-        ident = f"user:{user.pk}"
-    else:
-        return anonymous_client_hash(request)
-    return _salted(ident)
-
-
-def anonymous_client_hash(request) -> str:
-    """``download_client_hash`` of a request with no device and no signed-in user: the salted client IP
-    (never the User-Agent, which a client may change on every request to be counted again)."""
-    return _salted(f"anon:{client_ip(request)}")
+        return _salted(f"device:{device_id}")
+    if user_id is not None:
+        return _salted(f"user:{user_id}")
+    return _salted(f"anon:{ip}")
 
 
 def _salted(ident: str) -> str:

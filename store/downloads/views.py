@@ -22,19 +22,29 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from accounts.models import Device
 from mosis.core import storage
+from mosis.core.clientip import client_ip
 from mosis.core.errors import ApplicationError, ErrorCode, error_json_response
 from store.catalog import selectors
 from store.http import PublicView
 
 from .serializers import DownloadQuerySerializer, StoreDownloadSerializer
 from .services import (
-    anonymous_client_hash,
     download_client_hash,
     download_info_for,
     download_resolve,
     download_target_lookup,
 )
+
+
+def _client_hash(request) -> str:
+    """The counted client of an authenticated-or-not download: its device token's device, else its user."""
+    device = request.auth if isinstance(request.auth, Device) else None
+    user = request.user if request.user is not None and request.user.is_authenticated else None
+    return download_client_hash(
+        device_id=device.pk if device else None, user_id=user.pk if user else None, ip=client_ip(request)
+    )
 
 
 class _DownloadView(PublicView):
@@ -48,7 +58,7 @@ class _DownloadView(PublicView):
     def respond(self, request, *, package_id: str, selector: tuple, build):
         redirect, _mosis_version = download_query(request)
         target = download_resolve(
-            package_id=package_id, selector=selector, build=build, client_hash=download_client_hash(request)
+            package_id=package_id, selector=selector, build=build, client_hash=_client_hash(request)
         )
         return download_answer(download_info_for(version=target), redirect=redirect)
 
@@ -164,7 +174,10 @@ def download_response(request, package_id: str, version_code: int | None = None)
         selector, build = ("code", version_code), _version_build(package_id, version_code)
     try:
         target = download_resolve(
-            package_id=package_id, selector=selector, build=build, client_hash=anonymous_client_hash(request)
+            package_id=package_id,
+            selector=selector,
+            build=build,
+            client_hash=download_client_hash(ip=client_ip(request)),
         )
     except (ApplicationError, Http404, APIException):
         return None  # nothing was counted: DRF answers the error with its SPEC §3 body
