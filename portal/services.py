@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from mosis.core.siteurl import DEFAULT_SITE_URL
+from mosis.core.siteurl import default_site_url
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
 
@@ -23,7 +23,7 @@ def site_domain() -> str:
     for host in settings.ALLOWED_HOSTS:
         if host and host != "*" and not host.startswith(".") and host not in LOCAL_HOSTS:
             return host
-    return urlsplit(DEFAULT_SITE_URL).netloc
+    return urlsplit(default_site_url()).netloc
 
 
 def site_sync(*, using: str = "default"):

@@ -13,9 +13,15 @@ from contextvars import ContextVar
 
 from django.conf import settings
 
-DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"  # settings.DEFAULT_SITE_URL's default: the embedded server
 
 _request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
+
+
+def default_site_url() -> str:
+    """Where the store is served when nothing else says (``settings.DEFAULT_SITE_URL``: the embedded server's
+    address; the test client's host in tests)."""
+    return getattr(settings, "DEFAULT_SITE_URL", DEFAULT_SITE_URL)
 
 
 def site_url() -> str:
@@ -23,7 +29,20 @@ def site_url() -> str:
     configured = settings.SITE_URL
     if configured:
         return configured.rstrip("/")
-    return (_request_base.get() or DEFAULT_SITE_URL).rstrip("/")
+    return (_request_base.get() or default_site_url()).rstrip("/")
+
+
+def stored_base() -> str:
+    """The base URL documents stored for every host name (``SITE_URL``, else ``DEFAULT_SITE_URL``): what a
+    stored listing document's absolute URLs say, whoever rendered it."""
+    return (settings.SITE_URL or default_site_url()).rstrip("/")
+
+
+def serves_stored_base() -> bool:
+    """True when this request's absolute URLs are the stored documents' (always with ``SITE_URL``; without
+    it, only for a request to ``DEFAULT_SITE_URL``'s host: ``make run`` served on another port builds its
+    own answers)."""
+    return site_url() == stored_base()
 
 
 def absolute_url(path: str) -> str:

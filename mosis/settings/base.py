@@ -23,6 +23,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "mosis.core.views.csrf_failure"
 # Absolute URLs come from SITE_URL when set, else from the request's host (mosis.core.siteurl).
 SITE_URL = env("SITE_URL", default="")
+# Without SITE_URL: the address outside a request (workers, commands) and the one stored listing documents name
+# (a request to another host gets answers built for it).
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 # Proxies in front of the store that append to X-Forwarded-For (mosis.core.clientip); 0 ignores the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MOSIS_VERSION = "0.1.0"

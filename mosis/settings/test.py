@@ -25,3 +25,6 @@ STORAGES["packages"]["OPTIONS"]["location"] = (  # noqa: F405
 )
 LOG_FORMAT = "text"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# The test client's host: the stored listing documents name it, as they name 127.0.0.1:8000 under `make run`.
+DEFAULT_SITE_URL = "http://testserver"

@@ -22,7 +22,7 @@ from accounts.permissions import IsStaffOrMetricsToken
 from mosis.core.errors import ApplicationError, ErrorCode
 from mosis.core.filters import QueryFiltersMixin
 from mosis.core.pagination import PaginatedListMixin, StandardPagination
-from mosis.core.siteurl import site_url
+from mosis.core.siteurl import serves_stored_base, site_url
 from store.http import (
     CATALOG_MAX_AGE,
     GZIP_MIN_BYTES,
@@ -181,7 +181,7 @@ class StoreAppDetailView(PublicView):
     def get(self, request, package_id: str):
         params = validated_query(MosisVersionQuerySerializer, request)
         mosis_num = params.get("mosis_version") or None
-        if mosis_num is None:  # the stored default listing, the same bytes as the fast answer
+        if mosis_num is None and serves_stored_base():  # the stored default listing, as the fast answer
             response = listing_response(request, package_id)
             if response is None:
                 app = selectors.listed_app_for_package(package_id)  # 404 for unknown or hidden apps
@@ -220,8 +220,9 @@ def listing_response(request, package_id: str) -> HttpResponse | None:
 
 
 def listing_answer(request, package_id: str) -> HttpResponse | None:
-    """Fast answer for ``GET /v1/store/apps/{package_id}`` without query parameters (else DRF)."""
-    if request.GET:
+    """Fast answer for ``GET /v1/store/apps/{package_id}`` without query parameters (else DRF), from the stored
+    document when this request's URLs are the ones it names (``serves_stored_base``)."""
+    if request.GET or not serves_stored_base():
         return None
     return listing_response(request, package_id)
 

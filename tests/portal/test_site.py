@@ -35,6 +35,7 @@ def test_site_sync_follows_the_settings(settings):
     settings.ALLOWED_HOSTS = ["*", ".acme.test", "127.0.0.1", "store.acme.test"]
     assert site_sync().domain == "store.acme.test"
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    settings.DEFAULT_SITE_URL = "http://127.0.0.1:8000"  # the setting's default (tests use the client's host)
     assert site_sync().domain == "127.0.0.1:8000"  # the embedded server
     Site.objects.all().delete()
     assert site_sync().name == "Acme Apps"

@@ -239,6 +239,25 @@ def test_the_catalog_names_the_host_it_is_read_from_when_no_site_url_is_set(api_
     assert again["ETag"] == first["ETag"]  # still the stored document
 
 
+def test_listings_and_pages_name_the_host_they_are_read_from_when_no_site_url_is_set(api_client, settings):
+    """The embedded store served on two ports at once: each port's listing and browse pages name that port
+    (icon URLs), though both read one database and one cache. Before, whichever port read first stored the
+    listing document and the page, and the other port was handed the first port's URLs."""
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1:8000", "127.0.0.1:8124"]
+    app = make_published_app()
+    AppVersion = type(app.versions.first())
+    AppVersion.objects.filter(app=app).update(icon_key="icons/x.png")  # a packaged icon: an absolute URL
+    from store.catalog.services.listing import listing_refresh
+
+    listing_refresh(app_id=app.pk)
+    for host in ("127.0.0.1:8124", "127.0.0.1:8000", "127.0.0.1:8124"):
+        listing = api_client.get(f"/v1/store/apps/{app.package_id}", HTTP_HOST=host).json()
+        assert listing["icon_url"].startswith(f"http://{host}/"), (host, listing["icon_url"])
+        page = api_client.get("/v1/store/apps", HTTP_HOST=host).json()
+        assert page["apps"][0]["icon_url"].startswith(f"http://{host}/"), (host, page["apps"][0]["icon_url"])
+
+
 def test_site_url_wins_for_the_catalog_templates(api_client, settings):
     settings.SITE_URL = "https://cdn.example.org/"
     make_published_app()

@@ -57,6 +57,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from mosis.core import redis as redis_adapter
+from mosis.core.siteurl import site_url
 from store.http import CachedDocument, render_document
 
 logger = logging.getLogger("mosis.store.cache")
@@ -286,7 +287,8 @@ def _entry(kind: str, parts: tuple, package_id: str | None, scope: str | None) -
         package_id, scope = None, scope or SCOPE_ALL
     elif not package_id:
         raise ValueError(f"a {kind!r} document belongs to a package")
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    # The absolute URLs a document holds name site_url(): without SITE_URL each host has its own entries.
+    digest = hashlib.sha256(repr((parts, site_url())).encode()).hexdigest()[:40]
     family = str(parts[0]) if parts else "-"  # e.g. "listing": what the download rollup drops
     base = f"{PREFIX}:doc:{kind}:{family}:{package_id or '-'}:{digest}"
     return _Entry(kind, base, generation_keys(package_id, scope=scope), package_id, scope)

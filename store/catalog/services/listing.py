@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from apps.constants import LISTED_STATUSES, REACHABLE_STATUSES
 from apps.models import App
 from mosis.core.db import CompiledQuery
+from mosis.core.siteurl import request_base, stored_base
 from store.catalog.constants import SEARCH_CONFIG
 from store.catalog.selectors import listing_row_for_app
 from store.catalog.services.search_words import search_words_add
@@ -93,7 +94,8 @@ def render_listing_document(listing: AppListing, changelog: list[AppVersion]) ->
     if listing.app.status not in REACHABLE_STATUSES:
         return None
     listing.shown_version = listing.latest_version
-    data = ListingSerializer(listing, context={"changelog": changelog}).data
+    with request_base(stored_base()):  # one stored document for every host: it names the stored base
+        data = ListingSerializer(listing, context={"changelog": changelog}).data
     return JSONRenderer().render(data).decode()
 
 
