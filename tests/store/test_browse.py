@@ -215,6 +215,11 @@ def test_html_store_pages_count_up_to_the_depth(client, monkeypatch):
     response = client.get(reverse("store-home"))
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 2
+    assert (
+        "2+ apps (the first 2 can be browsed" in response.content.decode()
+    )  # never "2 apps" when there are more
+    few = client.get(reverse("store-home") + "?q=Shelf 1").content.decode()
+    assert ">1 app</p>" in few
 
 
 def _set(app, **fields):
