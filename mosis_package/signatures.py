@@ -180,14 +180,28 @@ def verify_digest_signature(algorithm: str, key, signature: bytes, digest: bytes
         if algorithm == ED25519:
             key.verify(signature, digest)
         elif algorithm == ECDSA_P256:
-            if len(signature) == 64 and signature[0] != 0x30:
-                # Raw r||s (IEEE P1363, what WebCrypto and many HSMs emit) rather than DER.
-                r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-                signature = utils.encode_dss_signature(r, s)
-            key.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+            return any(_ecdsa_verifies(key, candidate, digest) for candidate in _ecdsa_encodings(signature))
         else:
             key.verify(signature, digest, _PSS_VERIFY, utils.Prehashed(hashes.SHA256()))
     except InvalidSignature:
+        return False
+    return True
+
+
+def _ecdsa_encodings(signature: bytes) -> list[bytes]:
+    """The DER forms ``signature`` may stand for: itself, and for 64 bytes also raw r||s (IEEE P1363, what
+    WebCrypto and many HSMs emit). A raw signature may start with 0x30 like DER does (one in 256), so the
+    first byte cannot tell them apart: both are tried."""
+    if len(signature) != 64:
+        return [signature]
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    return [signature, utils.encode_dss_signature(r, s)]
+
+
+def _ecdsa_verifies(key, der: bytes, digest: bytes) -> bool:
+    try:
+        key.verify(der, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
         return False
     return True
 

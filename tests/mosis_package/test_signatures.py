@@ -145,6 +145,23 @@ def test_raw_r_s_ecdsa_signatures_are_accepted(tmp_path):
     assert verify_file_signature(path, base64.b64encode(raw).decode(), pem)
 
 
+def test_a_raw_ecdsa_signature_whose_first_byte_looks_like_der_is_accepted(tmp_path):
+    """One raw r||s in 256 starts with 0x30, DER's first byte: it was taken for DER and refused (a flaky
+    test run found it)."""
+    path = tmp_path / "f.mpk"
+    path.write_bytes(b"y" * 100)
+    private, pem = generate_signing_key("ecdsa-p256")
+    for _ in range(4000):
+        r, s = utils.decode_dss_signature(base64.b64decode(sign_file(path, private)))
+        if r.to_bytes(32, "big")[0] == 0x30:
+            break
+    else:
+        pytest.fail("no signature with r starting with 0x30 in 4000 tries")
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert verify_file_signature(path, base64.b64encode(raw).decode(), pem)
+    assert not verify_file_signature(path, base64.b64encode(raw[:-1] + bytes([raw[-1] ^ 1])).decode(), pem)
+
+
 @pytest.mark.parametrize("kind", ["ed25519", "ecdsa-p256", "rsa"])
 def test_private_keys_load_from_pem_with_and_without_a_passphrase(kind):
     from cryptography.hazmat.primitives import serialization as ser
